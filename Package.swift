@@ -1,0 +1,39 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers, lowest first: CBLAS/CZlib → TLEngine → TLNN → … → tl.
+// Each target imports only targets below it (see ../shared/docs/ARCHITECTURE.md).
+let package = Package(
+    name: "tl",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tl", targets: ["tl"]),
+        .library(name: "TLEngine", targets: ["TLEngine"]),
+        .library(name: "TLNN", targets: ["TLNN"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CReadline", path: "Sources/CReadline",
+            providers: [.apt(["libreadline-dev"])]),
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib",
+            providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "TLEngine", dependencies: ["CBLAS"]),
+        .target(name: "TLNN", dependencies: ["TLEngine", "CZlib"]),
+        .executableTarget(
+            name: "tl",
+            dependencies: [
+                "TLNN",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(name: "TLEngineTests", dependencies: ["TLEngine"]),
+        // Fixtures live in Tests/Fixtures (found through #filePath), shared by test targets.
+        .testTarget(name: "TLNNTests", dependencies: ["TLNN"]),
+    ]
+)

@@ -1,0 +1,145 @@
+import CBLAS
+
+// Matrix products. Every product goes to cblas_sgemm; a transposed operand is passed as a
+// BLAS transpose flag, never copied.
+
+/// C[b] = op(A[b]) · op(B[b]) (+ C[b] when `accumulate`) for `batch` matrices, where a stride of 0
+/// repeats one matrix for every batch entry. Sizes are logical (after transposition).
+@usableFromInline
+func gemm(
+    batch: Int = 1, m: Int, n: Int, k: Int,
+    a: UnsafePointer<Float>, transposeA: Bool, strideA: Int = 0,
+    b: UnsafePointer<Float>, transposeB: Bool, strideB: Int = 0,
+    c: UnsafeMutablePointer<Float>, strideC: Int = 0, accumulate: Bool = false
+) {
+    guard m > 0, n > 0 else { return }
+    if k == 0 {
+        if !accumulate { c.update(repeating: 0, count: strideC == 0 ? m * n : batch * strideC) }
+        return
+    }
+    let lda = Int32(transposeA ? m : k), ldb = Int32(transposeB ? k : n)
+    for i in 0..<batch {
+        // With a shared output (strideC 0) every entry after the first adds into it.
+        let beta: Float = accumulate || (strideC == 0 && i > 0) ? 1 : 0
+        cblas_sgemm(
+            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+            Int32(m), Int32(n), Int32(k), 1, a + i * strideA, lda, b + i * strideB, ldb, beta,
+            c + i * strideC, Int32(n))
+    }
+}
+
+extension Tensor {
+    /// op(a) · op(b) for matrices, with op the transpose where asked. The primitive behind
+    /// `matmul` and `Linear` (which multiplies by the weight transposed, without a copy).
+    public static func matmul2D(_ a: Tensor, _ b: Tensor, transposeA: Bool = false,
+                                transposeB: Bool = false) throws -> Tensor {
+        guard a.rank == 2, b.rank == 2 else {
+            throw TensorError.shapeMismatch(op: "matmul", "expected two matrices", a.shape, b.shape)
+        }
+        let (m, ka) = transposeA ? (a.shape[1], a.shape[0]) : (a.shape[0], a.shape[1])
+        let (kb, n) = transposeB ? (b.shape[1], b.shape[0]) : (b.shape[0], b.shape[1])
+        guard ka == kb else {
+            throw TensorError.shapeMismatch(
+                op: "matmul", "inner dimensions differ (\(ka) vs \(kb))",
+                transposeA ? a.shape.reversed() : a.shape, transposeB ? b.shape.reversed() : b.shape)
+        }
+        _ = try Shape.count([m, n], op: "matmul")
+        return batchedProduct(a, b, batch: 1, m: m, n: n, k: ka, transposeA: transposeA,
+                              transposeB: transposeB, broadcastA: false, broadcastB: false, outShape: [m, n])
+    }
+
+    /// Products of `batch` matrix pairs laid out contiguously; a broadcast operand is one matrix
+    /// used for every pair. Records the gradient, which sums over the batch for a broadcast operand.
+    static func batchedProduct(
+        _ a: Tensor, _ b: Tensor, batch: Int, m: Int, n: Int, k: Int,
+        transposeA: Bool, transposeB: Bool, broadcastA: Bool, broadcastB: Bool, outShape: [Int]
+    ) -> Tensor {
+        var out = Tensor(uninitializedShape: outShape)
+        gemm(batch: batch, m: m, n: n, k: k,
+             a: a.storage.pointer, transposeA: transposeA, strideA: broadcastA ? 0 : m * k,
+             b: b.storage.pointer, transposeB: transposeB, strideB: broadcastB ? 0 : k * n,
+             c: out.storage.pointer, strideC: m * n)
+        guard recording(a, b) else { return out }
+        let (ad, bd) = (a.detached(), b.detached())
+        let (needA, needB) = (a.requiresGrad, b.requiresGrad)
+        out.record([a, b]) { g in
+            var da: Tensor?, db: Tensor?
+            let pg = g.storage.pointer
+            if needA {
+                // dA' = G · B'ᵀ; stored transposed when A was.
+                var d = Tensor(uninitializedShape: ad.shape)
+                if transposeA {
+                    gemm(batch: batch, m: k, n: m, k: n, a: bd.storage.pointer, transposeA: transposeB,
+                         strideA: broadcastB ? 0 : k * n, b: pg, transposeB: true, strideB: m * n,
+                         c: d.storage.pointer, strideC: broadcastA ? 0 : m * k)
+                } else {
+                    gemm(batch: batch, m: m, n: k, k: n, a: pg, transposeA: false, strideA: m * n,
+                         b: bd.storage.pointer, transposeB: !transposeB, strideB: broadcastB ? 0 : k * n,
+                         c: d.storage.pointer, strideC: broadcastA ? 0 : m * k)
+                }
+                da = d
+            }
+            if needB {
+                // dB' = A'ᵀ · G; stored transposed when B was.
+                var d = Tensor(uninitializedShape: bd.shape)
+                if transposeB {
+                    gemm(batch: batch, m: n, n: k, k: m, a: pg, transposeA: true, strideA: m * n,
+                         b: ad.storage.pointer, transposeB: transposeA, strideB: broadcastA ? 0 : m * k,
+                         c: d.storage.pointer, strideC: broadcastB ? 0 : k * n)
+                } else {
+                    gemm(batch: batch, m: k, n: n, k: m, a: ad.storage.pointer, transposeA: !transposeA,
+                         strideA: broadcastA ? 0 : m * k, b: pg, transposeB: false, strideB: m * n,
+                         c: d.storage.pointer, strideC: broadcastB ? 0 : k * n)
+                }
+                db = d
+            }
+            return [da, db]
+        }
+        return out
+    }
+
+    /// NumPy's `matmul` (`@`): vectors are promoted and the added axis dropped; a stack of
+    /// matrices times a matrix folds the stack into one product; two stacks multiply pairwise.
+    public static func matmul(_ a: Tensor, _ b: Tensor) throws -> Tensor {
+        guard a.rank >= 1, b.rank >= 1 else {
+            throw TensorError.shapeMismatch(op: "matmul", "scalars cannot be multiplied with @", a.shape, b.shape)
+        }
+        if a.rank == 1 || b.rank == 1 {
+            let a2 = a.rank == 1 ? a.reshapedUnchecked([1, a.count]) : a
+            let b2 = b.rank == 1 ? b.reshapedUnchecked([b.count, 1]) : b
+            do {
+                let r = try matmul(a2, b2)
+                var s = r.shape
+                if b.rank == 1 { s.removeLast() }
+                if a.rank == 1 { s.remove(at: s.count - (b.rank == 1 ? 1 : 2)) }
+                return r.reshapedUnchecked(s)
+            } catch TensorError.shapeMismatch(let op, let detail, _, _) {
+                throw TensorError.shapeMismatch(op: op, detail, a.shape, b.shape)
+            }
+        }
+        let (m, k) = (a.shape[a.rank - 2], a.shape[a.rank - 1])
+        let (kb, n) = (b.shape[b.rank - 2], b.shape[b.rank - 1])
+        guard k == kb else {
+            throw TensorError.shapeMismatch(op: "matmul", "inner dimensions differ (\(k) vs \(kb))", a.shape, b.shape)
+        }
+        if b.rank == 2 {
+            // A stack of matrices times one matrix is a single product of a taller matrix.
+            let flat = a.reshapedUnchecked([Shape.product(a.shape.dropLast()), k])
+            let r = try matmul2D(flat, b)
+            return r.reshapedUnchecked(Array(a.shape.dropLast()) + [n])
+        }
+        let batchA = Array(a.shape.dropLast(2)), batchB = Array(b.shape.dropLast(2))
+        let broadcastA = batchA.allSatisfy { $0 == 1 }, broadcastB = batchB.allSatisfy { $0 == 1 }
+        let batchShape: [Int]
+        if batchA == batchB { batchShape = batchA } else if broadcastA { batchShape = batchB } else if broadcastB {
+            batchShape = batchA
+        } else {
+            throw TensorError.shapeMismatch(op: "matmul", "batch dimensions differ", a.shape, b.shape)
+        }
+        let outShape = batchShape + [m, n]
+        _ = try Shape.count(outShape, op: "matmul")
+        return batchedProduct(
+            a, b, batch: Shape.product(batchShape), m: m, n: n, k: k, transposeA: false, transposeB: false,
+            broadcastA: broadcastA && batchA != batchB, broadcastB: broadcastB && batchA != batchB, outShape: outShape)
+    }
+}

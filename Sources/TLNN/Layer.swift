@@ -1,0 +1,74 @@
+import TLEngine
+
+/// Something you can call on a tensor, that may own parameters and contain other layers.
+///
+/// Containers name their children ("0", "1", … in a `Sequential`), and parameters are found by
+/// walking the tree, with dotted names as in PyTorch's `state_dict` ("features.2.bias").
+public protocol Layer: AnyObject {
+    /// Applies the layer to a batch.
+    func forward(_ x: Tensor) throws -> Tensor
+    /// Direct sub-layers with their names; empty for a leaf layer.
+    var children: [(name: String, layer: any Layer)] { get }
+    /// Parameters and buffers this layer owns directly, with local names ("weight").
+    var ownParameters: [(name: String, parameter: Parameter)] { get }
+    /// A deep copy: the same structure with copies of every parameter.
+    func copy() -> any Layer
+    /// Draws fresh initial values from `generator`, as a new layer would.
+    func reset(using generator: inout RandomGenerator)
+    /// Switches training behaviour (dropout, batch statistics) of this layer and its children.
+    func setTraining(_ training: Bool)
+    /// One line for model tables: "Linear(784 → 10)".
+    var summary: String { get }
+}
+
+extension Layer {
+    public var children: [(name: String, layer: any Layer)] { [] }
+    public var ownParameters: [(name: String, parameter: Parameter)] { [] }
+    public func reset(using generator: inout RandomGenerator) {
+        for (_, child) in children { child.reset(using: &generator) }
+    }
+    public func setTraining(_ training: Bool) {
+        for (_, child) in children { child.setTraining(training) }
+    }
+
+    public func callAsFunction(_ x: Tensor) throws -> Tensor { try forward(x) }
+
+    /// Every parameter and buffer with its dotted name, in PyTorch's `state_dict` order
+    /// (own entries first, then each child's).
+    public func namedParameters(prefix: String = "") -> [(name: String, parameter: Parameter)] {
+        var result = ownParameters.map { (prefix + $0.name, $0.parameter) }
+        for (name, child) in children {
+            result += child.namedParameters(prefix: prefix + name + ".")
+        }
+        return result
+    }
+
+    /// The trainable parameters (not buffers), frozen or not.
+    public var parameters: [Parameter] { namedParameters().map(\.parameter).filter { !$0.isBuffer } }
+
+    /// Number of learnable values.
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
+
+    /// Freezes or unfreezes every parameter.
+    public func setFrozen(_ frozen: Bool) {
+        for p in parameters { p.isFrozen = frozen }
+    }
+}
+
+/// A layer with neither parameters nor children, applying a fixed function.
+public protocol StatelessLayer: Layer {}
+
+extension StatelessLayer {
+    public func copy() -> any Layer { self }
+}
+
+/// Fills a parameter like PyTorch's default initialisation of Linear and Conv2d:
+/// uniform in ±1/√fan_in (Kaiming-uniform with a = √5 for weights, the same bound for biases).
+func kaimingUniform(_ shape: [Int], fanIn: Int, using generator: inout RandomGenerator) -> Tensor {
+    let bound = fanIn > 0 ? 1 / Float(fanIn).squareRoot() : 0
+    // Shapes of layers are validated when the layer is built.
+    guard let t = try? Tensor.rand(shape, low: -bound, high: bound, using: &generator) else {
+        preconditionFailure("invalid parameter shape \(shape)")
+    }
+    return t
+}

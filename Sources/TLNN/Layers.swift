@@ -1,0 +1,241 @@
+import TLEngine
+
+/// y = x·Wᵀ + b over the last axis, W stored out×in as in PyTorch.
+public final class Linear: Layer {
+    public let inputFeatures: Int, outputFeatures: Int
+    public let weight: Parameter
+    public let bias: Parameter?
+
+    public init(_ inputFeatures: Int, _ outputFeatures: Int, bias: Bool = true,
+                using generator: inout RandomGenerator) throws {
+        guard inputFeatures > 0, outputFeatures > 0 else {
+            throw TensorError.invalidArgument(op: "linear", "sizes must be positive, got \(inputFeatures) and \(outputFeatures)")
+        }
+        _ = try Shape.count([outputFeatures, inputFeatures], op: "linear")
+        self.inputFeatures = inputFeatures
+        self.outputFeatures = outputFeatures
+        weight = Parameter(kaimingUniform([outputFeatures, inputFeatures], fanIn: inputFeatures, using: &generator))
+        self.bias = bias ? Parameter(kaimingUniform([outputFeatures], fanIn: inputFeatures, using: &generator)) : nil
+    }
+
+    private init(copying other: Linear) {
+        (inputFeatures, outputFeatures) = (other.inputFeatures, other.outputFeatures)
+        weight = other.weight.copy()
+        bias = other.bias?.copy()
+    }
+
+    public func forward(_ x: Tensor) throws -> Tensor {
+        guard x.rank >= 1, x.shape[x.rank - 1] == inputFeatures else {
+            throw TensorError.shapeMismatch(
+                op: "linear", "input has \(x.shape.last ?? 0) features, layer expects \(inputFeatures)",
+                x.shape, weight.value.shape)
+        }
+        let rows = x.reshapedRows(inputFeatures)
+        var y = try Tensor.matmul2D(rows, weight.value, transposeB: true)
+        if let bias { y = try y + bias.value }
+        return try y.reshaped(Array(x.shape.dropLast()) + [outputFeatures])
+    }
+
+    public var ownParameters: [(name: String, parameter: Parameter)] {
+        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+    }
+    public func copy() -> any Layer { Linear(copying: self) }
+    public func reset(using generator: inout RandomGenerator) {
+        weight.assign(kaimingUniform(weight.value.shape, fanIn: inputFeatures, using: &generator))
+        bias?.assign(kaimingUniform([outputFeatures], fanIn: inputFeatures, using: &generator))
+    }
+    public var summary: String { "Linear(\(inputFeatures) → \(outputFeatures))" }
+}
+
+extension Tensor {
+    /// The tensor as a matrix with `columns` columns (rows = all leading axes).
+    func reshapedRows(_ columns: Int) -> Tensor {
+        // The caller checked the last axis; the reshape cannot fail.
+        (try? reshaped([count / Swift.max(columns, 1), columns])) ?? self
+    }
+}
+
+/// 2-D convolution of N×C×H×W input, weights out×in×k×k as in PyTorch.
+public final class Conv2d: Layer {
+    public let inputChannels: Int, outputChannels: Int, kernel: Int, stride: Int, padding: Int
+    public let weight: Parameter
+    public let bias: Parameter?
+
+    public init(_ inputChannels: Int, _ outputChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+                bias: Bool = true, using generator: inout RandomGenerator) throws {
+        guard inputChannels > 0, outputChannels > 0, kernel > 0, stride > 0, padding >= 0 else {
+            throw TensorError.invalidArgument(
+                op: "conv", "channels, kernel and stride must be positive and padding non-negative")
+        }
+        _ = try Shape.count([outputChannels, inputChannels, kernel, kernel], op: "conv")
+        (self.inputChannels, self.outputChannels, self.kernel) = (inputChannels, outputChannels, kernel)
+        (self.stride, self.padding) = (stride, padding)
+        let fanIn = inputChannels * kernel * kernel
+        weight = Parameter(kaimingUniform([outputChannels, inputChannels, kernel, kernel], fanIn: fanIn, using: &generator))
+        self.bias = bias ? Parameter(kaimingUniform([outputChannels], fanIn: fanIn, using: &generator)) : nil
+    }
+
+    private init(copying o: Conv2d) {
+        (inputChannels, outputChannels, kernel, stride, padding) = (o.inputChannels, o.outputChannels, o.kernel, o.stride, o.padding)
+        weight = o.weight.copy()
+        bias = o.bias?.copy()
+    }
+
+    public func forward(_ x: Tensor) throws -> Tensor {
+        guard x.rank == 4 else {
+            throw TensorError.badShape(op: "conv", x.shape, "expected N×C×H×W images")
+        }
+        guard x.shape[1] == inputChannels else {
+            throw TensorError.shapeMismatch(
+                op: "conv", "input has \(x.shape[1]) channels, layer expects \(inputChannels)", x.shape, weight.value.shape)
+        }
+        let y = try Tensor.conv2d(x, weight.value, stride: stride, padding: padding)
+        guard let bias else { return y }
+        return try y + bias.value.reshaped([1, outputChannels, 1, 1])
+    }
+
+    public var ownParameters: [(name: String, parameter: Parameter)] {
+        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+    }
+    public func copy() -> any Layer { Conv2d(copying: self) }
+    public func reset(using generator: inout RandomGenerator) {
+        let fanIn = inputChannels * kernel * kernel
+        weight.assign(kaimingUniform(weight.value.shape, fanIn: fanIn, using: &generator))
+        bias?.assign(kaimingUniform([outputChannels], fanIn: fanIn, using: &generator))
+    }
+    public var summary: String {
+        "Conv2d(\(inputChannels) → \(outputChannels), \(kernel)×\(kernel)"
+            + (stride != 1 ? ", stride \(stride)" : "") + (padding != 0 ? ", pad \(padding)" : "") + ")"
+    }
+}
+
+/// Max over k×k windows (stride k unless given).
+public final class MaxPool2d: StatelessLayer {
+    public let kernel: Int, stride: Int
+    public init(_ kernel: Int, stride: Int? = nil) throws {
+        guard kernel > 0, (stride ?? kernel) > 0 else {
+            throw TensorError.invalidArgument(op: "maxpool", "kernel and stride must be positive")
+        }
+        self.kernel = kernel
+        self.stride = stride ?? kernel
+    }
+    public func forward(_ x: Tensor) throws -> Tensor { try Tensor.maxPool2d(x, kernel: kernel, stride: stride) }
+    public var summary: String { "MaxPool2d(\(kernel))" }
+}
+
+/// Keeps the batch axis and flattens the rest.
+public final class Flatten: StatelessLayer {
+    public init() {}
+    public func forward(_ x: Tensor) throws -> Tensor {
+        guard x.rank >= 1 else { throw TensorError.badShape(op: "flatten", x.shape, "expected a batch") }
+        return try x.reshaped([x.shape[0], x.shape.dropFirst().reduce(1, *)])
+    }
+    public var summary: String { "Flatten()" }
+}
+
+/// An elementwise activation: ReLU, Tanh or Sigmoid.
+public final class Activation: StatelessLayer {
+    public enum Kind: String, Sendable, CaseIterable { case relu, tanh, sigmoid }
+    public let kind: Kind
+    public init(_ kind: Kind) { self.kind = kind }
+    public func forward(_ x: Tensor) throws -> Tensor {
+        switch kind {
+        case .relu: x.relu()
+        case .tanh: x.tanh()
+        case .sigmoid: x.sigmoid()
+        }
+    }
+    public var summary: String {
+        switch kind {
+        case .relu: "ReLU()"
+        case .tanh: "Tanh()"
+        case .sigmoid: "Sigmoid()"
+        }
+    }
+}
+
+/// Inverted dropout with probability `p`, active only in training.
+public final class Dropout: Layer {
+    public let p: Float
+    public private(set) var isTraining = true
+    public init(_ p: Float) throws {
+        guard p >= 0, p < 1 else { throw TensorError.invalidArgument(op: "dropout", "p must be in [0, 1), got \(p)") }
+        self.p = p
+    }
+    public func forward(_ x: Tensor) throws -> Tensor {
+        try x.dropout(p, training: isTraining, using: &GlobalRandom.generator)
+    }
+    public func setTraining(_ training: Bool) { isTraining = training }
+    public func copy() -> any Layer {
+        let d = (try? Dropout(p)) ?? self
+        d.isTraining = isTraining
+        return d
+    }
+    public var summary: String { "Dropout(\(p))" }
+}
+
+/// Batch normalisation of N×C (1-D) or N×C×H×W (2-D) input, with running statistics.
+public final class BatchNorm: Layer {
+    public let features: Int
+    public let momentum: Float, epsilon: Float
+    public let weight: Parameter, bias: Parameter
+    public let runningMean: Parameter, runningVar: Parameter, batchesTracked: Parameter
+    public private(set) var isTraining = true
+
+    public init(_ features: Int, momentum: Float = 0.1, epsilon: Float = 1e-5) throws {
+        guard features > 0 else { throw TensorError.invalidArgument(op: "batchnorm", "features must be positive") }
+        _ = try Shape.count([features], op: "batchnorm")
+        (self.features, self.momentum, self.epsilon) = (features, momentum, epsilon)
+        weight = Parameter(try .ones([features]))
+        bias = Parameter(try .zeros([features]))
+        runningMean = Parameter(try .zeros([features]), isBuffer: true)
+        runningVar = Parameter(try .ones([features]), isBuffer: true)
+        batchesTracked = Parameter(Tensor(scalar: 0), isBuffer: true, storedType: .int64)
+    }
+
+    private init(copying o: BatchNorm) {
+        (features, momentum, epsilon, isTraining) = (o.features, o.momentum, o.epsilon, o.isTraining)
+        (weight, bias) = (o.weight.copy(), o.bias.copy())
+        (runningMean, runningVar, batchesTracked) = (o.runningMean.copy(), o.runningVar.copy(), o.batchesTracked.copy())
+    }
+
+    public func forward(_ x: Tensor) throws -> Tensor {
+        guard x.rank == 2 || x.rank == 4 || x.rank == 3 else {
+            throw TensorError.badShape(op: "batchnorm", x.shape, "expected N×C or N×C×H×W input")
+        }
+        var (mean, variance) = (runningMean.value, runningVar.value)
+        let y = try x.batchNorm(weight: weight.value, bias: bias.value, runningMean: &mean, runningVar: &variance,
+                                training: isTraining, momentum: momentum, epsilon: epsilon)
+        if isTraining {
+            runningMean.value = mean
+            runningVar.value = variance
+            batchesTracked.value = Tensor(scalar: (try batchesTracked.value.item()) + 1)
+        }
+        return y
+    }
+
+    public var ownParameters: [(name: String, parameter: Parameter)] {
+        [("weight", weight), ("bias", bias), ("running_mean", runningMean), ("running_var", runningVar),
+         ("num_batches_tracked", batchesTracked)]
+    }
+    public func setTraining(_ training: Bool) { isTraining = training }
+    public func copy() -> any Layer { BatchNorm(copying: self) }
+    public func reset(using generator: inout RandomGenerator) {
+        weight.assign((try? .ones([features])) ?? weight.value)
+        bias.assign((try? .zeros([features])) ?? bias.value)
+        runningMean.value = (try? .zeros([features])) ?? runningMean.value
+        runningVar.value = (try? .ones([features])) ?? runningVar.value
+        batchesTracked.value = Tensor(scalar: 0)
+    }
+    public var summary: String { "BatchNorm(\(features))" }
+}
+
+/// Identity forward; multiplies the gradient by −λ on the way back (domain-adversarial training).
+public final class GradientReversal: Layer {
+    /// Settable during training, for λ schedules.
+    public var lambda: Float
+    public init(lambda: Float = 1) { self.lambda = lambda }
+    public func forward(_ x: Tensor) throws -> Tensor { x.reversingGradient(lambda: lambda) }
+    public func copy() -> any Layer { GradientReversal(lambda: lambda) }
+    public var summary: String { "GradientReversal(λ=\(lambda))" }
+}

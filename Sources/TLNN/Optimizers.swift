@@ -1,0 +1,151 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import TLEngine
+
+/// Updates parameters from their gradients. Frozen parameters and parameters without a
+/// gradient are skipped.
+public protocol Optimizer: AnyObject {
+    var learningRate: Float { get set }
+    /// One update of every parameter in `parameters` that has a gradient.
+    func step(_ parameters: [Parameter])
+}
+
+extension Optimizer {
+    /// Forgets the gradients of `parameters` before the next backward pass.
+    public func zeroGrad(_ parameters: [Parameter]) {
+        for p in parameters { p.value.clearGrad() }
+    }
+}
+
+/// An optimizer's state for one parameter: its buffers and how many steps it has taken.
+final class Slot {
+    var tensors: [Tensor]
+    var steps = 0
+    init(_ tensors: [Tensor]) { self.tensors = tensors }
+}
+
+/// Per-parameter optimizer state, keyed by identity. Each entry keeps its parameter alive, so an
+/// identifier is never reused for another parameter while state for it exists.
+struct SlotTable {
+    private var slots: [ObjectIdentifier: (owner: Parameter, slot: Slot)] = [:]
+
+    /// The slot of `p`, created with `buffers` zero tensors of its shape on first use.
+    mutating func slot(for p: Parameter, buffers: Int) -> Slot {
+        if let s = slots[ObjectIdentifier(p)] { return s.slot }
+        let shape = p.value.shape
+        let slot = Slot((0..<buffers).map { _ in (try? Tensor.zeros(shape)) ?? Tensor(scalar: 0) })
+        slots[ObjectIdentifier(p)] = (p, slot)
+        return slot
+    }
+}
+
+/// Stochastic gradient descent with PyTorch's semantics: weight decay added to the gradient,
+/// momentum buffer b ← μb + g (started at g), Nesterov's variant optional.
+public final class SGD: Optimizer {
+    public var learningRate: Float
+    public var momentum: Float, weightDecay: Float, nesterov: Bool
+    private var state = SlotTable()
+
+    public init(learningRate: Float, momentum: Float = 0, weightDecay: Float = 0, nesterov: Bool = false) {
+        (self.learningRate, self.momentum, self.weightDecay, self.nesterov) = (learningRate, momentum, weightDecay, nesterov)
+    }
+
+    public func step(_ parameters: [Parameter]) {
+        let (lr, mu, wd, nesterov) = (learningRate, momentum, weightDecay, self.nesterov)
+        for p in parameters where !p.isFrozen {
+            guard let grad = p.grad, grad.shape == p.value.shape else { continue }
+            guard mu != 0 else {
+                grad.withUnsafeBufferPointer { g in
+                    p.value.withUnsafeMutableBufferPointer { w in
+                        for i in 0..<w.count { w[i] -= lr * (g[i] + wd * w[i]) }
+                    }
+                }
+                continue
+            }
+            let slot = state.slot(for: p, buffers: 1)
+            let first = slot.steps == 0
+            slot.steps += 1
+            grad.withUnsafeBufferPointer { g in
+                p.value.withUnsafeMutableBufferPointer { w in
+                    slot.tensors[0].withUnsafeMutableBufferPointer { b in
+                        for i in 0..<w.count {
+                            let d = g[i] + wd * w[i]
+                            b[i] = first ? d : mu * b[i] + d
+                            w[i] -= lr * (nesterov ? d + mu * b[i] : b[i])
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Adam (Kingma & Ba) with bias correction, as PyTorch's `Adam` (L2 weight decay in the gradient).
+public final class Adam: Optimizer {
+    public var learningRate: Float
+    public var beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float
+    private var state = SlotTable()
+
+    public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999,
+                epsilon: Float = 1e-8, weightDecay: Float = 0) {
+        (self.learningRate, self.beta1, self.beta2, self.epsilon, self.weightDecay) =
+            (learningRate, beta1, beta2, epsilon, weightDecay)
+    }
+
+    public func step(_ parameters: [Parameter]) {
+        let (lr, b1, b2, eps, wd) = (learningRate, beta1, beta2, epsilon, weightDecay)
+        for p in parameters where !p.isFrozen {
+            guard let grad = p.grad, grad.shape == p.value.shape else { continue }
+            let slot = state.slot(for: p, buffers: 2)
+            slot.steps += 1
+            let t = Float(slot.steps)
+            let stepSize = lr / (1 - powf(b1, t)), c2root = (1 - powf(b2, t)).squareRoot()
+            // Take the moments out of the slot so each is uniquely referenced while written.
+            var (mean, square) = (slot.tensors[0], slot.tensors[1])
+            slot.tensors = []
+            defer { slot.tensors = [mean, square] }
+            grad.withUnsafeBufferPointer { g in
+                p.value.withUnsafeMutableBufferPointer { w in
+                    mean.withUnsafeMutableBufferPointer { m in
+                        square.withUnsafeMutableBufferPointer { v in
+                            for i in 0..<w.count {
+                                let d = g[i] + wd * w[i]
+                                m[i] = b1 * m[i] + (1 - b1) * d
+                                v[i] = b2 * v[i] + (1 - b2) * d * d
+                                w[i] -= stepSize * m[i] / (v[i].squareRoot() / c2root + eps)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// L2-SP (Li et al. 2018): keeps transferred weights near the values they started from.
+///
+/// `penalty` is (α/2)·Σ‖w − w⁰‖² over the anchored parameters plus (β/2)·Σ‖w‖² over `fresh`
+/// ones (new layers with no starting point to keep).
+public struct L2SP {
+    private let anchors: [(parameter: Parameter, start: Tensor)]
+
+    /// Remembers the current values of `parameters` as the anchor.
+    public init(anchoring parameters: [Parameter]) {
+        anchors = parameters.map { ($0, $0.value.detached()) }
+    }
+
+    public func penalty(alpha: Float, fresh: [Parameter] = [], beta: Float = 0) throws -> Tensor {
+        var total = Tensor(scalar: 0)
+        for (p, start) in anchors where !p.isFrozen && alpha != 0 {
+            let d = try p.value - start
+            total = try total + (d * d).sum() * (alpha / 2)
+        }
+        for p in fresh where !p.isFrozen && beta != 0 {
+            total = try total + (p.value * p.value).sum() * (beta / 2)
+        }
+        return total
+    }
+}

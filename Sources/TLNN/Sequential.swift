@@ -1,0 +1,63 @@
+import TLEngine
+
+/// Layers applied in order; children are named "0", "1", … as in PyTorch's `nn.Sequential`.
+///
+/// A slice `net[a..<b]` is a view: a `Sequential` holding the same layer objects under their
+/// original names, so training the view trains the model. `copy()` makes independent weights.
+public final class Sequential: Layer {
+    public private(set) var entries: [(name: String, layer: any Layer)]
+
+    public init(_ layers: [any Layer]) {
+        entries = layers.enumerated().map { (String($0.offset), $0.element) }
+    }
+
+    init(entries: [(name: String, layer: any Layer)]) { self.entries = entries }
+
+    public var layers: [any Layer] { entries.map(\.layer) }
+    public var count: Int { entries.count }
+    public var children: [(name: String, layer: any Layer)] { entries }
+
+    public subscript(index: Int) -> any Layer { entries[index].layer }
+
+    /// A view of `range` sharing this model's layers (and so its parameters).
+    public func view(_ range: Range<Int>) throws -> Sequential {
+        guard range.lowerBound >= 0, range.upperBound <= entries.count else {
+            throw TensorError.invalidArgument(
+                op: "slice", "layers \(range.lowerBound)..<\(range.upperBound) are outside a model of \(entries.count) layers")
+        }
+        return Sequential(entries: Array(entries[range]))
+    }
+
+    public func forward(_ x: Tensor) throws -> Tensor {
+        var h = x
+        for (name, layer) in entries {
+            do {
+                h = try layer.forward(h)
+            } catch let error as TensorError {
+                throw LayerError(layer: name, summary: layer.summary, underlying: error)
+            } catch let error as LayerError {
+                throw LayerError(layer: name, summary: layer.summary, underlying: error)
+            }
+        }
+        return h
+    }
+
+    public func copy() -> any Layer { Sequential(entries: entries.map { ($0.name, $0.layer.copy()) }) }
+    public var summary: String { "Sequential(\(entries.count) layers)" }
+}
+
+/// An engine error raised inside a named layer of a container.
+public struct LayerError: Error, CustomStringConvertible {
+    /// Dotted path of the layer ("3", or "features.2" when nested).
+    public let layer: String
+    public let summary: String
+    public let underlying: TensorError
+
+    public var description: String { "\(underlying) (in layer \(layer), \(summary))" }
+}
+
+extension LayerError {
+    init(layer: String, summary: String, underlying: LayerError) {
+        self.init(layer: layer + "." + underlying.layer, summary: underlying.summary, underlying: underlying.underlying)
+    }
+}
