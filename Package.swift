@@ -5,7 +5,7 @@ import PackageDescription
 // Each target imports only targets below it (see ../shared/docs/ARCHITECTURE.md).
 let package = Package(
     name: "tl",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tl", targets: ["tl"]),
         .library(name: "TLEngine", targets: ["TLEngine"]),

@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
 /// A vertex of the autodiff graph: a leaf that collects `.grad`, or the result of an
 /// operation with the closure that turns its gradient into its inputs' gradients.
 ///
@@ -5,7 +12,7 @@
 /// `backward()` visits them from the newest down, so a node's gradient is complete before
 /// it is passed on.
 public final class Node {
-    nonisolated(unsafe) private static var counter = 0
+    private static let counter = Atomic<Int>(0)
 
     let id: Int
     let isLeaf: Bool
@@ -20,15 +27,13 @@ public final class Node {
     var released = false
 
     init(leaf: Void = ()) {
-        Node.counter += 1
-        id = Node.counter
+        id = Node.counter.wrappingAdd(1, ordering: .relaxed).newValue
         isLeaf = true
         inputs = []
     }
 
     init(inputs: [Node?], backward: @escaping (Tensor) -> [Tensor?]) {
-        Node.counter += 1
-        id = Node.counter
+        id = Node.counter.wrappingAdd(1, ordering: .relaxed).newValue
         isLeaf = false
         self.inputs = inputs
         backwardFunction = backward
@@ -36,14 +41,25 @@ public final class Node {
 }
 
 /// Whether operations record the graph. `withoutGrad` turns recording off for inference.
+///
+/// The mode belongs to the calling thread, as PyTorch's does: code on one thread that turns
+/// recording off never changes what another thread records.
 public enum GradMode {
-    nonisolated(unsafe) public private(set) static var isEnabled = true
+    /// A thread-specific slot: nil (the default) means recording, any value means off.
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        let status = pthread_key_create(&key, nil)
+        precondition(status == 0, "cannot create the thread-local grad-mode key")
+        return key
+    }()
+
+    public static var isEnabled: Bool { pthread_getspecific(key) == nil }
 
     /// Runs `body` without recording (PyTorch's `no_grad`), restoring the previous mode after.
     public static func withoutGrad<T>(_ body: () throws -> T) rethrows -> T {
-        let saved = isEnabled
-        isEnabled = false
-        defer { isEnabled = saved }
+        let saved = pthread_getspecific(key)
+        pthread_setspecific(key, UnsafeRawPointer(bitPattern: 1))
+        defer { pthread_setspecific(key, saved) }
         return try body()
     }
 }

@@ -1,8 +1,8 @@
 /// Shape arithmetic shared by the ops: element counts, strides, broadcasting, axis checks.
 public enum Shape {
-    /// The largest tensor the engine agrees to allocate (2^31 elements, 8 GiB of fp32);
+    /// The largest tensor the engine agrees to allocate (2^31 − 1 elements, 8 GiB of fp32):
     /// BLAS takes 32-bit sizes, and a request past this is almost surely a mistake.
-    public static let maxElements = 1 << 31
+    public static let maxElements = Int(Int32.max)
 
     /// Number of elements of `shape`, checked for negative dimensions and overflow.
     public static func count(_ shape: [Int], op: String = "tensor") throws -> Int {

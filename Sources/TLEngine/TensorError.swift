@@ -25,7 +25,8 @@ public enum TensorError: Error, Equatable, CustomStringConvertible {
         case let .invalidArgument(op, detail):
             return "\(op): \(detail)"
         case let .tooLarge(op, elements):
-            return "\(op): a tensor of \(elements) elements exceeds the limit of \(Shape.maxElements)"
+            let size = elements == Int.max ? "more than \(Shape.maxElements)" : String(elements)
+            return "\(op): a tensor of \(size) elements is too large (the limit is \(Shape.maxElements))"
         }
     }
 }

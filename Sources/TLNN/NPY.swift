@@ -33,7 +33,7 @@ public enum NPY {
         let (type, bigEndian) = try elementType(header.descr, path: path)
         let count: Int
         do { count = try Shape.count(header.shape, op: "npy") } catch {
-            throw FileError(path, "shape \(header.shape) is too large: \(error)")
+            throw FileError(path, "shape \(Shape.describe(header.shape)) is too large to load")
         }
         let dataStart = headerStart + headerLength
         let (needed, overflow) = count.multipliedReportingOverflow(by: type.size)

@@ -61,7 +61,7 @@ public enum Safetensors {
             let end = try exactInt(offsets[1], path: path, what: "an offset of '\(name)'")
             let count: Int
             do { count = try Shape.count(shape, op: name) } catch {
-                throw FileError(path, "entry '\(name)' has shape \(shape): \(error)")
+                throw FileError(path, "entry '\(name)' has shape \(Shape.describe(shape)), too large to load")
             }
             guard begin >= 0, begin <= end, end <= dataLength else {
                 throw FileError(path, "entry '\(name)' claims bytes \(begin)..<\(end) but the data section has \(dataLength)")
@@ -80,9 +80,7 @@ public enum Safetensors {
     }
 
     private static func exactInt(_ value: Any, path: String, what: String) throws -> Int {
-        guard let n = value as? NSNumber, let i = Int(exactly: n.doubleValue), Double(i) == n.doubleValue,
-              !(value is Bool)
-        else { throw FileError(path, "\(what) is not an integer") }
+        guard let n = value as? NSNumber, let i = Int(exactly: n.doubleValue) else { throw FileError(path, "\(what) is not an integer") }
         return i
     }
 

@@ -1,0 +1,108 @@
+import Testing
+@testable import TLEngine
+
+/// Every primitive's reverse-mode gradient against finite differences.
+@Suite struct GradientTests {
+    @Test(arguments: [([2, 3], [2, 3]), ([2, 3], [3]), ([4, 1, 3], [2, 1]), ([1], [3, 2]), ([], [2, 2])])
+    func arithmeticBroadcasts(a: [Int], b: [Int]) throws {
+        try checkGradients([a, b]) { try $0[0] + $0[1] }
+        try checkGradients([a, b]) { try $0[0] - $0[1] }
+        try checkGradients([a, b]) { try $0[0] * $0[1] }
+        try checkGradients([a, b], [.normal, .positive]) { try $0[0] / $0[1] }
+        try checkGradients([a, b], [.positive, .normal]) { try Tensor.pow($0[0], $0[1]) }
+    }
+
+    @Test func negationAndScalarPower() throws {
+        try checkGradients([[3, 2]]) { -$0[0] }
+        try checkGradients([[3, 2]]) { try Tensor.pow($0[0], 3) }
+    }
+
+    @Test func unaryFunctions() throws {
+        try checkGradients([[2, 5]]) { $0[0].exp() }
+        try checkGradients([[2, 5]], [.positive]) { $0[0].log() }
+        try checkGradients([[2, 5]], [.positive]) { $0[0].sqrt() }
+        try checkGradients([[2, 5]], [.awayFromZero]) { $0[0].abs() }
+        try checkGradients([[2, 5]], [.awayFromZero]) { $0[0].relu() }
+        try checkGradients([[2, 5]]) { $0[0].sigmoid() }
+        try checkGradients([[2, 5]]) { $0[0].tanh() }
+    }
+
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func matrixProductTransposes(transposeA: Bool, transposeB: Bool) throws {
+        let a = transposeA ? [4, 3] : [3, 4], b = transposeB ? [2, 4] : [4, 2]
+        try checkGradients([a, b]) { try Tensor.matmul2D($0[0], $0[1], transposeA: transposeA, transposeB: transposeB) }
+    }
+
+    @Test(arguments: [([2, 3, 4], [4, 5]), ([2, 3, 4], [2, 4, 5]), ([3, 4], [2, 4, 5]), ([1, 3, 4], [2, 4, 5]),
+                      ([4], [4, 3]), ([3, 4], [4]), ([4], [4]), ([2, 3, 4], [4])])
+    func matmulShapes(a: [Int], b: [Int]) throws {
+        try checkGradients([a, b]) { try Tensor.matmul($0[0], $0[1]) }
+    }
+
+    @Test func reductions() throws {
+        try checkGradients([[3, 4]]) { try $0[0].sum() }
+        try checkGradients([[3, 4, 2]]) { try $0[0].sum(axis: 1) }
+        try checkGradients([[3, 4, 2]]) { try $0[0].sum(axis: -1, keepDims: true) }
+        try checkGradients([[3, 4]]) { try $0[0].mean() }
+        try checkGradients([[3, 4]]) { try $0[0].mean(axis: 0) }
+        try checkGradients([[3, 4]], [.distinct]) { try $0[0].max() }
+        try checkGradients([[3, 4, 2]], [.distinct]) { try $0[0].max(axis: 1) }
+        try checkGradients([[3, 4]], [.distinct]) { try $0[0].min(axis: 0, keepDims: true) }
+        try checkGradients([[3, 4]], [.awayFromZero]) { $0[0].norm() }
+    }
+
+    @Test func softmaxes() throws {
+        try checkGradients([[3, 5]]) { try $0[0].softmax() }
+        try checkGradients([[4, 3, 2]]) { try $0[0].softmax(axis: 1) }
+        try checkGradients([[3, 5]]) { try $0[0].logSoftmax() }
+        try checkGradients([[4, 3, 2]]) { try $0[0].logSoftmax(axis: 0) }
+    }
+
+    @Test func movements() throws {
+        try checkGradients([[2, 6]]) { try $0[0].reshaped([3, -1]) }
+        try checkGradients([[2, 3, 4]]) { try $0[0].permuted([2, 0, 1]) }
+        try checkGradients([[2, 3]]) { $0[0].T }
+        try checkGradients([[2, 3, 4]]) { try $0[0].transposed(0, 2) }
+        try checkGradients([[2, 3], [2, 1], [2, 2]]) { try Tensor.concat($0, axis: 1) }
+        try checkGradients([[2, 3], [1, 3]]) { try Tensor.concat($0, axis: 0) }
+        try checkGradients([[3, 7]]) { try $0[0].sliced(axis: 1, start: 1, end: 6, step: 2) }
+        try checkGradients([[5, 2]]) { try $0[0].sliced(axis: 0, start: -1, end: nil, step: -2) }
+        try checkGradients([[4, 3]]) { try $0[0].indexSelect([3, 0, 3, -1]) }
+        try checkGradients([[4, 3]]) { try $0[0].gatherColumns([2, 0, 1, 2]) }
+        try checkGradients([[3, 1]]) { try $0[0].broadcast(to: [2, 3, 4]) }
+    }
+
+    @Test(arguments: [(1, 0), (2, 1), (1, 2)])
+    func convolution(stride: Int, padding: Int) throws {
+        try checkGradients([[2, 3, 6, 5], [4, 3, 3, 2]]) { try Tensor.conv2d($0[0], $0[1], stride: stride, padding: padding) }
+    }
+
+    @Test func maxPooling() throws {
+        try checkGradients([[2, 3, 6, 6]], [.distinct]) { try Tensor.maxPool2d($0[0], kernel: 2) }
+        try checkGradients([[1, 2, 7, 7]], [.distinct]) { try Tensor.maxPool2d($0[0], kernel: 3, stride: 2) }
+    }
+
+    @Test func batchNormInTraining() throws {
+        for shape in [[6, 3], [4, 2, 3, 3]] {
+            try checkGradients([shape, [shape[1]], [shape[1]]], tolerance: 2e-2) { xs in
+                var mean = try Tensor.zeros([shape[1]]), variance = try Tensor.ones([shape[1]])
+                return try xs[0].batchNorm(weight: xs[1], bias: xs[2], runningMean: &mean, runningVar: &variance, training: true)
+            }
+        }
+    }
+
+    @Test func dropoutIsAMaskedProduct() throws {
+        try checkGradients([[4, 5]]) { xs in
+            var rng = RandomGenerator(seed: 3)  // the same mask on every evaluation
+            return try xs[0].dropout(0.3, training: true, using: &rng)
+        }
+    }
+
+    @Test func gradientReversalFlipsAndScales() throws {
+        let x = tensor([3], [1, -2, 3]).requiringGrad()
+        let y = x.reversingGradient(lambda: 0.5)
+        #expect(y.scalars == x.scalars)
+        try (y * tensor([3], [1, 2, 3])).sum().backward()
+        #expect(x.grad?.scalars == [-0.5, -1, -1.5])
+    }
+}

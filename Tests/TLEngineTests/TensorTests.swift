@@ -1,0 +1,251 @@
+import Testing
+@testable import TLEngine
+
+@Suite struct TensorTests {
+    @Test func creation() throws {
+        #expect(try Tensor.zeros([2, 3]).scalars == [0, 0, 0, 0, 0, 0])
+        #expect(try Tensor.full([2], 2.5).scalars == [2.5, 2.5])
+        #expect(try Tensor.arange(0, 5, step: 2).scalars == [0, 2, 4])
+        #expect(try Tensor.arange(1, 0, step: -0.5).scalars == [1, 0.5])
+        #expect(try Tensor.eye(2).scalars == [1, 0, 0, 1])
+        #expect(Tensor(scalar: 3).shape == [])
+        #expect(try Tensor(scalar: 3).item() == 3)
+        #expect(try Tensor.zeros([0, 4]).count == 0)
+    }
+
+    @Test func invalidCreationThrows() {
+        #expect(throws: TensorError.self) { try Tensor(shape: [2, 2], values: [1, 2, 3]) }
+        #expect(throws: TensorError.self) { try Tensor.zeros([-1]) }
+        #expect(throws: TensorError.self) { try Tensor.zeros([1 << 40, 1 << 40]) }
+        #expect(throws: TensorError.self) { try Tensor.arange(0, 1, step: 0) }
+        #expect(throws: TensorError.self) { try tensor([2], [1, 2]).item() }
+    }
+
+    @Test func copyOnWrite() {
+        let a = tensor([3], [1, 2, 3])
+        var b = a
+        #expect(a._sharesStorage(with: b))
+        b.withUnsafeMutableBufferPointer { $0[0] = 9 }
+        #expect(a.scalars == [1, 2, 3])
+        #expect(b.scalars == [9, 2, 3])
+        #expect(!a._sharesStorage(with: b))
+    }
+
+    @Test func reshapeSharesStorageAndInfers() throws {
+        let a = tensor([2, 3], [1, 2, 3, 4, 5, 6])
+        let b = try a.reshaped([3, -1])
+        #expect(b.shape == [3, 2])
+        #expect(b._sharesStorage(with: a))
+        #expect(throws: TensorError.self) { try a.reshaped([4, -1]) }
+        #expect(throws: TensorError.self) { try a.reshaped([-1, -1]) }
+    }
+
+    @Test func sameSeedSameBits() throws {
+        var g1 = RandomGenerator(seed: 42), g2 = RandomGenerator(seed: 42), g3 = RandomGenerator(seed: 43)
+        let a = try Tensor.randn([100], using: &g1), b = try Tensor.randn([100], using: &g2)
+        let c = try Tensor.randn([100], using: &g3)
+        #expect(a == b)
+        #expect(a != c)
+        let u = try Tensor.rand([1000], low: -2, high: 3, using: &g1)
+        #expect(u.scalars.allSatisfy { $0 >= -2 && $0 < 3 })
+        let m = try u.mean().item()
+        #expect(Swift.abs(m - 0.5) < 0.15)
+        #expect(g1.permutation(10).sorted() == Array(0..<10))
+    }
+
+    @Test func normalSamplesHaveUnitVariance() throws {
+        var g = RandomGenerator(seed: 1)
+        let x = try Tensor.randn([20_000], using: &g)
+        let mean = try x.mean().item()
+        let variance = try ((x - mean) * (x - mean)).mean().item()
+        #expect(Swift.abs(mean) < 0.03)
+        #expect(Swift.abs(variance - 1) < 0.05)
+    }
+}
+
+@Suite struct OperationTests {
+    @Test func broadcastingArithmetic() throws {
+        let a = tensor([2, 3], [1, 2, 3, 4, 5, 6])
+        #expect(try (a + tensor([3], [10, 20, 30])).scalars == [11, 22, 33, 14, 25, 36])
+        #expect(try (a * tensor([2, 1], [1, -1])).scalars == [1, 2, 3, -4, -5, -6])
+        #expect(try (tensor([2, 1], [1, 2]) - tensor([1, 3], [1, 2, 3])).scalars == [0, -1, -2, 1, 0, -1])
+        #expect(try (a / 2).scalars == [0.5, 1, 1.5, 2, 2.5, 3])
+        #expect(try Tensor.pow(a, 2).scalars == [1, 4, 9, 16, 25, 36])
+        #expect(try (1 - a).scalars == [0, -1, -2, -3, -4, -5])
+    }
+
+    @Test func broadcastErrorNamesBothShapes() {
+        do {
+            _ = try tensor([2, 3], [1, 2, 3, 4, 5, 6]) + tensor([2], [1, 2])
+            Issue.record("expected an error")
+        } catch let e as TensorError {
+            #expect(e.description == "shape mismatch in add: shapes cannot be broadcast together (2×3 and 2)")
+        } catch { Issue.record("unexpected \(error)") }
+    }
+
+    @Test func divisionFollowsIEEE() throws {
+        let y = try tensor([3], [1, -1, 0]) / tensor([3], [0, 0, 0])
+        #expect(y.scalars[0] == .infinity && y.scalars[1] == -.infinity && y.scalars[2].isNaN)
+    }
+
+    @Test func matmulMatchesLoops() throws {
+        var g = RandomGenerator(seed: 5)
+        let a = try Tensor.randn([7, 5], using: &g), b = try Tensor.randn([5, 3], using: &g)
+        let c = try Tensor.matmul(a, b)
+        var expected = [Float](repeating: 0, count: 21)
+        for i in 0..<7 { for j in 0..<3 { for k in 0..<5 { expected[i * 3 + j] += a.scalars[i * 5 + k] * b.scalars[k * 3 + j] } } }
+        expectClose(c, tensor([7, 3], expected))
+        expectClose(try Tensor.matmul2D(a.T, b, transposeA: true), c)
+        expectClose(try Tensor.matmul2D(a, b.T, transposeB: true), c)
+        #expect(throws: TensorError.self) { try Tensor.matmul(a, a) }
+        #expect(throws: TensorError.self) { try Tensor.matmul(Tensor(scalar: 1), a) }
+        #expect(try Tensor.matmul(tensor([2], [1, 2]), tensor([2], [3, 4])).shape == [])
+    }
+
+    @Test func batchedMatmulMatchesPerItemProducts() throws {
+        var g = RandomGenerator(seed: 6)
+        let a = try Tensor.randn([3, 2, 4], using: &g), b = try Tensor.randn([3, 4, 5], using: &g)
+        let c = try Tensor.matmul(a, b)
+        #expect(c.shape == [3, 2, 5])
+        for i in 0..<3 {
+            let ai = try a.sliced(axis: 0, start: i, end: i + 1).reshaped([2, 4])
+            let bi = try b.sliced(axis: 0, start: i, end: i + 1).reshaped([4, 5])
+            expectClose(try c.sliced(axis: 0, start: i, end: i + 1).reshaped([2, 5]), try Tensor.matmul(ai, bi))
+        }
+    }
+
+    @Test func reductionsAndArgmax() throws {
+        let a = tensor([2, 3], [1, 5, 3, 4, 2, 6])
+        #expect(try a.sum().item() == 21)
+        #expect(try a.sum(axis: 0).scalars == [5, 7, 9])
+        #expect(try a.sum(axis: 1, keepDims: true).shape == [2, 1])
+        #expect(try a.max(axis: 1).scalars == [5, 6])
+        #expect(try a.min().item() == 1)
+        #expect(try a.argmax(axis: 1).scalars == [1, 2])
+        #expect(try a.argmaxRows() == [1, 2])
+        #expect(try a.mean(axis: 1).scalars == [3, 4])
+        #expect(throws: TensorError.self) { try a.sum(axis: 2) }
+        #expect(throws: TensorError.self) { try Tensor.zeros([0]).mean() }
+        #expect(try tensor([3], [1, .nan, 2]).max().item().isNaN)
+    }
+
+    @Test func softmaxIsStableForLargeLogits() throws {
+        let x = tensor([1, 3], [1000, 1001, 1002])
+        let y = try x.softmax()
+        #expect(y.scalars.allSatisfy { $0.isFinite })
+        #expect(Swift.abs(y.scalars.reduce(0, +) - 1) < 1e-6)
+        let l = try x.logSoftmax()
+        expectClose(l, y.log(), tolerance: 1e-4)
+    }
+
+    @Test func slicingFollowsPython() throws {
+        let a = try Tensor.arange(0, 10)
+        #expect(try a.sliced(axis: 0, start: 2, end: 5).scalars == [2, 3, 4])
+        #expect(try a.sliced(axis: 0, start: -3).scalars == [7, 8, 9])
+        #expect(try a.sliced(axis: 0, step: 3).scalars == [0, 3, 6, 9])
+        #expect(try a.sliced(axis: 0, step: -4).scalars == [9, 5, 1])
+        #expect(try a.sliced(axis: 0, start: 8, end: 100).scalars == [8, 9])
+        #expect(try a.sliced(axis: 0, start: 5, end: 2).count == 0)
+        #expect(throws: TensorError.self) { try a.sliced(axis: 0, step: 0) }
+    }
+
+    @Test func concatPermuteGather() throws {
+        let a = tensor([2, 2], [1, 2, 3, 4]), b = tensor([2, 1], [5, 6])
+        #expect(try Tensor.concat([a, b], axis: 1).scalars == [1, 2, 5, 3, 4, 6])
+        #expect(throws: TensorError.self) { try Tensor.concat([a, b], axis: 0) }
+        #expect(throws: TensorError.self) { try Tensor.concat([], axis: 0) }
+        #expect(a.T.scalars == [1, 3, 2, 4])
+        #expect(throws: TensorError.self) { try a.permuted([0, 0]) }
+        #expect(try a.indexSelect([1, 1, 0]).scalars == [3, 4, 3, 4, 1, 2])
+        #expect(throws: TensorError.self) { try a.indexSelect([2]) }
+        #expect(try a.gatherColumns([1, 0]).scalars == [2, 3])
+        #expect(throws: TensorError.self) { try a.gatherColumns([2, 0]) }
+    }
+
+    @Test func convolutionMatchesDirectSum() throws {
+        var g = RandomGenerator(seed: 9)
+        let x = try Tensor.randn([2, 3, 5, 6], using: &g), w = try Tensor.randn([4, 3, 3, 2], using: &g)
+        let y = try Tensor.conv2d(x, w, stride: 2, padding: 1)
+        #expect(y.shape == [2, 4, 3, 4])
+        let xs = x.scalars, ws = w.scalars
+        var expected = [Float](repeating: 0, count: y.count)
+        for n in 0..<2 { for o in 0..<4 { for oy in 0..<3 { for ox in 0..<4 {
+            var acc: Float = 0
+            for c in 0..<3 { for i in 0..<3 { for j in 0..<2 {
+                let yy = oy * 2 - 1 + i, xx = ox * 2 - 1 + j
+                if yy >= 0 && yy < 5 && xx >= 0 && xx < 6 {
+                    acc += xs[((n * 3 + c) * 5 + yy) * 6 + xx] * ws[((o * 3 + c) * 3 + i) * 2 + j]
+                }
+            } } }
+            expected[((n * 4 + o) * 3 + oy) * 4 + ox] = acc
+        } } } }
+        expectClose(y, tensor(y.shape, expected), tolerance: 1e-5)
+        #expect(throws: TensorError.self) { try Tensor.conv2d(x, try Tensor.zeros([4, 2, 3, 3])) }
+        #expect(throws: TensorError.self) { try Tensor.conv2d(x, try Tensor.zeros([4, 3, 9, 9])) }
+        #expect(throws: TensorError.self) { try Tensor.conv2d(try Tensor.zeros([3, 5, 6]), w) }
+    }
+
+    @Test func largeElementwiseRunsInParallelWithTheSameResult() throws {
+        var g = RandomGenerator(seed: 2)
+        let x = try Tensor.randn([300_000], using: &g)
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        Parallel.threads = 1
+        let serial = try (x * x + 1).sqrt()
+        Parallel.threads = 2
+        let parallel = try (x * x + 1).sqrt()
+        #expect(serial == parallel)
+    }
+}
+
+@Suite struct AutodiffTests {
+    @Test func gradientsAccumulateAcrossBackwardCalls() throws {
+        let x = tensor([2], [1, 2]).requiringGrad()
+        try (x * x).sum().backward()
+        try (x * 3).sum().backward()
+        #expect(x.grad?.scalars == [5, 7])
+        x.clearGrad()
+        #expect(x.grad == nil)
+    }
+
+    @Test func sharedSubexpressionsSumTheirGradients() throws {
+        let x = tensor([1], [3]).requiringGrad()
+        let y = try x * x
+        try (y * y + y).sum().backward()  // d/dx (x⁴ + x²) = 4x³ + 2x
+        #expect(x.grad?.scalars == [114])
+    }
+
+    @Test func withoutGradRecordsNothing() throws {
+        let x = tensor([2], [1, 2]).requiringGrad()
+        let y = try GradMode.withoutGrad { try x * 2 }
+        #expect(!y.requiresGrad)
+        #expect(throws: TensorError.self) { try y.sum().backward() }
+        #expect(GradMode.isEnabled)
+    }
+
+    @Test func constantsCarryNoGraph() throws {
+        let y = try tensor([2], [1, 2]) * 2
+        #expect(!y.requiresGrad)
+    }
+
+    @Test func secondBackwardThroughAFreedGraphThrows() throws {
+        let x = tensor([2], [1, 2]).requiringGrad()
+        let loss = try (x * x).sum()
+        try loss.backward()
+        #expect(throws: TensorError.self) { try loss.backward() }
+    }
+
+    @Test func backwardNeedsAScalarOrASeed() throws {
+        let x = tensor([2], [1, 2]).requiringGrad()
+        let y = try x * 3
+        #expect(throws: TensorError.self) { try y.backward() }
+        try y.backward(seed: tensor([2], [1, 1]))
+        #expect(x.grad?.scalars == [3, 3])
+    }
+
+    @Test func detachedStopsGradients() throws {
+        let x = tensor([2], [1, 2]).requiringGrad()
+        try (x * x.detached()).sum().backward()
+        #expect(x.grad?.scalars == [1, 2])
+    }
+}
