@@ -32,6 +32,8 @@ let package = Package(
                 "TLNN",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        .executableTarget(
+            name: "tl-bench-engine", dependencies: ["TLEngine", "CBLAS"], path: "Benchmarks/EngineBench"),
         .testTarget(name: "TLEngineTests", dependencies: ["TLEngine"]),
         // Fixtures live in Tests/Fixtures (found through #filePath), shared by test targets.
         .testTarget(name: "TLNNTests", dependencies: ["TLNN"]),

@@ -1,0 +1,64 @@
+// Engine micro-benchmarks: tl's matmul against raw cblas_sgemm in one process, alternating,
+// so both see the same machine state. Run through scripts/bench (release build).
+import CBLAS
+import Dispatch
+import Foundation
+import TLEngine
+
+func seconds(_ body: () -> Void) -> Double {
+    let start = DispatchTime.now().uptimeNanoseconds
+    body()
+    return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+}
+
+func median(_ xs: [Double]) -> Double {
+    let s = xs.sorted()
+    return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+}
+
+/// Repeats `body` until at least `minimum` seconds pass; returns seconds per call.
+func timed(minimum: Double = 0.25, _ body: () -> Void) -> Double {
+    var calls = 0
+    var total = 0.0
+    while total < minimum {
+        total += seconds(body)
+        calls += 1
+    }
+    return total / Double(calls)
+}
+
+let arguments = CommandLine.arguments
+let threads = arguments.firstIndex(of: "--threads").flatMap { Int(arguments[$0 + 1]) } ?? 2
+let rounds = arguments.firstIndex(of: "--rounds").flatMap { Int(arguments[$0 + 1]) } ?? 7
+openblas_set_num_threads(Int32(threads))
+Parallel.threads = threads
+
+print("# matmul: tl Tensor.matmul vs raw cblas_sgemm, fp32, \(threads) thread(s), \(rounds) alternating rounds")
+print("n      tl GFLOP/s   sgemm GFLOP/s   ratio (median, min–max)")
+for n in [256, 1024] {
+    var g = RandomGenerator(seed: 1)
+    guard let a = try? Tensor.randn([n, n], using: &g), let b = try? Tensor.randn([n, n], using: &g) else { continue }
+    let flops = 2 * Double(n) * Double(n) * Double(n)
+    var out = [Float](repeating: 0, count: n * n)
+    var tl: [Double] = [], raw: [Double] = [], ratios: [Double] = []
+    for _ in 0..<rounds {
+        let t = timed { _ = try? Tensor.matmul(a, b) }
+        let r = timed {
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    out.withUnsafeMutableBufferPointer { pc in
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1,
+                                    pa.baseAddress, Int32(n), pb.baseAddress, Int32(n), 0, pc.baseAddress, Int32(n))
+                    }
+                }
+            }
+        }
+        tl.append(flops / t / 1e9)
+        raw.append(flops / r / 1e9)
+        ratios.append(r / t)
+    }
+    let line = "\(n)".padding(toLength: 7, withPad: " ", startingAt: 0)
+        + String(format: "%-13.1f%-16.1f%.3f (%.3f–%.3f)", median(tl), median(raw), median(ratios),
+                 ratios.min() ?? 0, ratios.max() ?? 0)
+    print(line)
+}

@@ -1,0 +1,111 @@
+import Testing
+@testable import TLEngine
+@testable import TLNN
+
+@Suite struct ModelTests {
+    @Test func initialisationIsPyTorchsUniformAndSeeded() throws {
+        var g1 = RandomGenerator(seed: 5), g2 = RandomGenerator(seed: 5)
+        let a = try Linear(100, 50, using: &g1), b = try Linear(100, 50, using: &g2)
+        #expect(a.weight.value == b.weight.value && a.bias!.value == b.bias!.value)
+        let w = a.weight.value.scalars
+        #expect(w.allSatisfy { Swift.abs($0) <= 0.1 })  // 1/√100
+        #expect(w.max()! > 0.09 && w.min()! < -0.09)
+        let conv = try Conv2d(4, 8, kernel: 3, using: &g1)
+        #expect(conv.weight.value.scalars.allSatisfy { Swift.abs($0) <= 1 / Float(36).squareRoot() })
+        let copy = try fixtureCNN(seed: 3), again = try fixtureCNN(seed: 3)
+        #expect(copy.namedParameters().map(\.parameter.value) == again.namedParameters().map(\.parameter.value))
+    }
+
+    @Test func resetDrawsNewWeights() throws {
+        var g = RandomGenerator(seed: 1)
+        let net = try fixtureCNN()
+        let before = net.namedParameters().map(\.parameter.value)
+        net.reset(using: &g)
+        #expect(net.namedParameters()[0].parameter.value != before[0])
+    }
+
+    @Test func invalidLayersThrow() {
+        var g = RandomGenerator(seed: 1)
+        #expect(throws: TensorError.self) { try Linear(0, 3, using: &g) }
+        #expect(throws: TensorError.self) { try Conv2d(3, 4, kernel: 0, using: &g) }
+        #expect(throws: TensorError.self) { try Dropout(1) }
+        #expect(throws: TensorError.self) { try MaxPool2d(0) }
+        #expect(throws: TensorError.self) { try BatchNorm(0) }
+    }
+
+    @Test func dropoutOnlyInTraining() throws {
+        let d = try Dropout(0.5)
+        let x = try Tensor.ones([1000])
+        let y = try d(x)
+        let zeros = y.scalars.filter { $0 == 0 }.count
+        #expect(zeros > 400 && zeros < 600)
+        #expect(y.scalars.allSatisfy { $0 == 0 || $0 == 2 })
+        d.setTraining(false)
+        #expect(try d(x) == x)
+    }
+
+    @Test func gradientReversalLayerUsesItsCurrentLambda() throws {
+        let grl = GradientReversal(lambda: 1)
+        grl.lambda = 0.25
+        let x = Tensor([1, 2]).requiringGrad()
+        try grl(x).sum().backward()
+        #expect(x.grad?.scalars == [-0.25, -0.25])
+    }
+
+    @Test func l2spPullsTowardTheStartingWeights() throws {
+        let p = Parameter(Tensor([1, 2])), fresh = Parameter(Tensor([3]))
+        let anchor = L2SP(anchoring: [p])
+        p.value.withUnsafeMutableBufferPointer { $0[0] = 2 }  // moved by 1
+        let penalty = try anchor.penalty(alpha: 4, fresh: [fresh], beta: 2)
+        #expect(try penalty.item() == 4 / 2 * 1 + 2 / 2 * 9)
+        try penalty.backward()
+        #expect(p.grad?.scalars == [4, 0])  // α(w − w⁰)
+        #expect(fresh.grad?.scalars == [6])  // βw
+    }
+
+    /// The whole stack learns: a small MLP separates two Gaussian blobs.
+    @Test func smallNetworkLearns() throws {
+        var g = RandomGenerator(seed: 8)
+        let n = 128
+        var values: [Float] = [], labels: [Int] = []
+        for i in 0..<n {
+            let c = i % 2
+            labels.append(c)
+            values += [g.nextNormal() + (c == 0 ? -1.5 : 1.5), g.nextNormal() + (c == 0 ? 1 : -1)]
+        }
+        let x = try Tensor(shape: [n, 2], values: values)
+        let net = Sequential([try Linear(2, 16, using: &g), Activation(.relu), try Linear(16, 2, using: &g)])
+        let optimizer = SGD(learningRate: 0.1, momentum: 0.9)
+        var first: Float = 0, last: Float = 0
+        for step in 0..<60 {
+            optimizer.zeroGrad(net.parameters)
+            let loss = try Loss.crossEntropy(net(x), labels)
+            try loss.backward()
+            optimizer.step(net.parameters)
+            if step == 0 { first = try loss.item() }
+            last = try loss.item()
+        }
+        let predictions = try GradMode.withoutGrad { try net(x).argmaxRows() }
+        let accuracy = Float(zip(predictions, labels).filter { $0 == $1 }.count) / Float(n)
+        #expect(last < first / 3)
+        #expect(accuracy > 0.9)
+    }
+
+    @Test func frozenLayersKeepTheirWeightsThroughTraining() throws {
+        var g = RandomGenerator(seed: 2)
+        let net = Sequential([try Linear(3, 4, using: &g), Activation(.tanh), try Linear(4, 2, using: &g)])
+        try net.view(0..<1).setFrozen(true)
+        let frozen = net.namedParameters()[0].parameter.value
+        let head = net.namedParameters()[2].parameter.value
+        let optimizer = Adam(learningRate: 0.1)
+        let x = try Tensor.randn([8, 3], using: &g)
+        for _ in 0..<3 {
+            optimizer.zeroGrad(net.parameters)
+            try Loss.crossEntropy(net(x), [0, 1, 0, 1, 0, 1, 0, 1]).backward()
+            optimizer.step(net.parameters)
+        }
+        #expect(net.namedParameters()[0].parameter.value == frozen)
+        #expect(net.namedParameters()[0].parameter.grad == nil)
+        #expect(net.namedParameters()[2].parameter.value != head)
+    }
+}
