@@ -67,8 +67,9 @@ public struct Tensor {
         guard step != 0, step.isFinite, start.isFinite, end.isFinite else {
             throw TensorError.invalidArgument(op: "arange", "start, end and step must be finite and step non-zero")
         }
-        let n = Swift.max(0, Int((Double(end - start) / Double(step)).rounded(.up)))
-        _ = try Shape.count([n], op: "arange")
+        let steps = (Double(end) - Double(start)) / Double(step)
+        guard steps <= Double(Shape.maxElements) else { throw TensorError.tooLarge(op: "arange", elements: Int.max) }
+        let n = Swift.max(0, Int(steps.rounded(.up)))
         var t = Tensor(uninitializedShape: [n])
         t.withUnsafeMutableBufferPointer { p in
             for i in 0..<n { p[i] = start + Float(i) * step }

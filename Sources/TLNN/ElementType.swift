@@ -16,6 +16,7 @@ public enum ElementType: String, CaseIterable, Sendable {
     /// Converts `count` little-endian (or, with `bigEndian`, big-endian) elements at `offset`.
     func decode(_ bytes: [UInt8], offset: Int, count: Int, bigEndian: Bool = false) -> [Float] {
         var out = [Float](repeating: 0, count: count)
+        guard count > 0 else { return out }
         bytes.withUnsafeBytes { raw in
             let base = raw.baseAddress! + offset
             func load<T: FixedWidthInteger>(_: T.Type, _ i: Int) -> T {

@@ -18,6 +18,8 @@ import Testing
         #expect(throws: TensorError.self) { try Tensor.zeros([-1]) }
         #expect(throws: TensorError.self) { try Tensor.zeros([1 << 40, 1 << 40]) }
         #expect(throws: TensorError.self) { try Tensor.arange(0, 1, step: 0) }
+        #expect(throws: TensorError.self) { try Tensor.arange(0, 3e38, step: 1e-30) }
+        #expect(throws: TensorError.self) { try Tensor.arange(0, .infinity) }
         #expect(throws: TensorError.self) { try tensor([2], [1, 2]).item() }
     }
 
