@@ -26,6 +26,8 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]),
         .target(name: "TLEngine", dependencies: ["CBLAS"]),
         .target(name: "TLNN", dependencies: ["TLEngine", "CZlib"]),
+        .target(name: "TLRender", dependencies: ["TLEngine"]),
+        .target(name: "TLLang", dependencies: ["TLNN", "TLRender"]),
         .executableTarget(
             name: "tl",
             dependencies: [

@@ -1,0 +1,80 @@
+/// An expression with the range of source it came from.
+public struct Expr: Sendable {
+    public indirect enum Kind: Sendable {
+        case number(Double)
+        case string(String)
+        case bool(Bool)
+        case none
+        case name(String)
+        case list([Expr])
+        case record([(key: String, value: Expr)])
+        case unary(String, Expr)
+        case binary(String, Expr, Expr)
+        case call(Expr, [Argument])
+        case property(Expr, String)
+        case index(Expr, [IndexItem])
+    }
+
+    public var kind: Kind
+    public var range: SourceRange
+}
+
+/// One argument of a call: positional, or `name=value`.
+public struct Argument: Sendable {
+    public var name: String?
+    public var value: Expr
+    public var range: SourceRange
+}
+
+/// One item between `[` and `]`: an index, or a slice `a:b:s` with optional parts.
+public enum IndexItem: Sendable {
+    case single(Expr)
+    case slice(start: Expr?, end: Expr?, step: Expr?, range: SourceRange)
+}
+
+/// A parameter of a `def`: a name and an optional default.
+public struct ParameterDecl: Sendable {
+    public var name: String
+    public var defaultValue: Expr?
+    public var range: SourceRange
+}
+
+/// A statement with its source range.
+public struct Stmt: Sendable {
+    public indirect enum Kind: Sendable {
+        /// An expression statement; `silent` when it ends with `;`.
+        case expression(Expr, silent: Bool)
+        /// `name = value`, or `a, b = value` (unpacking) when there are several names.
+        case assign([(name: String, range: SourceRange)], Expr)
+        /// `object.name = value`.
+        case setProperty(Expr, String, Expr)
+        case forIn(String, Expr, [Stmt])
+        case whileLoop(Expr, [Stmt])
+        /// `if c { } else if c { } else { }`.
+        case ifElse([(condition: Expr, body: [Stmt])], [Stmt]?)
+        case def(Function)
+        case returnValue(Expr?)
+        case breakLoop
+        case continueLoop
+        case global([String])
+        /// A shell command (`:help train`), handled by the shell.
+        case command(String, String)
+    }
+
+    public var kind: Kind
+    public var range: SourceRange
+}
+
+/// A user function: its declaration and body (shared by `def` statements and function values).
+public final class Function: Sendable {
+    public let name: String
+    public let parameters: [ParameterDecl]
+    public let body: [Stmt]
+    public let range: SourceRange
+    /// The text it was defined in, for errors raised inside it.
+    public let source: Source
+
+    init(name: String, parameters: [ParameterDecl], body: [Stmt], range: SourceRange, source: Source) {
+        (self.name, self.parameters, self.body, self.range, self.source) = (name, parameters, body, range, source)
+    }
+}

@@ -1,0 +1,172 @@
+import TLEngine
+
+/// What a builtin parameter accepts, and how an argument is converted for it.
+public enum ParameterType: Sendable, Equatable {
+    case any
+    case number
+    /// A number with an integral value (`2.5` is rejected).
+    case integer
+    case bool
+    case string
+    /// A tensor; numbers and (nested) lists of numbers are converted.
+    case tensor
+    case list
+    case record
+    case function
+    /// A tensor, or a list of tensors and numbers.
+    case tensors
+
+    var name: String {
+        switch self {
+        case .any: "value"
+        case .number: "number"
+        case .integer: "integer"
+        case .bool: "bool"
+        case .string: "string"
+        case .tensor: "tensor"
+        case .list: "list"
+        case .record: "record"
+        case .function: "function"
+        case .tensors: "list of tensors"
+        }
+    }
+}
+
+/// One declared parameter: everything argument checking, `:help` and completion need.
+public struct BuiltinParameter: Sendable {
+    public let name: String
+    public let type: ParameterType
+    /// nil: required.
+    public let defaultText: String?
+    let defaultValue: @Sendable () -> Value
+    public let keywordOnly: Bool
+    /// Collects the remaining positional arguments as a list (`zeros(2, 3)`).
+    public let variadic: Bool
+    /// `none` is accepted besides the type.
+    public let optional: Bool
+    public let help: String
+
+    /// A required positional parameter.
+    public static func required(_ name: String, _ type: ParameterType, _ help: String) -> BuiltinParameter {
+        BuiltinParameter(name: name, type: type, defaultText: nil, defaultValue: { .none }, keywordOnly: false,
+                         variadic: false, optional: false, help: help)
+    }
+
+    /// A parameter with a default; `keyword` ones may only be given by name.
+    public static func optional(_ name: String, _ type: ParameterType, _ defaultValue: Value, keyword: Bool = false,
+                                _ help: String) -> BuiltinParameter {
+        nonisolated(unsafe) let v = defaultValue
+        let isNone: Bool
+        if case .none = defaultValue { isNone = true } else { isNone = false }
+        return BuiltinParameter(name: name, type: type, defaultText: defaultValue.shown, defaultValue: { v },
+                                keywordOnly: keyword, variadic: false, optional: isNone, help: help)
+    }
+
+    /// The rest of the positional arguments.
+    public static func rest(_ name: String, _ type: ParameterType, _ help: String) -> BuiltinParameter {
+        BuiltinParameter(name: name, type: type, defaultText: nil, defaultValue: { .list([]) }, keywordOnly: false,
+                         variadic: true, optional: false, help: help)
+    }
+
+    var display: String {
+        if variadic { return name + "..." }
+        if let defaultText { return "\(name)=\(defaultText)" }
+        return name
+    }
+}
+
+/// A function of the language implemented in Swift, declared once with everything about it.
+public struct Builtin: Sendable {
+    public let name: String
+    public let parameters: [BuiltinParameter]
+    /// What it does, for `:help`; the first sentence is its summary.
+    public let help: String
+    /// A runnable snippet for `:help` (every example is run by a test).
+    public let example: String
+    /// A group for `:help` listings ("tensors", "math", …).
+    public let group: String
+    let body: @Sendable (inout Arguments) throws -> Value
+
+    public init(_ name: String, _ parameters: [BuiltinParameter], group: String, help: String, example: String,
+                _ body: @escaping @Sendable (inout Arguments) throws -> Value) {
+        (self.name, self.parameters, self.group, self.help, self.example, self.body) = (name, parameters, group, help, example, body)
+    }
+
+    /// `train(model, data, *, epochs=1, …)`.
+    public var signature: String {
+        var parts: [String] = []
+        var starred = false
+        for p in parameters {
+            if p.keywordOnly && !starred && !parameters.contains(where: \.variadic) {
+                parts.append("*")
+                starred = true
+            }
+            parts.append(p.display)
+        }
+        return "\(name)(\(parts.joined(separator: ", ")))"
+    }
+
+    public var summary: String {
+        guard let end = help.firstIndex(of: ".") else { return help }
+        return String(help[...end])
+    }
+}
+
+/// The checked arguments of one builtin call, converted to their declared types.
+public struct Arguments {
+    let builtin: Builtin
+    var values: [String: Value]
+    /// Where the call is, for errors the implementation raises.
+    public let range: SourceRange
+    public let interpreter: Interpreter
+
+    public func value(_ name: String) -> Value { values[name] ?? .none }
+
+    public func isNone(_ name: String) -> Bool {
+        if case .none = value(name) { return true }
+        return false
+    }
+
+    public func number(_ name: String) throws -> Double {
+        switch value(name) {
+        case .number(let x): return x
+        case .bool(let b): return b ? 1 : 0
+        default: throw error("\(name) must be a number")
+        }
+    }
+
+    public func float(_ name: String) throws -> Float { Float(try number(name)) }
+
+    public func int(_ name: String) throws -> Int {
+        let x = try number(name)
+        guard let i = Int(exactly: x) else { throw error("\(name) must be an integer, got \(Value.format(x))") }
+        return i
+    }
+
+    public func optionalInt(_ name: String) throws -> Int? { isNone(name) ? nil : try int(name) }
+
+    public func bool(_ name: String) throws -> Bool {
+        guard case .bool(let b) = value(name) else { throw error("\(name) must be true or false") }
+        return b
+    }
+
+    public func string(_ name: String) throws -> String {
+        guard case .string(let s) = value(name) else { throw error("\(name) must be a string") }
+        return s
+    }
+
+    public func tensor(_ name: String) throws -> Tensor {
+        guard case .tensor(let t) = value(name) else { throw error("\(name) must be a tensor") }
+        return t
+    }
+
+    public func list(_ name: String) throws -> [Value] {
+        guard case .list(let items) = value(name) else { throw error("\(name) must be a list") }
+        return items
+    }
+
+    /// An error at the call, in the words of the builtin.
+    public func error(_ message: String) -> LangError {
+        LangError.runtime("\(builtin.name)(): \(message)", at: range)
+    }
+}

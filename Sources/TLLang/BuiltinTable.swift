@@ -1,0 +1,49 @@
+/// The one table of builtins: from it come calls, argument errors, `:help`, completion of
+/// keyword names and the README's list. Each group of builtins lives in `Builtins/`.
+public enum BuiltinTable {
+    public static let all: [Builtin] = TensorBuiltins.all + MathBuiltins.all + CoreBuiltins.all
+
+    public static let byName: [String: Builtin] = Dictionary(all.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+
+    public static let names: [String] = all.map(\.name)
+
+    /// The groups in the order `:help` lists them.
+    public static let groups: [String] = {
+        var seen: [String] = []
+        for b in all where !seen.contains(b.group) { seen.append(b.group) }
+        return seen
+    }()
+
+    /// A Markdown table of every builtin: name, signature, summary (for the README).
+    public static var markdown: String {
+        var lines = ["| builtin | signature | what it does |", "|---|---|---|"]
+        for b in all {
+            lines.append("| `\(b.name)` | `\(b.signature)` | \(b.summary.replacingOccurrences(of: "|", with: "\\|")) |")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension String {
+    func replacingOccurrences(of target: String, with replacement: String) -> String {
+        guard !target.isEmpty else { return self }
+        var out = ""
+        var rest = Substring(self)
+        while let r = rest.range(of: target) {
+            out += rest[..<r.lowerBound] + replacement
+            rest = rest[r.upperBound...]
+        }
+        return out + rest
+    }
+}
+
+extension Substring {
+    func range(of target: String) -> Range<Substring.Index>? {
+        var i = startIndex
+        while i < endIndex {
+            if self[i...].hasPrefix(target) { return i..<index(i, offsetBy: target.count) }
+            i = index(after: i)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,107 @@
+import TLEngine
+
+/// An index item after evaluation: a value (number, list) or slice bounds.
+enum EvaluatedIndex {
+    case single(Value, SourceRange)
+    case slice(Int?, Int?, Int?, SourceRange)
+}
+
+/// `x[i]`, `x[a:b:s]` and `x[i, a:b]` on lists, strings and tensors.
+enum Indexing {
+    static func index(_ base: Value, _ items: [EvaluatedIndex], range: SourceRange) throws -> Value {
+        switch base {
+        case .list(let values):
+            return try sequence(values, items, range: range, typeName: "list") { .list($0) }
+        case .string(let s):
+            return try sequence(s.map { Value.string(String($0)) }, items, range: range, typeName: "string") {
+                .string($0.map(\.plain).joined())
+            }
+        case .record(let r):
+            guard items.count == 1, case .single(.string(let key), let kr) = items[0] else {
+                throw LangError.runtime("a record is indexed by a field name in quotes, or use record.field", at: range)
+            }
+            guard let v = r[key] else {
+                throw LangError.runtime("record has no field '\(key)'\(didYouMean(key, among: r.fields.map(\.key)))", at: kr)
+            }
+            return v
+        case .tensor(let t):
+            return .tensor(try tensor(t, items, range: range))
+        default:
+            throw LangError.runtime("a \(base.typeName) cannot be indexed", at: range)
+        }
+    }
+
+    private static func sequence(_ values: [Value], _ items: [EvaluatedIndex], range: SourceRange, typeName: String,
+                                 make: ([Value]) -> Value) throws -> Value {
+        guard items.count == 1 else { throw LangError.runtime("a \(typeName) takes one index", at: range) }
+        switch items[0] {
+        case .single(let v, let r):
+            let i = try Operators.integer(v, what: "an index", range: r)
+            let j = i < 0 ? i + values.count : i
+            guard j >= 0, j < values.count else {
+                throw LangError.runtime("index \(i) is out of range for a \(typeName) of length \(values.count)", at: r)
+            }
+            return values[j]
+        case .slice(let a, let b, let s, let r):
+            let step = s ?? 1
+            guard step != 0 else { throw LangError.runtime("slice step cannot be zero", at: r) }
+            let indices = sliceIndices(count: values.count, start: a, end: b, step: step)
+            return make(indices.map { values[$0] })
+        }
+    }
+
+    /// Python's `range(*slice(a, b, s).indices(n))`.
+    static func sliceIndices(count n: Int, start: Int?, end: Int?, step: Int) -> [Int] {
+        func clamp(_ v: Int?, _ dflt: Int, _ low: Int, _ high: Int) -> Int {
+            guard var v else { return dflt }
+            if v < 0 { v += n }
+            return Swift.min(Swift.max(v, low), high)
+        }
+        if step > 0 {
+            return Array(stride(from: clamp(start, 0, 0, n), to: clamp(end, n, 0, n), by: step))
+        }
+        return Array(stride(from: clamp(start, n - 1, -1, n - 1), to: clamp(end, -1, -1, n - 1), by: step))
+    }
+
+    private static func tensor(_ t: Tensor, _ items: [EvaluatedIndex], range: SourceRange) throws -> Tensor {
+        guard items.count <= t.rank else {
+            throw LangError.runtime("too many indices (\(items.count)) for a tensor of rank \(t.rank)", at: range)
+        }
+        var result = t
+        var axis = 0
+        do {
+            for item in items {
+                switch item {
+                case .single(.list(let values), let r):
+                    guard axis == 0 else { throw LangError.runtime("a list of indices works on the first axis only", at: r) }
+                    let indices = try values.map { try Operators.integer($0, what: "an index", range: r) }
+                    result = try result.indexSelect(indices)
+                    axis += 1
+                case .single(let v, let r):
+                    let i = try Operators.integer(v, what: "an index", range: r)
+                    let n = result.shape[axis]
+                    guard i >= -n, i < n else {
+                        throw LangError.runtime("index \(i) is out of range for axis \(axis) of size \(n)", at: r)
+                    }
+                    result = try TensorIndexing.select(result, index: i < 0 ? i + n : i, axis: axis)
+                case .slice(let a, let b, let s, let r):
+                    guard (s ?? 1) != 0 else { throw LangError.runtime("slice step cannot be zero", at: r) }
+                    result = try result.sliced(axis: axis, start: a, end: b, step: s ?? 1)
+                    axis += 1
+                }
+            }
+        } catch let e as TensorError {
+            throw LangError.runtime(e.description, at: range)
+        }
+        return result
+    }
+}
+
+enum TensorIndexing {
+    /// Element `index` along `axis`, with that axis removed.
+    static func select(_ t: Tensor, index: Int, axis: Int) throws -> Tensor {
+        var shape = t.shape
+        shape.remove(at: axis)
+        return try t.sliced(axis: axis, start: index, end: index + 1).reshaped(shape)
+    }
+}

@@ -1,0 +1,99 @@
+/// An error a user can cause, with where it happened: a value, thrown and shown, never a trap.
+public struct LangError: Error, Equatable, Sendable {
+    public enum Kind: Sendable, Equatable {
+        /// The text cannot be parsed (exit status 2 for a script).
+        case syntax
+        /// Parsing stopped at the end of the input: at the prompt, read another line.
+        case incomplete
+        /// Evaluation failed (exit status 1 for a script).
+        case runtime
+        /// Ctrl-C stopped the evaluation.
+        case interrupted
+    }
+
+    public var kind: Kind
+    public var message: String
+    public var range: SourceRange?
+    /// The source the range refers to (set where the error is reported).
+    public var sourceName: String?
+    public var sourceLine: String?
+    /// Extra lines: a hint, or where a function was called from.
+    public var notes: [String]
+
+    public init(_ kind: Kind, _ message: String, at range: SourceRange? = nil, notes: [String] = []) {
+        (self.kind, self.message, self.range, self.notes) = (kind, message, range, notes)
+    }
+
+    public static func runtime(_ message: String, at range: SourceRange? = nil) -> LangError {
+        LangError(.runtime, message, at: range)
+    }
+
+    /// Attaches the source, so the error can show its line and caret.
+    public func located(in source: Source) -> LangError {
+        guard sourceName == nil else { return self }
+        var e = self
+        e.sourceName = source.name
+        if let range { e.sourceLine = source.line(range.start.line) }
+        return e
+    }
+
+    /// `file:line:col: error: message`, the source line and a caret under the column.
+    public var formatted: String {
+        var head = ""
+        if let sourceName { head += sourceName + ":" }
+        if let range { head += "\(range.start.line):\(range.start.column):" }
+        var out = (head.isEmpty ? "" : head + " ") + (kind == .interrupted ? "interrupted: " : "error: ") + message
+        if let line = sourceLine, let range, !line.trimmingCharacters(in: " \t").isEmpty {
+            let caretColumn = line.unicodeScalars.prefix(range.start.column - 1)
+                .map { $0 == "\t" ? "\t" : " " }.joined()
+            let sameLine = range.end.line == range.start.line
+            let width = sameLine ? Swift.max(1, Swift.min(range.end.column - range.start.column, 60)) : 1
+            out += "\n    " + line + "\n    " + caretColumn + "^" + String(repeating: "~", count: width - 1)
+        }
+        for note in notes { out += "\n" + note }
+        return out
+    }
+}
+
+extension String {
+    func trimmingCharacters(in set: String) -> String {
+        let chars = Set(set)
+        var s = Substring(self)
+        while let f = s.first, chars.contains(f) { s = s.dropFirst() }
+        while let l = s.last, chars.contains(l) { s = s.dropLast() }
+        return String(s)
+    }
+}
+
+/// Names close to `name` among `candidates` (edit distance at most 2, or a third of the length).
+func suggestions(for name: String, among candidates: [String]) -> [String] {
+    let limit = Swift.max(1, Swift.min(2, name.count / 3 + 1))
+    let scored = candidates.compactMap { c -> (String, Int)? in
+        let d = editDistance(name.lowercased(), c.lowercased())
+        return d <= limit && c != name ? (c, d) : nil
+    }
+    return scored.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.map(\.0)
+}
+
+/// " (did you mean 'epochs'?)" or "".
+func didYouMean(_ name: String, among candidates: [String]) -> String {
+    guard let best = suggestions(for: name, among: candidates).first else { return "" }
+    return " (did you mean '\(best)'?)"
+}
+
+/// Levenshtein distance.
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    if a.isEmpty { return b.count }
+    if b.isEmpty { return a.count }
+    var previous = Array(0...b.count)
+    var current = [Int](repeating: 0, count: b.count + 1)
+    for i in 1...a.count {
+        current[0] = i
+        for j in 1...b.count {
+            current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+        }
+        swap(&previous, &current)
+    }
+    return previous[b.count]
+}

@@ -1,0 +1,83 @@
+import TLEngine
+
+/// Properties readable with `value.name`, declared once per type for lookup, errors and completion.
+enum Properties {
+    struct Entry: Sendable {
+        let name: String
+        let help: String
+        let get: @Sendable (Value) throws -> Value
+    }
+
+    static let tensor: [Entry] = [
+        Entry(name: "shape", help: "the size of each axis, a list") { v in
+            guard case .tensor(let t) = v else { return .none }
+            return .list(t.shape.map { .number(Double($0)) })
+        },
+        Entry(name: "T", help: "the transpose (all axes reversed)") { v in
+            guard case .tensor(let t) = v else { return .none }
+            return .tensor(t.T)
+        },
+        Entry(name: "grad", help: "the gradient from the last backward pass, or none") { v in
+            guard case .tensor(let t) = v, let g = t.grad else { return .none }
+            return .tensor(g)
+        },
+        Entry(name: "rank", help: "the number of axes") { v in
+            guard case .tensor(let t) = v else { return .none }
+            return .number(Double(t.rank))
+        },
+        Entry(name: "size", help: "the number of elements") { v in
+            guard case .tensor(let t) = v else { return .none }
+            return .number(Double(t.count))
+        },
+        Entry(name: "dtype", help: "the element type, always \"float32\"") { _ in .string("float32") },
+    ]
+
+    static let function: [Entry] = [
+        Entry(name: "name", help: "the function's name") { v in
+            switch v {
+            case .builtin(let b): return .string(b.name)
+            case .function(let f): return .string(f.name)
+            default: return .none
+            }
+        },
+    ]
+
+    /// The declared properties of a value (record fields are listed by `names`).
+    static func entries(of v: Value) -> [Entry] {
+        switch v {
+        case .tensor: tensor
+        case .builtin, .function: function
+        default: []
+        }
+    }
+
+    /// Names that may follow `value.`, for completion.
+    static func names(of v: Value) -> [String] {
+        if case .record(let r) = v { return r.fields.map(\.key) }
+        return entries(of: v).map(\.name)
+    }
+
+    static func get(_ v: Value, _ name: String, range: SourceRange) throws -> Value {
+        if case .record(let r) = v {
+            guard let field = r[name] else {
+                throw LangError.runtime("record has no field '\(name)'\(didYouMean(name, among: r.fields.map(\.key)))", at: range)
+            }
+            return field
+        }
+        guard let entry = entries(of: v).first(where: { $0.name == name }) else {
+            let known = names(of: v)
+            let suffix = known.isEmpty ? "" : didYouMean(name, among: known)
+            throw LangError.runtime("a \(v.typeName) has no property '\(name)'\(suffix)", at: range)
+        }
+        return try entry.get(v)
+    }
+
+    static func settableHint(_ v: Value) -> String {
+        names(of: v).isEmpty ? "" : "; its properties (\(names(of: v).joined(separator: ", "))) are read-only"
+    }
+}
+
+extension Interpreter {
+    /// Property names that may follow `value.` (for completion).
+    public static func propertyNames(of v: Value) -> [String] { Properties.names(of: v) }
+}

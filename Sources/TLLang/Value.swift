@@ -1,0 +1,128 @@
+import TLEngine
+import TLRender
+
+/// A value a name can be bound to.
+public enum Value {
+    case none
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case list([Value])
+    case record(Record)
+    case tensor(Tensor)
+    case builtin(Builtin)
+    case function(Function)
+
+    /// The type's name as errors and `type()` show it.
+    public var typeName: String {
+        switch self {
+        case .none: "none"
+        case .bool: "bool"
+        case .number: "number"
+        case .string: "string"
+        case .list: "list"
+        case .record: "record"
+        case .tensor: "tensor"
+        case .builtin, .function: "function"
+        }
+    }
+}
+
+/// Fields in the order they were written: `{lr: 0.01, epochs: 3}`.
+public struct Record {
+    public var fields: [(key: String, value: Value)]
+
+    public init(_ fields: [(key: String, value: Value)] = []) { self.fields = fields }
+
+    public subscript(key: String) -> Value? {
+        get { fields.first { $0.key == key }?.value }
+        set {
+            if let i = fields.firstIndex(where: { $0.key == key }) {
+                if let newValue { fields[i].value = newValue } else { fields.remove(at: i) }
+            } else if let newValue {
+                fields.append((key, newValue))
+            }
+        }
+    }
+}
+
+// MARK: Display
+
+extension Value {
+    /// How a number shows: integers without a decimal point; a value that came from fp32 with
+    /// the shortest digits that identify it as fp32 (0.874, not 0.8740000128746033).
+    public static func format(_ x: Double) -> String {
+        if x.isNaN { return "nan" }
+        if x.isInfinite { return x > 0 ? "inf" : "-inf" }
+        if x == x.rounded(), Swift.abs(x) < 1e15 { return String(Int64(x)) }
+        if let f = Float(exactly: x), f.isFinite { return compact(f.description) }
+        return compact(x.description)
+    }
+
+    /// `1e-05` → `1e-5`.
+    private static func compact(_ s: String) -> String {
+        guard let e = s.firstIndex(of: "e") else { return s }
+        var exponent = String(s[s.index(after: e)...])
+        let sign = exponent.first == "-" ? "-" : ""
+        exponent = String(exponent.drop { $0 == "-" || $0 == "+" || $0 == "0" })
+        return String(s[..<e]) + "e" + sign + (exponent.isEmpty ? "0" : exponent)
+    }
+
+    /// The one-line form shown at the prompt: strings quoted, tensors with shape and type.
+    public var shown: String {
+        switch self {
+        case .string(let s): return quoted(s)
+        case .tensor(let t): return "tensor \(TensorFormat.header(t)) \(TensorFormat.inline(t))"
+        default: return plain
+        }
+    }
+
+    /// The form `print` and `str` use: strings as they are, tensors as their values.
+    public var plain: String {
+        switch self {
+        case .none: return "none"
+        case .bool(let b): return b ? "true" : "false"
+        case .number(let x): return Value.format(x)
+        case .string(let s): return s
+        case .list(let items): return "[" + items.map(\.nested).joined(separator: ", ") + "]"
+        case .record(let r): return "{" + r.fields.map { "\($0.key): \($0.value.nested)" }.joined(separator: ", ") + "}"
+        case .tensor(let t): return TensorFormat.inline(t)
+        case .builtin(let b): return "<builtin \(b.signature)>"
+        case .function(let f): return "<function \(f.name)(\(f.parameters.map(\.name).joined(separator: ", ")))>"
+        }
+    }
+
+    /// Inside lists and records: strings quoted, tensors abbreviated when large.
+    var nested: String {
+        switch self {
+        case .string(let s): return quoted(s)
+        case .tensor(let t) where t.count > 8: return "tensor \(TensorFormat.header(t))"
+        case .tensor(let t): return "tensor \(TensorFormat.inline(t))"
+        default: return plain
+        }
+    }
+
+    /// The shown form, on several lines where one line would be hard to read (matrices).
+    public func display(width: Int = 100) -> String {
+        if case .tensor(let t) = self, t.rank >= 2 {
+            let line = shown
+            if line.count <= width { return line }
+            return "tensor \(TensorFormat.header(t))\n" + TensorFormat.block(t)
+        }
+        return shown
+    }
+}
+
+func quoted(_ s: String) -> String {
+    var out = "\""
+    for c in s {
+        switch c {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\t": out += "\\t"
+        default: out.append(c)
+        }
+    }
+    return out + "\""
+}
