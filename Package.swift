@@ -28,10 +28,11 @@ let package = Package(
         .target(name: "TLNN", dependencies: ["TLEngine", "CZlib"]),
         .target(name: "TLRender", dependencies: ["TLEngine"]),
         .target(name: "TLLang", dependencies: ["TLNN", "TLRender"]),
+        .target(name: "TLShell", dependencies: ["TLLang", "CReadline"]),
         .executableTarget(
             name: "tl",
             dependencies: [
-                "TLNN",
+                "TLShell",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(

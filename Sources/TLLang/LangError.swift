@@ -38,10 +38,13 @@ public struct LangError: Error, Equatable, Sendable {
     }
 
     /// `file:line:col: error: message`, the source line and a caret under the column.
-    public var formatted: String {
+    public var formatted: String { formatted(position: true) }
+
+    /// The error as shown; without `position` the `file:line:col:` prefix is left out.
+    public func formatted(position: Bool) -> String {
         var head = ""
-        if let sourceName { head += sourceName + ":" }
-        if let range { head += "\(range.start.line):\(range.start.column):" }
+        if position, let sourceName { head += sourceName + ":" }
+        if position, let range { head += "\(range.start.line):\(range.start.column):" }
         var out = (head.isEmpty ? "" : head + " ") + (kind == .interrupted ? "interrupted: " : "error: ") + message
         if let line = sourceLine, let range, !line.trimmingCharacters(in: " \t").isEmpty {
             let caretColumn = line.unicodeScalars.prefix(range.start.column - 1)

@@ -9,15 +9,23 @@ public struct Parser {
     private var p = 0
     private var depth = 0
     private var errors: [LangError] = []
+    private var spans: [SourceRange] = []
 
     /// Statements of `source` and every error found; an error at the end of the input has kind
     /// `.incomplete` (at the prompt: read another line).
     public static func parse(_ source: Source) -> (statements: [Stmt], errors: [LangError]) {
+        let (statements, _, errors) = parseWithSpans(source)
+        return (statements, errors)
+    }
+
+    /// Like `parse`, with the full source span of each top-level statement (from its first token
+    /// to its last, bodies included), for splitting a script into steps.
+    public static func parseWithSpans(_ source: Source) -> (statements: [Stmt], spans: [SourceRange], errors: [LangError]) {
         let (tokens, lexErrors) = Lexer.tokenize(source)
         var parser = Parser(source: source, tokens: tokens)
         let statements = parser.program()
         let all = (lexErrors + parser.errors).sorted { ($0.range?.start.offset ?? 0) < ($1.range?.start.offset ?? 0) }
-        return (statements, all.map { $0.located(in: source) })
+        return (statements, parser.spans, all.map { $0.located(in: source) })
     }
 
     private init(source: Source, tokens: [Token]) {
@@ -29,6 +37,13 @@ public struct Parser {
 
     private var current: Token { tokens[p] }
     private var atEnd: Bool { current.kind == .end }
+
+    /// The end of the last token consumed that is not a line break or `;`.
+    private var lastTokenEnd: SourceLocation {
+        var k = p - 1
+        while k > 0, tokens[k].kind == .newline || tokens[k].kind == .symbol(";") { k -= 1 }
+        return tokens[Swift.max(0, k)].range.end
+    }
 
     private func isSymbol(_ s: String) -> Bool { current.kind == .symbol(s) }
     private func isKeyword(_ k: String) -> Bool { current.kind == .keyword(k) }
@@ -117,8 +132,10 @@ public struct Parser {
                 skipNewlines()
                 continue
             }
+            let start = current.range.start
             do {
                 statements.append(try statement())
+                spans.append(SourceRange(start, lastTokenEnd))
             } catch let e as LangError {
                 errors.append(e)
                 synchronize()

@@ -56,7 +56,11 @@ extension Value {
         if x.isInfinite { return x > 0 ? "inf" : "-inf" }
         if x == x.rounded(), Swift.abs(x) < 1e15 { return String(Int64(x)) }
         if let f = Float(exactly: x), f.isFinite { return compact(f.description) }
-        return compact(x.description)
+        // 15 significant digits hide binary rounding noise: 0.8 + 0.05 shows 0.85.
+        let exponent = (Swift.abs(x)).exponentBase10
+        let scale = pow10(14 - exponent)
+        let rounded = scale.isFinite && scale > 0 ? (x * scale).rounded() / scale : x
+        return compact((rounded.isFinite ? rounded : x).description)
     }
 
     /// `1e-05` → `1e-5`.
@@ -111,6 +115,25 @@ extension Value {
         }
         return shown
     }
+}
+
+extension Double {
+    /// ⌊log10 |x|⌋ for finite non-zero x.
+    var exponentBase10: Int {
+        var e = 0
+        var m = Swift.abs(self)
+        guard m > 0, m.isFinite else { return 0 }
+        while m >= 10 { m /= 10; e += 1 }
+        while m < 1 { m *= 10; e -= 1 }
+        return e
+    }
+}
+
+/// 10^n as a Double.
+func pow10(_ n: Int) -> Double {
+    var r = 1.0
+    for _ in 0..<Swift.abs(n) { r *= 10 }
+    return n < 0 ? 1 / r : r
 }
 
 func quoted(_ s: String) -> String {

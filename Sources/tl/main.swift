@@ -1,15 +1,102 @@
 import ArgumentParser
-import TLNN
+import TLLang
+import TLShell
 
-/// The `tl` command. Until the language lands it reports its version.
-@main
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The `tl` command: the shell, a script runner, and the modes of LANGUAGE.md section 1.
 struct TL: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tl",
         abstract: "A shell for transfer-learning experiments.",
-        version: TLVersion.string)
+        discussion: """
+            With no FILE and a terminal, tl starts the interactive shell. With standard input from \
+            a pipe, it runs the statements read from it. Exit status: 0 on success, 1 on a runtime \
+            error, 2 on a syntax or usage error.
+            """,
+        version: Version.string)
+
+    @ArgumentParser.Argument(help: "A .tl script to run.")
+    var file: String?
+
+    @Flag(name: .shortAndLong, help: "Run FILE, then stay in the shell with its bindings.")
+    var interactive = false
+
+    @Option(name: .customShort("e"), help: ArgumentHelp("Run one line of code.", valueName: "code"))
+    var execute: String?
+
+    @Flag(help: "Parse FILE and resolve its names without running it; report every error.")
+    var check = false
+
+    @Flag(help: "Teaching mode: show each cell of FILE, wait for a key, run it.")
+    var step = false
+
+    @Flag(help: .hidden)
+    var builtinsMarkdown = false
+
+    func validate() throws {
+        let modes = [execute != nil, check, step].filter { $0 }.count
+        guard modes <= 1 else { throw ValidationError("use only one of -e, --check and --step") }
+        if (check || step || interactive) && file == nil { throw ValidationError("this mode needs a FILE") }
+        if execute != nil && file != nil { throw ValidationError("give either -e CODE or a FILE, not both") }
+    }
 
     func run() throws {
-        print("tl \(TLVersion.string): the engine is built; the language arrives next.")
+        if builtinsMarkdown {
+            print(BuiltinTable.markdown)
+            return
+        }
+        InterruptHandler.install()
+        let session = Session()
+        let interactiveInput = Terminal.isInteractive
+        var status: Int32 = 0
+        if let code = execute {
+            status = Session.status(session.run(Source(name: "-e", text: code)))
+        } else if let file, check {
+            status = session.check(file)
+        } else if let file, step {
+            switch session.step(file) {
+            case .shell: status = session.interact(reader: reader(session), banner: false)
+            case .finished, .quit: status = 0
+            }
+        } else if let file {
+            status = session.runFile(file)
+            if interactive && status != 2 {
+                status = session.interact(reader: reader(session))
+            }
+        } else if interactiveInput {
+            status = session.interact(reader: reader(session))
+        } else {
+            // Statements from a pipe run as a script.
+            var text = ""
+            while let line = readLine(strippingNewline: false) { text += line }
+            status = Session.status(session.run(Source(name: "<stdin>", text: text)))
+        }
+        throw ExitCode(status)
     }
+
+    private func reader(_ session: Session) -> LineReader {
+        Terminal.isInteractive ? ReadlineLineReader(session: session, historyPath: ReadlineLineReader.defaultHistoryPath) : PlainLineReader()
+    }
+}
+
+// Usage errors exit with 2, as the contract says (ArgumentParser's default is 64).
+do {
+    var command = try TL.parseAsRoot()
+    try command.run()
+} catch let exit as ExitCode {
+    Glibc.exit(exit.rawValue)
+} catch {
+    let code = TL.exitCode(for: error)
+    let message = TL.fullMessage(for: error)
+    if code == .success {
+        print(message)
+        Glibc.exit(0)
+    }
+    Console.standard.err(message + "\n")
+    Glibc.exit(2)
 }

@@ -1,0 +1,213 @@
+import TLEngine
+import TLLang
+import TLRender
+
+/// A shell command (`:help`), declared once: its usage line, help text and implementation.
+struct ShellCommand: Sendable {
+    let name: String
+    let usage: String
+    let help: String
+    let run: @Sendable (Session, String, SourceRange) throws -> Void
+}
+
+extension Session {
+    static let commands: [ShellCommand] = [
+        ShellCommand(name: "help", usage: ":help [name]", help: "List builtins and commands, or explain one.") { s, arg, r in
+            try s.help(arg, range: r)
+        },
+        ShellCommand(name: "vars", usage: ":vars", help: "The names bound so far: type, value and memory.") { s, _, _ in
+            s.listVariables()
+        },
+        ShellCommand(name: "load", usage: ":load FILE.tl", help: "Run a script here, keeping its bindings.") { s, arg, r in
+            guard !arg.isEmpty else { throw LangError.runtime(":load needs a file name", at: r) }
+            guard let text = s.readScript(arg) else { throw LangError.runtime("cannot load \(arg)", at: r) }
+            let outcome = s.run(Source(name: arg, text: text))
+            if outcome == .quit { throw QuitRequest() }
+        },
+        ShellCommand(name: "time", usage: ":time STATEMENT", help: "Run a statement and report how long it took.") { s, arg, r in
+            guard !arg.isEmpty else { throw LangError.runtime(":time needs a statement to run", at: r) }
+            let start = DispatchTimer.now()
+            let outcome = s.run(Source(name: "[\(s.cellNumber - 1)]", text: arg))
+            let seconds = DispatchTimer.now() - start
+            if outcome == .ok { s.console.out(s.console.dim("time: \(DispatchTimer.describe(seconds))") + "\n") }
+        },
+        ShellCommand(name: "reset", usage: ":reset", help: "Forget every binding.") { s, _, _ in
+            s.interpreter.reset()
+            s.console.out("every binding is forgotten\n")
+        },
+        ShellCommand(name: "seed", usage: ":seed N", help: "Seed every random draw, as seed(N) does.") { s, arg, r in
+            guard let n = Int64(arg) else { throw LangError.runtime(":seed needs an integer, got '\(arg)'", at: r) }
+            GlobalRandom.seed(UInt64(bitPattern: n))
+        },
+        ShellCommand(name: "step", usage: ":step [FILE.tl]", help: "Step through a script cell by cell; without a file, resume the last walk.") { s, arg, r in
+            try s.stepCommand(arg, range: r)
+        },
+        ShellCommand(name: "quit", usage: ":quit", help: "Leave tl (Ctrl-D does the same).") { _, _, _ in
+            throw QuitRequest()
+        },
+    ]
+
+    func runCommand(_ name: String, _ argument: String, range: SourceRange) throws {
+        guard let command = Session.commands.first(where: { $0.name == name }) else {
+            throw LangError.runtime("unknown command ':\(name)'\(suggestion(name, Session.commands.map(\.name)))", at: range)
+        }
+        try command.run(self, argument, range)
+    }
+
+    private func suggestion(_ name: String, _ candidates: [String]) -> String {
+        let close = candidates.filter { $0.hasPrefix(name) || name.hasPrefix($0) }
+        return close.first.map { " (did you mean ':\($0)'?)" } ?? "; :help lists the commands"
+    }
+
+    // MARK: :help
+
+    func help(_ topic: String, range: SourceRange) throws {
+        let name = topic.hasPrefix(":") ? String(topic.dropFirst()) : topic
+        if name.isEmpty {
+            console.out(overview())
+            return
+        }
+        if let b = BuiltinTable.byName[name] {
+            console.out(Session.helpText(for: b))
+            return
+        }
+        if let c = Session.commands.first(where: { $0.name == name }) {
+            console.out("\(c.usage)\n\n  \(c.help)\n")
+            return
+        }
+        let known = BuiltinTable.names + Session.commands.map(\.name)
+        let close = known.filter { editDistanceAtMostTwo($0, name) }
+        throw LangError.runtime("no help for '\(topic)'\(close.first.map { " (did you mean '\($0)'?)" } ?? ""); :help lists everything", at: range)
+    }
+
+    private func editDistanceAtMostTwo(_ a: String, _ b: String) -> Bool {
+        a.hasPrefix(b) || b.hasPrefix(a) || (Swift.abs(a.count - b.count) <= 1 && zip(a, b).filter { $0 != $1 }.count <= 1)
+    }
+
+    func overview() -> String {
+        var out = "tl \(Version.string): a shell for transfer-learning experiments.\n"
+        out += "Type an expression to see its value; a statement ending in ';' shows nothing.\n\n"
+        for group in BuiltinTable.groups {
+            let names = BuiltinTable.all.filter { $0.group == group }.map(\.name)
+            out += "\(group):\n" + wrap(names.joined(separator: "  "), indent: "  ") + "\n"
+        }
+        out += "\nshell commands:\n"
+        for c in Session.commands {
+            out += "  " + c.usage.padding(to: 18) + c.help + "\n"
+        }
+        out += "\n:help NAME explains a builtin or command, with an example.\n"
+        return out
+    }
+
+    /// Signature, text, parameters and example of a builtin: generated from its declaration.
+    static func helpText(for b: Builtin) -> String {
+        var out = b.signature + "\n\n" + wrap(b.help, indent: "  ") + "\n"
+        if !b.parameters.isEmpty {
+            let rows = b.parameters.map { p in
+                [p.name + (p.variadic ? "..." : ""), p.type == .any ? "" : p.typeName, p.defaultText.map { "= \($0)" } ?? (p.variadic ? "" : "required"), p.help]
+            }
+            out += "\nparameters:\n" + Table(headers: ["name", "type", "default", ""], rows: rows).render(indent: "  ") + "\n"
+        }
+        out += "\nexample:\n  " + b.example + "\n"
+        return out
+    }
+
+    // MARK: :vars
+
+    func listVariables() {
+        let names = interpreter.globals.keys.sorted()
+        guard !names.isEmpty else {
+            console.out("no names are bound yet\n")
+            return
+        }
+        let rows = names.map { name -> [String] in
+            let v = interpreter.globals[name] ?? .none
+            var summary = v.shown.replacingNewlines()
+            if summary.count > 50 { summary = String(summary.prefix(47)) + "..." }
+            return [name, v.typeName, summary, Session.memory(of: v)]
+        }
+        console.out(Table(headers: ["name", "type", "value", "memory"], rows: rows,
+                          alignments: [.left, .left, .left, .right]).render() + "\n")
+    }
+
+    /// Bytes held by a value's tensors, as text.
+    static func memory(of v: Value) -> String {
+        func bytes(_ v: Value) -> Int {
+            switch v {
+            case .tensor(let t): return t.count * 4
+            case .list(let items): return items.reduce(0) { $0 + bytes($1) }
+            case .record(let r): return r.fields.reduce(0) { $0 + bytes($1.value) }
+            default: return 0
+            }
+        }
+        let n = bytes(v)
+        if n == 0 { return "" }
+        if n < 1024 { return "\(n) B" }
+        if n < 1 << 20 { return String(format1: Double(n) / 1024) + " KiB" }
+        return String(format1: Double(n) / Double(1 << 20)) + " MiB"
+    }
+}
+
+/// Wraps text at 90 columns with an indent.
+func wrap(_ text: String, indent: String, width: Int = 90) -> String {
+    var lines: [String] = []
+    for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        var line = indent
+        for word in paragraph.split(separator: " ") {
+            if line.count + word.count + 1 > width && line != indent {
+                lines.append(line)
+                line = indent
+            }
+            line += (line == indent ? "" : " ") + word
+        }
+        lines.append(line)
+    }
+    return lines.joined(separator: "\n")
+}
+
+extension String {
+    func padding(to width: Int) -> String { count >= width ? self + " " : self + String(repeating: " ", count: width - count) }
+    func replacingNewlines() -> String { split(separator: "\n", omittingEmptySubsequences: false).joined(separator: " ") }
+    init(format1 x: Double) {
+        let r = (x * 10).rounded() / 10
+        self = r == r.rounded() ? String(Int(r)) : String(r)
+    }
+}
+
+extension BuiltinParameter {
+    var typeName: String {
+        switch type {
+        case .integer: "integer"
+        case .number: "number"
+        case .bool: "bool"
+        case .string: "string"
+        case .tensor: "tensor"
+        case .list: "list"
+        case .record: "record"
+        case .function: "function"
+        case .tensors: "tensors"
+        case .any: ""
+        }
+    }
+}
+
+/// Monotonic time for `:time`.
+enum DispatchTimer {
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    static func describe(_ seconds: Double) -> String {
+        if seconds < 1e-3 { return String(format1: seconds * 1e6) + " µs" }
+        if seconds < 1 { return String(format1: seconds * 1e3) + " ms" }
+        return String(format1: seconds) + " s"
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

@@ -1,0 +1,129 @@
+import TLEngine
+import TLLang
+import TLNN
+
+/// Thrown by `:quit` to end the session from inside a running cell or script.
+struct QuitRequest: Error {}
+
+/// One tl session: the interpreter with its bindings, the numbered cells typed so far, and the
+/// way results and errors are shown.
+public final class Session {
+    public let interpreter = Interpreter()
+    public let console: Console
+    /// The number the next cell at the prompt gets.
+    public internal(set) var cellNumber = 1
+    /// Cells of a step-through walk left when the user dropped into the shell (`:step` resumes).
+    var pendingWalk: StepWalk?
+    /// Reads keys for step mode.
+    var readKey: () -> Character? = Terminal.readKey
+
+    public enum Outcome: Equatable { case ok, syntaxError, runtimeError, interrupted, quit }
+
+    public init(console: Console = .standard) {
+        self.console = console
+        interpreter.output = { [console] in console.out($0) }
+        interpreter.commandHandler = { [unowned self] name, argument, range in
+            try self.runCommand(name, argument, range: range)
+        }
+    }
+
+    // MARK: Running code
+
+    /// Parses and runs `source`, showing values and reporting errors.
+    @discardableResult
+    public func run(_ source: Source) -> Outcome {
+        let (statements, errors) = Parser.parse(source)
+        guard errors.isEmpty else {
+            report(errors, in: source)
+            return .syntaxError
+        }
+        Cancellation.reset()
+        do {
+            try interpreter.run(statements, in: source) { value in self.show(value) }
+            return .ok
+        } catch let e as LangError {
+            report([e], in: source)
+            return e.kind == .interrupted ? .interrupted : .runtimeError
+        } catch is QuitRequest {
+            return .quit
+        } catch {
+            report([LangError.runtime(String(describing: error))], in: source)
+            return .runtimeError
+        }
+    }
+
+    func show(_ value: Value) {
+        console.out(value.display(width: Terminal.width) + "\n")
+    }
+
+    func report(_ errors: [LangError], in source: Source) {
+        for e in errors {
+            // A one-line cell typed at the prompt needs no position: the caret shows it.
+            let typedLine = source.name.hasPrefix("[") && !source.text.contains("\n") && e.sourceName == source.name
+            console.err(colourise(e.formatted(position: !typedLine)) + "\n")
+        }
+    }
+
+    private func colourise(_ text: String) -> String {
+        guard console.colour, let r = text.range(of: "error:") else { return text }
+        return text.replacingCharacters(in: r, with: console.red("error:"))
+    }
+
+    /// Exit status of a script run: 0, 1 for a runtime error, 2 for a syntax error.
+    public static func status(_ outcome: Outcome) -> Int32 {
+        switch outcome {
+        case .ok, .quit: 0
+        case .syntaxError: 2
+        case .runtimeError: 1
+        case .interrupted: 130
+        }
+    }
+
+    /// Reads a script, reporting a missing or unreadable file.
+    func readScript(_ path: String) -> String? {
+        do {
+            let bytes = try FileIO.read(path)
+            guard let text = String(validating: bytes, as: UTF8.self) else {
+                console.err("\(path): error: the file is not UTF-8 text\n")
+                return nil
+            }
+            return text
+        } catch {
+            console.err("\(error)\n")
+            return nil
+        }
+    }
+
+    /// Runs a script file; the exit status of `tl FILE`.
+    public func runFile(_ path: String) -> Int32 {
+        guard let text = readScript(path) else { return 2 }
+        return Session.status(run(Source(name: path, text: text)))
+    }
+
+    /// Parses a script and resolves its names without running it; reports every error.
+    public func check(_ path: String) -> Int32 {
+        guard let text = readScript(path) else { return 2 }
+        let source = Source(name: path, text: text)
+        let (statements, errors) = Parser.parse(source)
+        let unresolved = NameResolver.undefinedNames(in: statements, source: source, predefined: Set(interpreter.globals.keys))
+        let all = (errors + unresolved).sorted { ($0.range?.start.offset ?? 0) < ($1.range?.start.offset ?? 0) }
+        report(all, in: source)
+        if !errors.isEmpty { return 2 }
+        return unresolved.isEmpty ? 0 : 1
+    }
+}
+
+extension String {
+    func range(of target: String) -> Range<String.Index>? {
+        var i = startIndex
+        while i < endIndex {
+            if self[i...].hasPrefix(target) { return i..<index(i, offsetBy: target.count) }
+            i = index(after: i)
+        }
+        return nil
+    }
+
+    func replacingCharacters(in r: Range<String.Index>, with s: String) -> String {
+        String(self[..<r.lowerBound]) + s + String(self[r.upperBound...])
+    }
+}
