@@ -40,5 +40,7 @@ let package = Package(
         .testTarget(name: "TLEngineTests", dependencies: ["TLEngine"]),
         // Fixtures live in Tests/Fixtures (found through #filePath), shared by test targets.
         .testTarget(name: "TLNNTests", dependencies: ["TLNN"]),
+        // Depends on the `tl` executable so the pseudo-terminal tests can run it.
+        .testTarget(name: "TLShellTests", dependencies: ["TLShell", "tl"]),
     ]
 )

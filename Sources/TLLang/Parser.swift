@@ -24,7 +24,10 @@ public struct Parser {
         let (tokens, lexErrors) = Lexer.tokenize(source)
         var parser = Parser(source: source, tokens: tokens)
         let statements = parser.program()
-        let all = (lexErrors + parser.errors).sorted { ($0.range?.start.offset ?? 0) < ($1.range?.start.offset ?? 0) }
+        // A lexical error is the cause of any parse error on its line: report it alone.
+        let lexLines = Set(lexErrors.compactMap { $0.range?.start.line })
+        let parseErrors = parser.errors.filter { e in e.range.map { !lexLines.contains($0.start.line) } ?? true }
+        let all = (lexErrors + parseErrors).sorted { ($0.range?.start.offset ?? 0) < ($1.range?.start.offset ?? 0) }
         return (statements, parser.spans, all.map { $0.located(in: source) })
     }
 
@@ -384,8 +387,9 @@ public struct Parser {
         while true {
             if isSymbol("(") {
                 advance()
+                let open = tokens[p - 1].range.start
                 let args = try arguments()
-                let close = try expect(")", "to close the call")
+                let close = try expect(")", "to close the call opened at \(open)")
                 e = Expr(kind: .call(e, args), range: e.range.union(close.range))
             } else if isSymbol(".") {
                 advance()
@@ -395,7 +399,7 @@ public struct Parser {
                 advance()
                 var items: [IndexItem] = []
                 repeat { items.append(try indexItem()) } while match(",")
-                let close = try expect("]", "to close the index")
+                let close = try expect("]", "to close the index opened at \(e.range.end)")
                 e = Expr(kind: .index(e, items), range: e.range.union(close.range))
             } else {
                 return e
@@ -466,7 +470,7 @@ public struct Parser {
         case .symbol("("):
             advance()
             var inner = try expression()
-            let close = try expect(")", "to close the parenthesis")
+            let close = try expect(")", "to close the '(' at \(t.range.start)")
             inner.range = t.range.union(close.range)
             return inner
         case .symbol("["):
@@ -476,7 +480,7 @@ public struct Parser {
                 items.append(try expression())
                 if !match(",") { break }
             }
-            let close = try expect("]", "to close the list")
+            let close = try expect("]", "to close the '[' at \(t.range.start)")
             return Expr(kind: .list(items), range: t.range.union(close.range))
         case .symbol("{"):
             return try record()
@@ -509,7 +513,7 @@ public struct Parser {
             skipLines(&self)
         }
         skipLines(&self)
-        let close = try expect("}", "to close the record")
+        let close = try expect("}", "to close the record opened at \(open.range.start)")
         return Expr(kind: .record(fields), range: open.range.union(close.range))
     }
 }
