@@ -20,3 +20,4 @@ static inline void tl_rl_set_completion_quote_characters(const char *chars) { rl
 static inline void tl_rl_disable_filename_quoting(void) { rl_filename_quoting_desired = 0; rl_completion_suppress_quote = 1; }
 static inline const char *tl_rl_line_buffer(void) { return rl_line_buffer; }
 static inline int tl_rl_point(void) { return rl_point; }
+static inline void tl_rl_set_word_break_hook(rl_cpvfunc_t *hook) { rl_completion_word_break_hook = hook; }

@@ -72,8 +72,10 @@ extension String {
 func suggestions(for name: String, among candidates: [String]) -> [String] {
     let limit = Swift.max(1, Swift.min(2, name.count / 3 + 1))
     let scored = candidates.compactMap { c -> (String, Int)? in
+        guard c != name, c != "_" else { return nil }
         let d = editDistance(name.lowercased(), c.lowercased())
-        return d <= limit && c != name ? (c, d) : nil
+        // A suggestion that changes every character of the name is noise.
+        return d <= limit && d < name.count ? (c, d) : nil
     }
     return scored.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.map(\.0)
 }

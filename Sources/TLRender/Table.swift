@@ -24,7 +24,9 @@ public struct Table {
                 let gap = String(repeating: " ", count: widths[i] - cell.count)
                 return alignments[i] == .right ? gap + cell : (i == columns - 1 ? cell : cell + gap)
             }
-            return indent + padded.joined(separator: "  ")
+            var text = indent + padded.joined(separator: "  ")
+            while text.last == " " { text.removeLast() }
+            return text
         }
         let rule = indent + widths.map { String(repeating: "─", count: $0) }.joined(separator: "  ")
         return ([line(headers), rule] + rows.map(line)).joined(separator: "\n")

@@ -18,9 +18,18 @@ public struct Completer {
 
     public init(session: Session) { self.session = session }
 
+    /// Inside a string only the quote ends a word, so paths may hold `-` and spaces.
+    public static let stringBreakCharacters = "\""
+
+    /// The characters that end the word before the cursor, given the text before it.
+    public static func breakCharacters(for prefix: String) -> String {
+        insideString(prefix) ? stringBreakCharacters : breakCharacters
+    }
+
     /// The word before the cursor.
     public static func word(in prefix: String) -> String {
-        String(prefix.reversed().prefix { !breakCharacters.contains($0) }.reversed())
+        let breaks = breakCharacters(for: prefix)
+        return String(prefix.reversed().prefix { !breaks.contains($0) }.reversed())
     }
 
     /// Candidates for the word at the end of `prefix` (the line up to the cursor).

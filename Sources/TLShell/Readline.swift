@@ -17,6 +17,11 @@ public enum InterruptHandler {
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
         sigaction(SIGINT, &action, nil)
+        // A parent may have started tl with SIGINT blocked (test runners, some IDEs).
+        var interrupt = sigset_t()
+        sigemptyset(&interrupt)
+        sigaddset(&interrupt, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &interrupt, nil)
     }
 }
 
@@ -27,6 +32,9 @@ private enum ReadlineState {
     nonisolated(unsafe) static var completer: Completer?
     nonisolated(unsafe) static var candidates: [String] = []
     nonisolated(unsafe) static var candidateIndex = 0
+    /// The two sets of word-break characters, kept alive for readline.
+    nonisolated(unsafe) static var breaks: UnsafeMutablePointer<CChar>?
+    nonisolated(unsafe) static var stringBreaks: UnsafeMutablePointer<CChar>?
 }
 
 /// GNU readline in callback mode: editing, history with Ctrl-R search, Tab completion, and
@@ -44,6 +52,13 @@ public final class ReadlineLineReader: LineReader {
         tl_rl_set_readline_name("tl")
         tl_rl_set_catch_signals(0)
         tl_rl_set_word_break_characters(Completer.breakCharacters)
+        ReadlineState.breaks = strdup(Completer.breakCharacters)
+        ReadlineState.stringBreaks = strdup(Completer.stringBreakCharacters)
+        tl_rl_set_word_break_hook {
+            let buffer = tl_rl_line_buffer().map { String(cString: $0) } ?? ""
+            let prefix = String(decoding: Array(buffer.utf8.prefix(Int(tl_rl_point()))), as: UTF8.self)
+            return Completer.insideString(prefix) ? ReadlineState.stringBreaks : ReadlineState.breaks
+        }
         tl_rl_set_completion_function { text, start, end in
             tl_rl_set_attempted_completion_over(1)  // never fall back to file names by itself
             let buffer = tl_rl_line_buffer().map { String(cString: $0) } ?? ""

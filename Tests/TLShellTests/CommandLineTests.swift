@@ -1,0 +1,122 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+
+/// `tl` run as a process with pipes: what a script, a pipeline or CI sees.
+struct Run {
+    let status: Int32
+    let out: String
+    let err: String
+
+    init(_ arguments: [String], input: String = "") throws {
+        var inPipe: [Int32] = [0, 0], outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
+        guard pipe(&inPipe) == 0, pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw POSIXError(errno) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
+        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
+        for fd in inPipe + outPipe + errPipe { posix_spawn_file_actions_addclose(&actions, fd) }
+        let argv: [UnsafeMutablePointer<CChar>?] = ([TerminalSession.executable] + arguments).map { strdup($0) } + [nil]
+        let environment = ["HOME=/tmp", "TL_HISTORY=/dev/null", "PATH=/usr/bin:/bin"]
+        let env: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
+        defer { (argv + env).forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, TerminalSession.executable, &actions, nil, argv, env)
+        close(inPipe[0]); close(outPipe[1]); close(errPipe[1])
+        guard spawned == 0 else { throw POSIXError(spawned) }
+        _ = input.utf8CString.withUnsafeBufferPointer { write(inPipe[1], $0.baseAddress, $0.count - 1) }
+        close(inPipe[1])
+        func drain(_ fd: Int32) -> String {
+            var bytes: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = read(fd, &buffer, buffer.count)
+                if n <= 0 { break }
+                bytes += buffer[0..<n]
+            }
+            close(fd)
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        out = drain(outPipe[0])
+        err = drain(errPipe[0])
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        self.status = (status >> 8) & 0xFF
+    }
+}
+
+func writeScript(_ name: String, _ text: String) -> String {
+    let path = "/tmp/tl-cli-\(getpid())-\(name).tl"
+    let f = fopen(path, "w")
+    fputs(text, f)
+    fclose(f)
+    return path
+}
+
+@Suite struct CommandLineTests {
+    @Test func pipedStatementsPrintOnlyTheirOutput() throws {
+        let r = try Run([], input: "print(1+1)\n")
+        #expect(r.out == "2\n" && r.err.isEmpty && r.status == 0)
+        let shown = try Run([], input: "x = 3\nx * 2\n")
+        #expect(shown.out == "6\n")
+    }
+
+    @Test func exitStatusesFollowTheContract() throws {
+        let ok = writeScript("ok", "print(\"hi\")\n")
+        #expect(try Run([ok]).status == 0)
+        let runtime = writeScript("runtime", "print(\"before\")\nzeros(2) + ones(3)\nprint(\"never\")\n")
+        let r = try Run([runtime])
+        #expect(r.status == 1)
+        #expect(r.out == "before\n")
+        #expect(r.err.hasPrefix("\(runtime):2:1: error: shape mismatch in add"))
+        let syntax = writeScript("syntax", "print(\"never\")\nx = = 2\n")
+        let s = try Run([syntax])
+        #expect(s.status == 2 && s.out.isEmpty)
+        #expect(s.err.hasPrefix("\(syntax):2:5: error: expected an expression, found '='"))
+        #expect(try Run(["--no-such-flag"]).status == 2)
+        #expect(try Run(["/nonexistent/script.tl"]).status == 2)
+        #expect(try Run(["--check"]).status == 2)
+    }
+
+    @Test func oneLineOfCode() throws {
+        let r = try Run(["-e", "x = 2; x ** 10"])
+        #expect(r.out == "1024\n" && r.status == 0)
+        #expect(try Run(["-e", "undefined_thing"]).status == 1)
+    }
+
+    @Test func checkReportsEveryErrorWithoutRunning() throws {
+        let path = writeScript("check", "print(\"side effect\")\ny = 1 +* 2\nprint(epochz)\nepochs = 3\ndef f(a) { return a + b }\n")
+        let r = try Run(["--check", path])
+        #expect(r.out.isEmpty, "nothing runs")
+        #expect(r.status == 2)
+        #expect(r.err.contains("\(path):2:8: error: expected an expression"))
+        #expect(r.err.contains("\(path):3:7: error: name 'epochz' is not defined (did you mean 'epochs'?)"))
+        #expect(r.err.contains("\(path):5:23: error: name 'b' is not defined\n"))
+        let clean = writeScript("clean", "x = 1\ndef g() { return x }\nprint(g())\n")
+        #expect(try Run(["--check", clean]).status == 0)
+    }
+
+    @Test func interactiveAfterAScriptKeepsItsBindings() throws {
+        let path = writeScript("then", "base = 40\n")
+        let r = try Run(["-i", path], input: "base + 2\n")
+        #expect(r.out.contains("42"))
+    }
+
+    @Test func versionAndHelp() throws {
+        let v = try Run(["--version"])
+        #expect(v.status == 0 && v.out.hasPrefix("0."))
+        let h = try Run(["--help"])
+        #expect(h.status == 0 && h.out.contains("--step") && h.out.contains("-e <code>"))
+    }
+
+    @Test func stepModeReadsKeysFromAPipe() throws {
+        let path = writeScript("step", "# %%\nprint(\"first\")\n# %%\nprint(\"second\")\n# %%\nprint(\"third\")\n")
+        let r = try Run(["--step", path], input: "\ns\nq\n")
+        #expect(r.out.contains("first\n"))
+        #expect(!r.out.contains("second\n") && !r.out.contains("third\n"))
+        #expect(r.status == 0)
+    }
+}

@@ -1,0 +1,187 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+@testable import TLLang
+@testable import TLShell
+
+@Suite struct BuiltinTableTests {
+    @Test func everyBuiltinHasHelpAndAnExample() {
+        for b in BuiltinTable.all {
+            #expect(b.help.count > 10 && b.help.hasSuffix("."), "help of \(b.name)")
+            #expect(!b.example.isEmpty, "example of \(b.name)")
+            for p in b.parameters { #expect(!p.help.isEmpty, "help of \(b.name)'s parameter \(p.name)") }
+        }
+        #expect(Set(BuiltinTable.names).count == BuiltinTable.names.count, "builtin names are unique")
+    }
+
+    @Test(arguments: BuiltinTable.all.map(\.name))
+    func exampleRuns(_ name: String) throws {
+        let b = try #require(BuiltinTable.byName[name])
+        let capture = Capture()
+        let session = Session(console: capture.console)
+        #expect(session.run(Source(name: "example", text: b.example)) == .ok, "example of \(name): \(capture.err)")
+    }
+
+    @Test func helpIsGeneratedFromTheDeclaration() {
+        let capture = Capture()
+        let session = Session(console: capture.console)
+        session.run(Source(name: "[1]", text: ":help sum"))
+        #expect(capture.out.hasPrefix("sum(x, *, axis=none, keepdims=false)\n"))
+        #expect(capture.out.contains("keepdims"))
+        #expect(capture.out.contains("example:\n  sum(tensor([[1, 2], [3, 4]]), axis=0)"))
+        session.run(Source(name: "[2]", text: ":help"))
+        #expect(capture.out.contains(":vars"))
+        session.run(Source(name: "[3]", text: ":help summ"))
+        #expect(capture.err.contains("no help for 'summ' (did you mean 'sum'?)"))
+    }
+
+    /// The README's builtin list is generated from the table (`swift run tl --builtins-markdown`).
+    @Test func readmeListsEveryBuiltin() throws {
+        let readme = try #require(String(validating: try readBytes(packageRoot + "/README.md"), as: UTF8.self))
+        #expect(readme.contains(BuiltinTable.markdown), "README.md's builtin table is stale: regenerate it with scripts/readme-builtins")
+    }
+}
+
+@Suite struct CompletionTests {
+    func session(_ code: String = "") -> Session {
+        let s = Session(console: Capture().console)
+        s.run(Source(name: "setup", text: code))
+        return s
+    }
+
+    @Test func namesAndBuiltins() {
+        let c = Completer(session: session("network = 1; netflix = 2"))
+        #expect(c.complete("x = net") == ["netflix", "network"])
+        #expect(c.complete("sof") == ["softmax"])
+        #expect(c.complete("whi") == ["while"])
+    }
+
+    @Test func keywordParametersInsideACall() {
+        let c = Completer(session: session("def probe(net, k=2) { return k }"))
+        #expect(c.complete("sum(x, ke") == ["keepdims="])
+        #expect(c.complete("sum(x, a").first == "axis=")
+        #expect(c.complete("probe(1, ") .prefix(2) == ["net=", "k="])
+        #expect(c.complete("sum(max(x, ax").first == "axis=")
+    }
+
+    @Test func propertiesAfterADot() {
+        let c = Completer(session: session("x = zeros(2); cfg = {lr: 0.1, inner: {depth: 2}}"))
+        #expect(c.complete("x.sh") == ["x.shape"])
+        #expect(c.complete("print(x.") == ["x.T", "x.dtype", "x.grad", "x.rank", "x.shape", "x.size"])
+        #expect(c.complete("cfg.") == ["cfg.inner", "cfg.lr"])
+        #expect(c.complete("cfg.inner.d") == ["cfg.inner.depth"])
+        #expect(c.complete("nothing.x") == [])
+    }
+
+    @Test func shellCommandsAndTheirArguments() {
+        let c = Completer(session: session())
+        #expect(c.complete(":he") == [":help"])
+        #expect(c.complete(":help sof") == ["softmax"])
+        #expect(c.complete(":") .contains(":vars"))
+    }
+
+    @Test func filePathsInsideStrings() throws {
+        let dir = "/tmp/tl-completion-\(getpid())"
+        mkdir(dir, 0o755)
+        mkdir(dir + "/models", 0o755)
+        fclose(fopen(dir + "/mnist.csv", "w"))
+        let c = Completer(session: session())
+        #expect(c.complete("load(\"\(dir)/mn") == ["\(dir)/mnist.csv"])
+        #expect(c.complete("load(\"\(dir)/mo") == ["\(dir)/models/"])
+        #expect(Completer.insideString("load(\"a") && !Completer.insideString("load(\"a\") + b"))
+    }
+}
+
+@Suite struct HistoryTests {
+    @Test func multiLineEntriesSurviveARestart() {
+        let path = "/tmp/tl-history-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { unlink(path) }
+        let entries = ["x = 1", "for k in range(3) {\n    print(k)\n}", "path \\n literal", "tab\there"]
+        let file = HistoryFile(path: path, warn: { _ in })
+        for e in entries { file.append(e) }
+        #expect(HistoryFile(path: path, warn: { _ in }).load() == entries)
+    }
+
+    @Test func twoWritersLoseNothing() {
+        let path = "/tmp/tl-history-\(getpid())-both"
+        defer { unlink(path) }
+        let a = HistoryFile(path: path, warn: { _ in }), b = HistoryFile(path: path, warn: { _ in })
+        for i in 0..<50 {
+            a.append("a\(i)")
+            b.append("b\(i)\nsecond line")
+        }
+        let loaded = HistoryFile(path: path, warn: { _ in }).load()
+        #expect(loaded.count == 100)
+        #expect(loaded.filter { $0.hasPrefix("b") }.allSatisfy { $0.hasSuffix("\nsecond line") })
+    }
+
+    @Test func compactsToItsLimitAndWarnsOnceWhenUnwritable() {
+        let path = "/tmp/tl-history-\(getpid())-limit"
+        defer { unlink(path) }
+        let file = HistoryFile(path: path, limit: 10, warn: { _ in })
+        for i in 0..<25 { file.append("e\(i)") }
+        #expect(file.load() == (15..<25).map { "e\($0)" })
+        #expect(HistoryFile(path: path, limit: 10, warn: { _ in }).load().count == 10)
+        let warnings = Capture()
+        let broken = HistoryFile(path: "/nonexistent/dir/history", warn: warnings.console.err)
+        broken.append("x")
+        broken.append("y")
+        #expect(warnings.err.components(separatedBy: "warning:").count == 2)
+    }
+}
+
+@Suite struct CellTests {
+    @Test func percentCellsAndMarkdown() {
+        let text = """
+            seed(1)
+            # %% [markdown]
+            # # Fine-tuning
+            # A few labels.
+            # %%
+            x = 1
+
+            x + 1
+            # %% second
+            print(x)
+            """
+        let cells = Cells.split(text)
+        #expect(cells == [
+            Cell(kind: .code, text: "seed(1)", firstLine: 1),
+            Cell(kind: .markdown, text: "# Fine-tuning\nA few labels.", firstLine: 3),
+            Cell(kind: .code, text: "x = 1\n\nx + 1", firstLine: 6),
+            Cell(kind: .code, text: "print(x)", firstLine: 10),
+        ])
+    }
+
+    @Test func withoutMarkersEachStatementIsACell() {
+        let cells = Cells.split("x = 1\nfor k in range(2) {\n  print(k)\n}\n\nx")
+        #expect(cells.map(\.text) == ["x = 1", "for k in range(2) {\n  print(k)\n}", "x"])
+        #expect(cells.map(\.firstLine) == [1, 2, 6])
+    }
+
+    @Test func stepModeKeys() throws {
+        let path = "/tmp/tl-step-\(getpid()).tl"
+        let script = "a = 1\nprint(\"one\")\nprint(\"two\")\nprint(\"three\")\nprint(\"four\")\nprint(a)\n"
+        let f = fopen(path, "w")
+        fputs(script, f)
+        fclose(f)
+        defer { unlink(path) }
+        // Enter runs a = 1 and "one"; s skips "two"; r runs "one" again; i drops to the shell.
+        let capture = Capture()
+        let session = Session(console: capture.console)
+        var keys: [Character] = ["\n", "\n", "s", "r", "i"]
+        session.readKey = { keys.isEmpty ? nil : keys.removeFirst() }
+        #expect(session.step(path) == .shell)
+        let printed = capture.out.split(separator: "\n").filter { ["one", "two", "three"].contains($0) }
+        #expect(printed == ["one", "one"])
+        // :step resumes where the walk stopped; c runs the rest.
+        keys = ["c"]
+        session.run(Source(name: "[1]", text: ":step"))
+        #expect(capture.out.split(separator: "\n").filter { ["three", "four", "1"].contains($0) } == ["three", "four", "1"])
+        #expect(capture.out.contains("── end of \(path) ──"))
+        // q quits a walk.
+        keys = ["q"]
+        #expect(session.step(path) == .quit)
+    }
+}

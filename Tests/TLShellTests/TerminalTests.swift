@@ -1,0 +1,229 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+
+/// `tl` running on a pseudo-terminal, so readline is engaged as a person would see it.
+final class TerminalSession {
+    let master: Int32
+    let pid: pid_t
+    private(set) var transcript = ""
+
+    /// The `tl` executable built beside this test bundle.
+    static var executable: String {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        let path = n > 0 ? String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self) : ""
+        return String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)]) + "/tl"
+    }
+
+    init(arguments: [String] = [], history: String) throws {
+        // posix_openpt, unlockpt and ptsname, as Linux implements them (Swift's Glibc module
+        // hides the first three): the ioctls are TIOCSPTLCK and TIOCGPTN.
+        master = open("/dev/ptmx", O_RDWR | O_NOCTTY)
+        var unlock: Int32 = 0, number: UInt32 = 0
+        guard master >= 0, ioctl(master, 0x4004_5431, &unlock) == 0, ioctl(master, 0x8004_5430, &number) == 0 else {
+            throw POSIXError(errno)
+        }
+        var size = winsize(ws_row: 40, ws_col: 120, ws_xpixel: 0, ws_ypixel: 0)
+        _ = ioctl(master, UInt(TIOCSWINSZ), &size)
+        let slave = "/dev/pts/\(number)"
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        // After setsid, the first terminal the child opens becomes its controlling terminal.
+        posix_spawn_file_actions_addopen(&actions, 0, slave, O_RDWR, 0)
+        posix_spawn_file_actions_adddup2(&actions, 0, 1)
+        posix_spawn_file_actions_adddup2(&actions, 0, 2)
+        posix_spawn_file_actions_addclose(&actions, master)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // A new session, no blocked signals, default dispositions: as a login shell starts a program.
+        var none = sigset_t(), all = sigset_t()
+        sigemptyset(&none)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, 0x80 | 0x04 | 0x08)  // SETSID | SETSIGDEF | SETSIGMASK
+
+        let argv: [UnsafeMutablePointer<CChar>?] = ([Self.executable] + arguments).map { strdup($0) } + [nil]
+        let environment = ["TERM=xterm", "NO_COLOR=1", "HOME=/tmp", "TL_HISTORY=\(history)", "INPUTRC=/dev/null", "PATH=/usr/bin:/bin"]
+        let env: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
+        defer { (argv + env).forEach { free($0) } }
+        var child: pid_t = 0
+        let status = posix_spawn(&child, Self.executable, &actions, &attributes, argv, env)
+        guard status == 0 else { throw POSIXError(status) }
+        pid = child
+    }
+
+    deinit {
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        close(master)
+    }
+
+    func send(_ text: String) {
+        _ = text.utf8CString.withUnsafeBufferPointer { write(master, $0.baseAddress, $0.count - 1) }
+    }
+
+    /// Reads until the transcript (since `from`) contains `text`; false after `timeout` seconds.
+    @discardableResult
+    func expect(_ text: String, after from: String.Index? = nil, timeout: Double = 15) -> Bool {
+        let deadline = now() + timeout
+        while true {
+            let start = from ?? transcript.startIndex
+            if transcript[start...].contains(text) { return true }
+            let left = deadline - now()
+            guard left > 0 else { return false }
+            var p = pollfd(fd: master, events: Int16(POLLIN), revents: 0)
+            guard poll(&p, 1, Int32(Swift.min(left, 1) * 1000)) > 0 else { continue }
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            let n = read(master, &buffer, buffer.count)
+            guard n > 0 else { return transcript[start...].contains(text) }
+            transcript += String(decoding: buffer[0..<n], as: UTF8.self)
+        }
+    }
+
+    /// The end of the transcript so far, for expectations about what comes next.
+    var mark: String.Index { transcript.endIndex }
+
+    /// Waits for the process to exit; its status, or nil after `timeout` seconds.
+    func exitStatus(timeout: Double = 10) -> Int32? {
+        let deadline = now() + timeout
+        while now() < deadline {
+            _ = expect("\u{0}", timeout: 0.05)  // drain output so the child never blocks on a full terminal
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid { return (status >> 8) & 0xFF }
+        }
+        return nil
+    }
+
+    private func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
+
+func temporaryHistory(_ name: String) -> String {
+    let path = "/tmp/tl-pty-\(getpid())-\(name)"
+    unlink(path)
+    return path
+}
+
+/// The interactive shell through a real pseudo-terminal (readline engaged).
+@Suite(.serialized) struct TerminalTests {
+    @Test func typingShowsTheResult() throws {
+        let tl = try TerminalSession(history: temporaryHistory("typing"))
+        #expect(tl.expect("[1]> "))
+        tl.send("1 + 2 * 3\r")
+        #expect(tl.expect("7\r\n"))
+        #expect(tl.expect("[2]> "))
+        tl.send("zeros(2)\r")
+        #expect(tl.expect("tensor 2 float32 [0, 0]"))
+        #expect(tl.expect("[3]> "))
+        tl.send("\u{04}")
+        #expect(tl.exitStatus() == 0)
+    }
+
+    @Test func tabCompletesBuiltinsKeywordsAndProperties() throws {
+        let tl = try TerminalSession(history: temporaryHistory("tab"))
+        #expect(tl.expect("[1]> "))
+        tl.send("sof\t")
+        #expect(tl.expect("softmax"))
+        tl.send("(tensor([1, 1]))\r")
+        #expect(tl.expect("tensor 2 float32 [0.5, 0.5]"))
+        var mark = tl.mark
+        tl.send("sum(ones(2, 2), ax\t")
+        #expect(tl.expect("axis=", after: mark))
+        tl.send("0)\r")
+        #expect(tl.expect("tensor 2 float32 [2, 2]", after: mark))
+        #expect(tl.expect("[3]> "))
+        tl.send("x = zeros(2, 3)\r")
+        #expect(tl.expect("[4]> "))
+        mark = tl.mark
+        tl.send("x.sh\t\r")
+        #expect(tl.expect("x.shape", after: mark))
+        #expect(tl.expect("[2, 3]", after: mark))
+        #expect(tl.expect("[5]> "))
+        tl.send("\u{04}")
+        #expect(tl.exitStatus() == 0)
+    }
+
+    @Test func unfinishedStatementsContinue() throws {
+        let tl = try TerminalSession(history: temporaryHistory("continue"))
+        #expect(tl.expect("[1]> "))
+        tl.send("for k in range(2) {\r")
+        #expect(tl.expect("...> "))
+        tl.send("print(k * 10)\r")
+        tl.send("}\r")
+        #expect(tl.expect("0\r\n10\r\n"))
+        #expect(tl.expect("[2]> "))
+        tl.send("\u{04}")
+        #expect(tl.exitStatus() == 0)
+    }
+
+    @Test func historySurvivesARestartWithMultiLineEntries() throws {
+        let history = temporaryHistory("history")
+        do {
+            let first = try TerminalSession(history: history)
+            #expect(first.expect("[1]> "))
+            first.send("def twice(a) {\r")
+            #expect(first.expect("...> "))
+            first.send("return a * 2\r}\r")
+            #expect(first.expect("[2]> "))
+            first.send("\u{04}")
+            #expect(first.exitStatus() == 0)
+        }
+        let second = try TerminalSession(history: history)
+        #expect(second.expect("[1]> "))
+        second.send("\u{1B}[A")  // Up: the whole definition comes back as one entry
+        #expect(second.expect("return a * 2"))
+        second.send("\r")
+        #expect(second.expect("[2]> "))
+        second.send("twice(21)\r")
+        #expect(second.expect("42\r\n"))
+        #expect(second.expect("[3]> "))
+        second.send("\u{04}")
+        #expect(second.exitStatus() == 0)
+    }
+
+    @Test func ctrlCStopsALongLoopAndKeepsBindings() throws {
+        let tl = try TerminalSession(history: temporaryHistory("interrupt"))
+        #expect(tl.expect("[1]> "))
+        tl.send("kept = 5\r")
+        #expect(tl.expect("[2]> "))
+        tl.send("n = 0; while true { n = n + 1 }\r")
+        usleep(300_000)
+        tl.send("\u{03}")
+        #expect(tl.expect("stopped by Ctrl-C"))
+        #expect(tl.expect("[3]> "))
+        let mark = tl.mark
+        tl.send("kept + 1\r")
+        #expect(tl.expect("6\r\n", after: mark))
+        #expect(tl.expect("[4]> "))
+        tl.send("n > 0\r")
+        #expect(tl.expect("true", after: mark))
+        #expect(tl.expect("[5]> "))
+        tl.send("\u{04}")
+        #expect(tl.exitStatus() == 0)
+    }
+
+    @Test func ctrlCAtThePromptClearsTheLine() throws {
+        let tl = try TerminalSession(history: temporaryHistory("clear"))
+        #expect(tl.expect("[1]> "))
+        tl.send("this is not finished (")
+        usleep(100_000)
+        tl.send("\u{03}")
+        usleep(100_000)
+        let mark = tl.mark
+        tl.send("40 + 2\r")
+        #expect(tl.expect("42\r\n", after: mark))
+        #expect(tl.expect("[2]> "))
+        tl.send(":quit\r")
+        #expect(tl.exitStatus() == 0)
+    }
+}
