@@ -70,7 +70,7 @@ extension String {
 
 /// Names close to `name` among `candidates` (edit distance at most 2, or a third of the length).
 func suggestions(for name: String, among candidates: [String]) -> [String] {
-    let limit = Swift.max(1, Swift.min(2, name.count / 3 + 1))
+    let limit = name.count <= 4 ? 1 : 2
     let scored = candidates.compactMap { c -> (String, Int)? in
         guard c != name, c != "_" else { return nil }
         let d = editDistance(name.lowercased(), c.lowercased())

@@ -188,8 +188,16 @@ public struct Lexer {
         advance()
         var name = ""
         while let d = peek(), isNameChar(d) { name.unicodeScalars.append(d); advance() }
+        // The argument runs to the end of the line or to a comment outside quotes.
         var rest = ""
-        while let d = peek(), d != "\n" { rest.unicodeScalars.append(d); advance() }
+        var quoted = false
+        while let d = peek(), d != "\n" {
+            if d == "\"" { quoted.toggle() }
+            if d == "#" && !quoted { break }
+            rest.unicodeScalars.append(d)
+            advance()
+        }
+        while let d = peek(), d != "\n" { _ = d; advance() }
         add(.command(name, rest.trimmingCharacters(in: " \t\r")), from: start)
     }
 

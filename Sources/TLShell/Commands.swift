@@ -106,7 +106,7 @@ extension Session {
             let rows = b.parameters.map { p in
                 [p.name + (p.variadic ? "..." : ""), p.type == .any ? "" : p.typeName, p.defaultText.map { "= \($0)" } ?? (p.variadic ? "" : "required"), p.help]
             }
-            out += "\nparameters:\n" + Table(headers: ["name", "type", "default", ""], rows: rows).render(indent: "  ") + "\n"
+            out += "\nparameters:\n" + Table(headers: ["name", "type", "default", "description"], rows: rows).render(indent: "  ") + "\n"
         }
         out += "\nexample:\n  " + b.example + "\n"
         return out

@@ -185,3 +185,36 @@ import Testing
         #expect(session.step(path) == .quit)
     }
 }
+
+@Suite struct CommandTests {
+    @Test func varsTimeAndLoad() throws {
+        let capture = Capture()
+        let session = Session(console: capture.console)
+        session.run(Source(name: "[1]", text: "w = zeros(256); label = \"x\""))
+        session.run(Source(name: "[2]", text: ":vars"))
+        #expect(capture.out.contains("w      tensor  tensor 256 float32"))
+        #expect(capture.out.contains("1 KiB"))
+        #expect(capture.out.contains("label  string  \"x\""))
+        session.run(Source(name: "[3]", text: ":time sum(ones(1000))"))
+        #expect(capture.out.contains("tensor scalar float32 1000\ntime: "))
+        let path = writeScript("loaded", "from_file = 41\n")
+        session.run(Source(name: "[4]", text: ":load \(path)"))
+        session.run(Source(name: "[5]", text: "from_file + 1"))
+        #expect(capture.out.hasSuffix("42\n"))
+        #expect(session.run(Source(name: "[6]", text: ":load /nonexistent.tl")) == .runtimeError)
+        #expect(session.run(Source(name: "[7]", text: ":quit")) == .quit)
+    }
+
+    @Test func errorsAtThePromptShowTheLineAndCaretWithoutAPosition() {
+        let capture = Capture()
+        let session = Session(console: capture.console)
+        session.run(Source(name: "[1]", text: "zeros(2) + ones(3)"))
+        #expect(capture.err == """
+            error: shape mismatch in add: shapes cannot be broadcast together (2 and 3)
+                zeros(2) + ones(3)
+                ^~~~~~~~~~~~~~~~~~
+
+            """)
+        #expect(session.run(Source(name: "[2]", text: "x = 1")) == .ok, "the session goes on")
+    }
+}

@@ -212,6 +212,17 @@ func temporaryHistory(_ name: String) -> String {
         #expect(tl.exitStatus() == 0)
     }
 
+    @Test func bracketedPasteOfSeveralLinesRunsAsOneCell() throws {
+        let tl = try TerminalSession(history: temporaryHistory("paste"))
+        #expect(tl.expect("[1]> "))
+        tl.send("\u{1B}[200~a = 20\nb = 22\na + b\u{1B}[201~")
+        tl.send("\r")
+        #expect(tl.expect("42\r\n"))
+        #expect(tl.expect("[2]> "))
+        tl.send("\u{04}")
+        #expect(tl.exitStatus() == 0)
+    }
+
     @Test func ctrlCAtThePromptClearsTheLine() throws {
         let tl = try TerminalSession(history: temporaryHistory("clear"))
         #expect(tl.expect("[1]> "))
