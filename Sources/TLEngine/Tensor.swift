@@ -31,7 +31,9 @@ public struct Tensor {
                 op: "tensor", "\(values.count) values cannot fill shape \(Shape.describe(shape)) (\(n) elements)")
         }
         self.init(uninitializedShape: shape)
-        values.withUnsafeBufferPointer { storage.pointer.update(from: $0.baseAddress!, count: n) }
+        values.withUnsafeBufferPointer { src in
+            if let base = src.baseAddress { storage.pointer.update(from: base, count: n) }
+        }
     }
 
     /// A one-dimensional tensor of `values`.

@@ -11,6 +11,7 @@ import Testing
         #expect(Tensor(scalar: 3).shape == [])
         #expect(try Tensor(scalar: 3).item() == 3)
         #expect(try Tensor.zeros([0, 4]).count == 0)
+        #expect(try Tensor(shape: [0, 3], values: []).shape == [0, 3])
     }
 
     @Test func invalidCreationThrows() {
