@@ -16,7 +16,8 @@ public enum ParameterType: Sendable, Equatable {
     /// A tensor, or a list of tensors and numbers.
     case tensors
 
-    var name: String {
+    /// How `:help` and argument errors name the type.
+    public var name: String {
         switch self {
         case .any: "value"
         case .number: "number"

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The one table of builtins: from it come calls, argument errors, `:help`, completion of
 /// keyword names and the README's list. Each group of builtins lives in `Builtins/`.
 public enum BuiltinTable {
@@ -21,29 +23,5 @@ public enum BuiltinTable {
             lines.append("| `\(b.name)` | `\(b.signature)` | \(b.summary.replacingOccurrences(of: "|", with: "\\|")) |")
         }
         return lines.joined(separator: "\n")
-    }
-}
-
-extension String {
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var out = ""
-        var rest = Substring(self)
-        while let r = rest.range(of: target) {
-            out += rest[..<r.lowerBound] + replacement
-            rest = rest[r.upperBound...]
-        }
-        return out + rest
-    }
-}
-
-extension Substring {
-    func range(of target: String) -> Range<Substring.Index>? {
-        var i = startIndex
-        while i < endIndex {
-            if self[i...].hasPrefix(target) { return i..<index(i, offsetBy: target.count) }
-            i = index(after: i)
-        }
-        return nil
     }
 }

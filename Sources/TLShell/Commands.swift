@@ -104,7 +104,7 @@ extension Session {
         var out = b.signature + "\n\n" + wrap(b.help, indent: "  ") + "\n"
         if !b.parameters.isEmpty {
             let rows = b.parameters.map { p in
-                [p.name + (p.variadic ? "..." : ""), p.type == .any ? "" : p.typeName, p.defaultText.map { "= \($0)" } ?? (p.variadic ? "" : "required"), p.help]
+                [p.name + (p.variadic ? "..." : ""), p.type == .any ? "" : p.type.name, p.defaultText.map { "= \($0)" } ?? (p.variadic ? "" : "required"), p.help]
             }
             out += "\nparameters:\n" + Table(headers: ["name", "type", "default", "description"], rows: rows).render(indent: "  ") + "\n"
         }
@@ -171,23 +171,6 @@ extension String {
     init(format1 x: Double) {
         let r = (x * 10).rounded() / 10
         self = r == r.rounded() ? String(Int(r)) : String(r)
-    }
-}
-
-extension BuiltinParameter {
-    var typeName: String {
-        switch type {
-        case .integer: "integer"
-        case .number: "number"
-        case .bool: "bool"
-        case .string: "string"
-        case .tensor: "tensor"
-        case .list: "list"
-        case .record: "record"
-        case .function: "function"
-        case .tensors: "tensors"
-        case .any: ""
-        }
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import TLEngine
 import TLLang
 import TLNN
@@ -110,20 +111,5 @@ public final class Session {
         report(all, in: source)
         if !errors.isEmpty { return 2 }
         return unresolved.isEmpty ? 0 : 1
-    }
-}
-
-extension String {
-    func range(of target: String) -> Range<String.Index>? {
-        var i = startIndex
-        while i < endIndex {
-            if self[i...].hasPrefix(target) { return i..<index(i, offsetBy: target.count) }
-            i = index(after: i)
-        }
-        return nil
-    }
-
-    func replacingCharacters(in r: Range<String.Index>, with s: String) -> String {
-        String(self[..<r.lowerBound]) + s + String(self[r.upperBound...])
     }
 }
