@@ -26,8 +26,9 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]),
         .target(name: "TLEngine", dependencies: ["CBLAS"]),
         .target(name: "TLNN", dependencies: ["TLEngine", "CZlib"]),
+        .target(name: "TLData", dependencies: ["TLNN"]),
         .target(name: "TLRender", dependencies: ["TLEngine"]),
-        .target(name: "TLLang", dependencies: ["TLNN", "TLRender"]),
+        .target(name: "TLLang", dependencies: ["TLData", "TLRender"]),
         .target(name: "TLShell", dependencies: ["TLLang", "CReadline"]),
         .executableTarget(
             name: "tl",

@@ -1,3 +1,4 @@
+import TLData
 import TLEngine
 
 /// What a builtin parameter accepts, and how an argument is converted for it.
@@ -15,6 +16,7 @@ public enum ParameterType: Sendable, Equatable {
     case function
     /// A tensor, or a list of tensors and numbers.
     case tensors
+    case dataset
 
     /// How `:help` and argument errors name the type.
     public var name: String {
@@ -29,6 +31,7 @@ public enum ParameterType: Sendable, Equatable {
         case .record: "record"
         case .function: "function"
         case .tensors: "list of tensors"
+        case .dataset: "dataset"
         }
     }
 }
@@ -159,6 +162,11 @@ public struct Arguments {
     public func tensor(_ name: String) throws -> Tensor {
         guard case .tensor(let t) = value(name) else { throw error("\(name) must be a tensor") }
         return t
+    }
+
+    public func dataset(_ name: String) throws -> Dataset {
+        guard case .dataset(let d) = value(name) else { throw error("\(name) must be a dataset") }
+        return d
     }
 
     public func list(_ name: String) throws -> [Value] {

@@ -1,3 +1,4 @@
+import TLData
 import TLEngine
 
 /// An index item after evaluation: a value (number, list) or slice bounds.
@@ -26,6 +27,8 @@ enum Indexing {
             return v
         case .tensor(let t):
             return .tensor(try tensor(t, items, range: range))
+        case .dataset(let d):
+            return try dataset(d, items, range: range)
         default:
             throw LangError.runtime("a \(base.typeName) cannot be indexed", at: range)
         }
@@ -94,6 +97,36 @@ enum Indexing {
             throw LangError.runtime(e.description, at: range)
         }
         return result
+    }
+}
+
+extension Indexing {
+    /// `ds[a:b]` and `ds[[i, j]]` give datasets; `ds[i]` gives a record `{x, y}`.
+    static func dataset(_ d: Dataset, _ items: [EvaluatedIndex], range: SourceRange) throws -> Value {
+        guard items.count == 1 else { throw LangError.runtime("a dataset takes one index or slice", at: range) }
+        do {
+            switch items[0] {
+            case .slice(let a, let b, let s, let r):
+                guard (s ?? 1) != 0 else { throw LangError.runtime("slice step cannot be zero", at: r) }
+                return .dataset(try d.subset(sliceIndices(count: d.count, start: a, end: b, step: s ?? 1)))
+            case .single(.list(let values), let r):
+                let indices = try values.map { try Operators.integer($0, what: "an index", range: r) }
+                guard let bad = indices.first(where: { $0 < -d.count || $0 >= d.count }) else {
+                    return .dataset(try d.subset(indices))
+                }
+                throw LangError.runtime("index \(bad) is out of range for a dataset of \(d.count) samples", at: r)
+            case .single(let v, let r):
+                let i = try Operators.integer(v, what: "an index", range: r)
+                guard i >= -d.count, i < d.count else {
+                    throw LangError.runtime("index \(i) is out of range for a dataset of \(d.count) samples", at: r)
+                }
+                let j = i < 0 ? i + d.count : i
+                let x = try TensorIndexing.select(d.x, index: j, axis: 0)
+                return .record(Record([("x", .tensor(x)), ("y", d.y.map { .number(Double($0[j])) } ?? .none)]))
+            }
+        } catch let e as TensorError {
+            throw LangError.runtime(e.description, at: range)
+        }
     }
 }
 

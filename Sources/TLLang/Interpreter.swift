@@ -1,4 +1,5 @@
 import TLEngine
+import TLRender
 
 /// Evaluates statements. Holds the global bindings of a session; a `def` call gets its own
 /// frame of local names.
@@ -9,6 +10,10 @@ public final class Interpreter {
     public private(set) var globals: [String: Value] = [:]
     /// Receives everything `print` writes.
     public var output: (String) -> Void = { Swift.print($0, terminator: "") }
+    /// How `show` draws images: colour escapes on a terminal, characters elsewhere.
+    public var imageMode: ImageText.Mode = .plain
+    /// Columns available for figures and images.
+    public var width = 100
     /// Runs shell commands (`:help`); without a shell they are an error.
     public var commandHandler: ((_ name: String, _ argument: String, _ range: SourceRange) throws -> Void)?
 
@@ -353,7 +358,7 @@ public final class Interpreter {
         switch (p.type, v) {
         case (.any, _): return v
         case (.number, .number), (.bool, .bool), (.string, .string), (.list, .list), (.record, .record),
-             (.function, .builtin), (.function, .function), (.tensor, .tensor):
+             (.function, .builtin), (.function, .function), (.tensor, .tensor), (.dataset, .dataset):
             return v
         case (.number, .tensor(let t)) where t.count == 1, (.integer, .tensor(let t)) where t.count == 1:
             return try convert(.number(Double(t.scalars[0])), to: p, of: b, range: range)

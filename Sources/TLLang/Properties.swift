@@ -1,3 +1,4 @@
+import TLData
 import TLEngine
 
 /// Properties readable with `value.name`, declared once per type for lookup, errors and completion.
@@ -32,6 +33,45 @@ enum Properties {
         Entry(name: "dtype", help: "the element type, always \"float32\"") { _ in .string("float32") },
     ]
 
+    static let dataset: [Entry] = [
+        Entry(name: "x", help: "the samples, a tensor with one row (or image) per sample") { v in
+            guard case .dataset(let d) = v else { return .none }
+            return .tensor(d.x)
+        },
+        Entry(name: "y", help: "the class ids as a tensor, or none when unlabelled") { v in
+            guard case .dataset(let d) = v, let y = d.y else { return .none }
+            return .tensor(Tensor(y.map(Float.init)))
+        },
+        Entry(name: "classes", help: "the class names") { v in
+            guard case .dataset(let d) = v else { return .none }
+            return .list(d.classes.map { .string($0) })
+        },
+        Entry(name: "domain", help: "the domain within the source: a digit style, …") { v in
+            guard case .dataset(let d) = v else { return .none }
+            return .string(d.domain)
+        },
+        Entry(name: "name", help: "where the data came from") { v in
+            guard case .dataset(let d) = v else { return .none }
+            return .string(d.name)
+        },
+        Entry(name: "attributes", help: "the classes × attributes 0/1 table (zero-shot data), or none") { v in
+            guard case .dataset(let d) = v, let a = d.attributes else { return .none }
+            return .tensor(a)
+        },
+        Entry(name: "attribute_names", help: "the attribute names, a list of strings") { v in
+            guard case .dataset(let d) = v else { return .none }
+            return .list(d.attributeNames.map { .string($0) })
+        },
+        Entry(name: "word_vectors", help: "per-class embeddings standing in for word vectors, or none") { v in
+            guard case .dataset(let d) = v, let w = d.wordVectors else { return .none }
+            return .tensor(w)
+        },
+        Entry(name: "counts", help: "samples per class, a list") { v in
+            guard case .dataset(let d) = v else { return .none }
+            return .list(d.classCounts.map { .number(Double($0)) })
+        },
+    ]
+
     static let function: [Entry] = [
         Entry(name: "name", help: "the function's name") { v in
             switch v {
@@ -46,6 +86,7 @@ enum Properties {
     static func entries(of v: Value) -> [Entry] {
         switch v {
         case .tensor: tensor
+        case .dataset: dataset
         case .builtin, .function: function
         default: []
         }

@@ -1,3 +1,4 @@
+import TLData
 import TLEngine
 import TLRender
 
@@ -10,6 +11,7 @@ public enum Value {
     case list([Value])
     case record(Record)
     case tensor(Tensor)
+    case dataset(Dataset)
     case builtin(Builtin)
     case function(Function)
 
@@ -23,6 +25,7 @@ public enum Value {
         case .list: "list"
         case .record: "record"
         case .tensor: "tensor"
+        case .dataset: "dataset"
         case .builtin, .function: "function"
         }
     }
@@ -91,6 +94,7 @@ extension Value {
         case .list(let items): return "[" + items.map(\.nested).joined(separator: ", ") + "]"
         case .record(let r): return "{" + r.fields.map { "\($0.key): \($0.value.nested)" }.joined(separator: ", ") + "}"
         case .tensor(let t): return TensorFormat.inline(t)
+        case .dataset(let d): return d.summary
         case .builtin(let b): return "<builtin \(b.signature)>"
         case .function(let f): return "<function \(f.name)(\(f.parameters.map(\.name).joined(separator: ", ")))>"
         }

@@ -4,7 +4,7 @@ import TLEngine
 /// Reads float64/32/16, int64/32/16/8, uint8 and bool, either byte order, C or Fortran order;
 /// writes float32 (version 1.0, C order).
 public enum NPY {
-    static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // \x93NUMPY
+    public static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]  // \x93NUMPY
 
     public static func read(_ path: String) throws -> Tensor { try decode(FileIO.read(path), path: path) }
 

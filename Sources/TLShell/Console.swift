@@ -1,3 +1,4 @@
+import TLRender
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -77,6 +78,13 @@ public enum Terminal {
 }
 
 extension Terminal {
+    /// 24-bit colour where the terminal says it has it, greys on other terminals, characters elsewhere.
+    static var imageMode: ImageText.Mode {
+        guard isatty(1) != 0 else { return .plain }
+        let colour = getenv("COLORTERM").map { String(cString: $0) } ?? ""
+        return colour.contains("truecolor") || colour.contains("24bit") ? .trueColour : .grey
+    }
+
     /// Whether the shell talks to a person: standard input is a terminal.
     public static var isInteractive: Bool { stdinIsTerminal }
 }

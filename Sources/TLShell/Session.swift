@@ -23,6 +23,8 @@ public final class Session {
     public init(console: Console = .standard) {
         self.console = console
         interpreter.output = { [console] in console.out($0) }
+        interpreter.imageMode = Terminal.imageMode
+        interpreter.width = Terminal.width
         interpreter.commandHandler = { [unowned self] name, argument, range in
             try self.runCommand(name, argument, range: range)
         }

@@ -36,6 +36,7 @@ enum CoreBuiltins {
             case .list(let items): return .number(Double(items.count))
             case .string(let s): return .number(Double(s.count))
             case .record(let r): return .number(Double(r.fields.count))
+            case .dataset(let d): return .number(Double(d.count))
             case .tensor(let t):
                 guard let n = t.shape.first else { throw args.error("a scalar tensor has no length") }
                 return .number(Double(n))

@@ -1,0 +1,204 @@
+import TLData
+import TLEngine
+import TLNN
+import TLRender
+
+/// Datasets: generated domains, files, and the operations between them.
+enum DataBuiltins {
+    /// A generator seed: the given one, or the next draw of the global generator (so seed() governs).
+    static func seed(_ args: Arguments) throws -> UInt64 {
+        if args.isNone("seed") { return GlobalRandom.generator.next() }
+        return UInt64(bitPattern: Int64(try args.int("seed")))
+    }
+
+    /// Class ids from a class id, a name, or a list of them.
+    static func classIDs(_ v: Value, classes: [String], args: Arguments, parameter: String) throws -> [Int] {
+        let items: [Value]
+        if case .list(let list) = v { items = list } else { items = [v] }
+        return try items.map { item in
+            switch item {
+            case .number(let x):
+                guard let i = Int(exactly: x), classes.indices.contains(i) else {
+                    throw args.error("\(parameter): \(Value.format(x)) is not a class id (0..\(classes.count - 1))")
+                }
+                return i
+            case .string(let name):
+                guard let i = classes.firstIndex(of: name) else {
+                    throw args.error("\(parameter): there is no class '\(name)'\(didYouMean(name, among: classes))")
+                }
+                return i
+            default:
+                throw args.error("\(parameter): classes are given by id or name, got a \(item.typeName)")
+            }
+        }
+    }
+
+    static let dataset = BuiltinParameter.required("ds", .dataset, "a dataset")
+
+    static let all: [Builtin] = [
+        Builtin("digits", [.optional("n", .integer, .number(6000), "how many images"),
+                           .optional("style", .string, .string("mnist"), keyword: true, "mnist, mnistm, usps or svhn"),
+                           .optional("classes", .any, .none, keyword: true, "only these digits (a list), all ten by default"),
+                           .optional("seed", .integer, .none, keyword: true, "a seed of its own; by default the next draw of seed()'s generator")],
+                group: "data",
+                help: "Generated handwritten-style digits, 3×28×28 in [0, 1], balanced over the classes. Styles are domains: \"mnist\" (light strokes on dark), \"mnistm\" (strokes blended into colour textures), \"usps\" (coarser, thicker, other slant, filling the frame), \"svhn\" (printed digits on coloured backgrounds with neighbours at the edges).",
+                example: "digits(100, style=\"mnistm\")") { args in
+            let n = try args.int("n")
+            guard let style = DigitStyle(rawValue: try args.string("style")) else {
+                let s = try args.string("style")
+                throw args.error("style '\(s)' is not one of mnist, mnistm, usps, svhn\(didYouMean(s, among: DigitStyle.allCases.map(\.rawValue)))")
+            }
+            let classes = args.isNone("classes") ? nil : try classIDs(args.value("classes"), classes: Digits.classNames, args: args, parameter: "classes")
+            return .dataset(try Digits.generate(count: n, style: style, classes: classes, seed: seed(args)))
+        },
+        Builtin("animals", [.optional("n", .integer, .number(4000), "how many images"),
+                            .optional("classes", .any, .none, keyword: true, "only these classes (names or ids), all twenty by default"),
+                            .optional("seed", .integer, .none, keyword: true, "a seed of its own; by default the next draw of seed()'s generator")],
+                group: "data",
+                help: "Generated zero-shot data: 20 animal classes, each a set of binary attributes (furry, striped, hooves, long neck, …); images are drawn from parts that show them. The dataset carries .attributes (classes × attributes), .attribute_names and .word_vectors.",
+                example: "zoo = animals(200); zoo.attribute_names") { args in
+            let classes = args.isNone("classes") ? nil : try classIDs(args.value("classes"), classes: Animals.classNames, args: args, parameter: "classes")
+            return .dataset(try Animals.generate(count: try args.int("n"), classes: classes, seed: seed(args)))
+        },
+        Builtin("load", [.required("path", .string, "a file, or a directory holding MNIST's four IDX files"),
+                         .optional("format", .string, .none, keyword: true, "csv, idx, npy, npz or safetensors; by default from the extension or the first bytes"),
+                         .optional("label", .string, .string("label"), keyword: true, "the CSV column holding class ids or names")],
+                group: "data",
+                help: "Reads data: CSV with a header (a dataset), IDX files or an MNIST directory (a dataset), NPY (a tensor), NPZ (a dataset when it holds x, else a record of tensors), safetensors (a record of tensors).",
+                example: "save(zeros(2, 3), \"/tmp/tl-example.npy\"); load(\"/tmp/tl-example.npy\")") { args in
+            let format = try args.isNone("format") ? nil : DataFormat(rawValue: try args.string("format")).orThrow(
+                args.error("format must be one of \(DataFormat.allCases.map(\.rawValue).joined(separator: ", "))"))
+            switch try DataFiles.load(try args.string("path"), format: format, label: try args.string("label")) {
+            case .dataset(let d): return .dataset(d)
+            case .tensor(let t): return .tensor(t)
+            case .tensors(let named): return .record(Record(named.map { ($0.name, .tensor($0.tensor)) }))
+            }
+        },
+        Builtin("dataset", [.required("x", .tensor, "the samples, one per row (or image) along the first axis"),
+                            .optional("y", .tensor, .none, "class ids 0..k−1, one per sample"),
+                            .optional("classes", .list, .none, keyword: true, "class names (by default \"0\", \"1\", …)"),
+                            .optional("name", .string, .string("data"), keyword: true, "a name for summaries")],
+                group: "data", help: "A dataset from tensors: samples x and, if given, labels y (class ids 0..k−1).",
+                example: "dataset(tensor([[0, 1], [1, 0], [1, 1]]), tensor([0, 1, 1]))") { args in
+            let x = try args.tensor("x")
+            var labels: [Int]?
+            if !args.isNone("y") {
+                let y = try args.tensor("y")
+                guard y.rank == 1, y.scalars.allSatisfy({ $0 >= 0 && $0 == $0.rounded() && $0 < 1e9 }) else {
+                    throw args.error("y must be a vector of non-negative integer class ids")
+                }
+                labels = y.scalars.map { Int($0) }
+            }
+            var classes = try args.isNone("classes") ? [] : args.list("classes").map { $0.plain }
+            if classes.isEmpty, let labels { classes = (0...(labels.max() ?? 0)).map(String.init) }
+            return .dataset(try Dataset(name: try args.string("name"), x: x, y: labels, classes: classes))
+        },
+        Builtin("save", [.required("value", .any, "a tensor, a dataset or a record of tensors"),
+                         .required("path", .string, "where to write; the extension picks the format")],
+                group: "data",
+                help: "Writes a tensor to .npy (or .npz), a dataset to .npz (x and y), a record of tensors to .npz or .safetensors. The file appears whole or not at all.",
+                example: "save(ones(3), \"/tmp/tl-ones.npy\")") { args in
+            let path = try args.string("path")
+            let lower = path.lowercased()
+            switch args.value("value") {
+            case .tensor(let t) where lower.hasSuffix(".npz"): try NPZ.write([("x", t)], to: path)
+            case .tensor(let t): try NPY.write(t, to: path)
+            case .dataset(let d): try DataFiles.save(d, to: path)
+            case .record(let r):
+                let tensors = try r.fields.map { f -> (String, Tensor) in
+                    guard case .tensor(let t) = f.value else { throw args.error("field '\(f.key)' is a \(f.value.typeName), not a tensor") }
+                    return (f.key, t)
+                }
+                if lower.hasSuffix(".safetensors") {
+                    try Safetensors.write(tensors.map { ($0.0, $0.1, .float32) }, to: path)
+                } else {
+                    try NPZ.write(tensors, to: path)
+                }
+            case let v: throw args.error("cannot save a \(v.typeName)")
+            }
+            return .none
+        },
+        Builtin("split", [dataset, .required("fraction", .number, "the share of samples in the first part, 0..1")], group: "data",
+                help: "Shuffles and splits a dataset in two: [first, rest].", example: "a, b = split(digits(100), 0.8); len(a)") { args in
+            let (a, b) = try args.dataset("ds").split(try args.number("fraction"), using: &GlobalRandom.generator)
+            return .list([.dataset(a), .dataset(b)])
+        },
+        Builtin("take", [dataset, .required("n", .integer, "how many samples"),
+                         .optional("per_class", .bool, .bool(false), keyword: true, "take n of every class instead")],
+                group: "data", help: "The first n samples, or the first n of every class.",
+                example: "take(digits(200), 5, per_class=true)") { args in
+            .dataset(try args.dataset("ds").take(try args.int("n"), perClass: try args.bool("per_class")))
+        },
+        Builtin("shuffle", [dataset], group: "data", help: "The samples in a random order.", example: "shuffle(digits(10))") { args in
+            .dataset(try args.dataset("ds").shuffled(using: &GlobalRandom.generator))
+        },
+        Builtin("unlabel", [dataset], group: "data", help: "The same samples without labels: target data for adaptation.",
+                example: "unlabel(digits(10, style=\"mnistm\"))") { args in
+            .dataset(try args.dataset("ds").unlabelled())
+        },
+        Builtin("only", [dataset, .required("classes", .any, "class ids or names, one or a list")], group: "data",
+                help: "Only the samples of the given classes.", example: "only(digits(100), [0, 1])") { args in
+            let d = try args.dataset("ds")
+            return .dataset(try d.filtered(classes: Set(try classIDs(args.value("classes"), classes: d.classes, args: args, parameter: "classes")), keep: true))
+        },
+        Builtin("without", [dataset, .required("classes", .any, "class ids or names, one or a list")], group: "data",
+                help: "All samples but those of the given classes.", example: "without(animals(100), [\"zebra\", \"giraffe\"])") { args in
+            let d = try args.dataset("ds")
+            return .dataset(try d.filtered(classes: Set(try classIDs(args.value("classes"), classes: d.classes, args: args, parameter: "classes")), keep: false))
+        },
+        Builtin("merge", [.required("a", .dataset, "a dataset"), .required("b", .dataset, "a dataset with the same sample shape and classes")],
+                group: "data", help: "The samples of both datasets, a's first.",
+                example: "merge(digits(10), digits(10, style=\"usps\"))") { args in
+            .dataset(try Dataset.merge(try args.dataset("a"), try args.dataset("b")))
+        },
+        Builtin("transform", [dataset, .optional("rotate", .number, .number(0), keyword: true, "degrees, counter-clockwise"),
+                              .optional("noise", .number, .number(0), keyword: true, "standard deviation of added Gaussian noise"),
+                              .optional("invert", .bool, .bool(false), keyword: true, "replace each value v by 1 − v")],
+                group: "data", help: "A shifted copy of a domain: rotated, noisy or inverted images (values kept in [0, 1]).",
+                example: "transform(digits(10), rotate=30, noise=0.1)") { args in
+            .dataset(try args.dataset("ds").transformed(rotate: try args.float("rotate"), noise: try args.float("noise"),
+                                                         invert: try args.bool("invert"), using: &GlobalRandom.generator))
+        },
+        Builtin("show", [.required("x", .any, "a dataset, images (N×C×H×W, C×H×W or H×W) or any value"),
+                         .optional("n", .integer, .number(16), keyword: true, "at most this many images")],
+                group: "looking at things",
+                help: "Draws datasets and images in the terminal (24-bit colour where the terminal has it, greys or characters elsewhere), with labels under them; other values are shown as at the prompt.",
+                example: "show(digits(8))") { args in
+            let n = try args.int("n")
+            guard n > 0 else { throw args.error("n must be positive") }
+            let interpreter = args.interpreter
+            var images: Tensor?
+            var labels: [String] = []
+            switch args.value("x") {
+            case .dataset(let d):
+                guard d.x.rank == 4 else { interpreter.output(d.summary + "\n"); return .none }
+                let part = try d.slice(0..<n)
+                images = part.x
+                labels = part.y.map { $0.map { d.classes[$0] } } ?? []
+            case .tensor(let t) where t.rank == 4:
+                images = try t.sliced(axis: 0, end: n)
+            case .tensor(let t) where t.rank == 3 && (t.shape[0] == 1 || t.shape[0] == 3):
+                images = try t.reshaped([1] + t.shape)
+            case .tensor(let t) where t.rank == 2:
+                images = try t.reshaped([1, 1] + t.shape)
+            case let v:
+                interpreter.output(v.display(width: interpreter.width) + "\n")
+                return .none
+            }
+            if let images {
+                guard images.shape[1] == 1 || images.shape[1] == 3 else {
+                    throw args.error("images need 1 or 3 channels, got \(images.shape[1])")
+                }
+                interpreter.output(ImageText.render(images, labels: labels, mode: interpreter.imageMode, width: interpreter.width) + "\n")
+            }
+            return .none
+        },
+    ]
+}
+
+extension Optional {
+    func orThrow(_ error: @autoclosure () -> Error) throws -> Wrapped {
+        guard let value = self else { throw error() }
+        return value
+    }
+}
