@@ -28,7 +28,8 @@ let package = Package(
         .target(name: "TLNN", dependencies: ["TLEngine", "CZlib"]),
         .target(name: "TLData", dependencies: ["TLNN"]),
         .target(name: "TLRender", dependencies: ["TLEngine"]),
-        .target(name: "TLLang", dependencies: ["TLData", "TLRender"]),
+        .target(name: "TLTransfer", dependencies: ["TLData"]),
+        .target(name: "TLLang", dependencies: ["TLTransfer", "TLRender"]),
         .target(name: "TLShell", dependencies: ["TLLang", "CReadline"]),
         .executableTarget(
             name: "tl",
@@ -38,9 +39,12 @@ let package = Package(
             ]),
         .executableTarget(
             name: "tl-bench-engine", dependencies: ["TLEngine", "CBLAS"], path: "Benchmarks/EngineBench"),
+        .executableTarget(name: "tl-experiments", dependencies: ["TLTransfer"], path: "Benchmarks/Experiments"),
         .testTarget(name: "TLEngineTests", dependencies: ["TLEngine"]),
         // Fixtures live in Tests/Fixtures (found through #filePath), shared by test targets.
         .testTarget(name: "TLNNTests", dependencies: ["TLNN"]),
+        .testTarget(name: "TLDataTests", dependencies: ["TLTransfer"]),
+        .testTarget(name: "TLRenderTests", dependencies: ["TLRender"]),
         // Depends on the `tl` executable so the pseudo-terminal tests can run it.
         .testTarget(name: "TLShellTests", dependencies: ["TLShell", "tl"]),
     ]

@@ -4,10 +4,12 @@ import TLNN
 /// Comma-separated values with a header row: the column named `label` holds class ids (integers
 /// 0..k−1) or class names; every other column is a numeric feature.
 public enum CSV {
-    public static func load(_ path: String, label: String? = "label") throws -> Dataset {
+    /// Reads a CSV file. Without a column named `label` the data is unlabelled, unless the
+    /// column was asked for explicitly (`required`).
+    public static func load(_ path: String, label: String? = "label", required: Bool = false) throws -> Dataset {
         let bytes = try FileIO.read(path)
         guard let text = String(validating: bytes, as: UTF8.self) else { throw FileError(path, "is not UTF-8 text") }
-        return try parse(text, path: path, label: label)
+        return try parse(text, path: path, label: label, required: required)
     }
 
     /// Splits one line into fields, honouring double quotes ("a,b" and "" inside quotes).
@@ -40,13 +42,13 @@ public enum CSV {
         return fields.map { $0.trimmingSpaces }
     }
 
-    public static func parse(_ text: String, path: String, label: String? = "label") throws -> Dataset {
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.hasSuffix("\r") ? $0.dropLast() : $0 }
+    public static func parse(_ text: String, path: String, label: String? = "label", required: Bool = false) throws -> Dataset {
+        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
         while let last = lines.last, last.allSatisfy({ $0 == " " }) { lines.removeLast() }
         guard let headerLine = lines.first else { throw FileError(path, "is empty; a CSV file needs a header row") }
         let header = try fields(headerLine, path: path, line: 1)
         let labelColumn = label.flatMap { header.firstIndex(of: $0) }
-        if let label, labelColumn == nil, header.count > 1 {
+        if let label, labelColumn == nil, required {
             throw FileError(path, "has no column named '\(label)' (columns: \(header.prefix(8).joined(separator: ", "))\(header.count > 8 ? ", …" : "")); pass label= to name the label column")
         }
         let featureColumns = header.indices.filter { $0 != labelColumn }

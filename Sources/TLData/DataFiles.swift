@@ -40,10 +40,11 @@ public enum DataFormat: String, CaseIterable, Sendable {
 }
 
 public enum DataFiles {
-    public static func load(_ path: String, format: DataFormat? = nil, label: String? = "label") throws -> Loaded {
+    public static func load(_ path: String, format: DataFormat? = nil, label: String? = "label",
+                            labelRequired: Bool = false) throws -> Loaded {
         switch try format ?? DataFormat.detect(path) {
         case .csv:
-            return .dataset(try CSV.load(path, label: label))
+            return .dataset(try CSV.load(path, label: label, required: labelRequired))
         case .idx:
             var info = stat()
             if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { return .dataset(try IDX.loadDirectory(path)) }

@@ -81,9 +81,9 @@ extension Dataset {
                 let base = p * h * w
                 for y in 0..<h {
                     for xx in 0..<w {
-                        // Inverse mapping: where in the source this output pixel comes from.
+                        // Inverse mapping (y points down): where in the source this output pixel comes from.
                         let dx = Float(xx) - cx, dy = Float(y) - cy
-                        let sx = c * dx + s * dy + cx, sy = -s * dx + c * dy + cy
+                        let sx = c * dx - s * dy + cx, sy = s * dx + c * dy + cy
                         let x0 = Int(floorf(sx)), y0 = Int(floorf(sy))
                         let fx = sx - Float(x0), fy = sy - Float(y0)
                         func at(_ yy: Int, _ xq: Int) -> Float {

@@ -15,7 +15,7 @@ public enum Cells {
     /// `# %% [markdown]` starts a Markdown cell whose comment lines become its text. A file with
     /// no such line is split into its top-level statements.
     public static func split(_ text: String, name: String = "") -> [Cell] {
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map(String.init)
         let isMarker = { (line: String) in line.hasPrefix("# %%") || line == "#%%" || line.hasPrefix("#%% ") }
         guard lines.contains(where: isMarker) else { return statements(text, name: name) }
 
@@ -113,7 +113,7 @@ extension Session {
             let index = w.next
             let cell = w.cells[index]
             if cell.kind == .markdown {
-                console.out("\n" + cell.text.split(separator: "\n", omittingEmptySubsequences: false)
+                console.out("\n" + cell.text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
                     .map { "  " + $0 }.joined(separator: "\n") + "\n")
                 w.next += 1
                 continue
@@ -121,7 +121,7 @@ extension Session {
             let codeCount = w.cells.filter { $0.kind == .code }.count
             let number = w.cells[...index].filter { $0.kind == .code }.count
             console.out("\n" + console.dim("── step \(number)/\(codeCount) · \(w.path):\(cell.firstLine) ──") + "\n")
-            console.out(cell.text.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n") + "\n")
+            console.out(cell.text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" }).map { "  " + $0 }.joined(separator: "\n") + "\n")
             if !runRest {
                 console.out(console.dim("[Enter] run  [s] skip  [r] run the last again  [c] run the rest  [i] shell  [q] quit") + "\n")
                 guard let key = readKey() else { return .quit }

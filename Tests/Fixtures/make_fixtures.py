@@ -208,6 +208,29 @@ def arrays():
     np.savez_compressed(out("compressed.npz"), x=base.astype(np.float32), y=np.array([1, 2, 3], dtype=np.int64))
 
 
+def idx():
+    """A miniature MNIST directory: 6 training and 4 test images of 28×28, labels; the test set gzipped."""
+    import gzip
+    directory = out("mnist-mini")
+    os.makedirs(directory, exist_ok=True)
+
+    def write(name, array, compress=False):
+        header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+        data = header + array.astype(np.uint8).tobytes()
+        if compress:
+            with gzip.open(os.path.join(directory, name + ".gz"), "wb") as f:
+                f.write(data)
+        else:
+            with open(os.path.join(directory, name), "wb") as f:
+                f.write(data)
+
+    rng = np.random.default_rng(5)
+    write("train-images-idx3-ubyte", rng.integers(0, 256, (6, 28, 28)))
+    write("train-labels-idx1-ubyte", np.array([5, 0, 4, 1, 9, 2]))
+    write("t10k-images-idx3-ubyte", np.full((4, 28, 28), 255), compress=True)
+    write("t10k-labels-idx1-ubyte", np.array([7, 2, 1, 0]), compress=True)
+
+
 def check(directory):
     """Reads what tl's tests wrote (see TLNNTests/InteropTests.swift) with PyTorch and NumPy."""
     expected = (np.arange(24, dtype=np.float32).reshape(2, 3, 4) / 8 - 1)
@@ -233,5 +256,5 @@ if __name__ == "__main__":
         check(sys.argv[2])
     else:
         torch.set_num_threads(1)
-        layers(); losses(); discrepancies(); optimizers(); model(); arrays()
+        layers(); losses(); discrepancies(); optimizers(); model(); arrays(); idx()
         print("fixtures written to", HERE)

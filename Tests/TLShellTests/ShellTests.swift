@@ -154,6 +154,12 @@ import Testing
         ])
     }
 
+    @Test func windowsLineEndings() {
+        let cells = Cells.split("# %%\r\nx = 1\r\n# %% [markdown]\r\n# note\r\n# %%\r\nx\r\n")
+        #expect(cells.map(\.text) == ["x = 1", "note", "x"])
+        #expect(cells.map(\.firstLine) == [2, 4, 6])
+    }
+
     @Test func withoutMarkersEachStatementIsACell() {
         let cells = Cells.split("x = 1\nfor k in range(2) {\n  print(k)\n}\n\nx")
         #expect(cells.map(\.text) == ["x = 1", "for k in range(2) {\n  print(k)\n}", "x"])

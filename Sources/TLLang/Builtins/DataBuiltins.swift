@@ -62,13 +62,14 @@ enum DataBuiltins {
         },
         Builtin("load", [.required("path", .string, "a file, or a directory holding MNIST's four IDX files"),
                          .optional("format", .string, .none, keyword: true, "csv, idx, npy, npz or safetensors; by default from the extension or the first bytes"),
-                         .optional("label", .string, .string("label"), keyword: true, "the CSV column holding class ids or names")],
+                         .optional("label", .string, .string("label"), keyword: true, "the CSV column holding class ids or names; without one the data is unlabelled")],
                 group: "data",
                 help: "Reads data: CSV with a header (a dataset), IDX files or an MNIST directory (a dataset), NPY (a tensor), NPZ (a dataset when it holds x, else a record of tensors), safetensors (a record of tensors).",
                 example: "save(zeros(2, 3), \"/tmp/tl-example.npy\"); load(\"/tmp/tl-example.npy\")") { args in
             let format = try args.isNone("format") ? nil : DataFormat(rawValue: try args.string("format")).orThrow(
                 args.error("format must be one of \(DataFormat.allCases.map(\.rawValue).joined(separator: ", "))"))
-            switch try DataFiles.load(try args.string("path"), format: format, label: try args.string("label")) {
+            let label = try args.string("label")
+            switch try DataFiles.load(try args.string("path"), format: format, label: label, labelRequired: label != "label") {
             case .dataset(let d): return .dataset(d)
             case .tensor(let t): return .tensor(t)
             case .tensors(let named): return .record(Record(named.map { ($0.name, .tensor($0.tensor)) }))

@@ -1,0 +1,59 @@
+import Testing
+@testable import TLEngine
+@testable import TLRender
+
+@Suite struct ImageTests {
+    /// Two 1×2×2 images: one white above black, one mid-grey.
+    let images = try! Tensor(shape: [2, 1, 2, 2], values: [1, 1, 0, 0, 0.5, 0.5, 0.5, 0.5])
+
+    @Test func plainTextShadesByBrightnessWithLabels() {
+        let text = ImageText.render(images, labels: ["a", "bc"], mode: .plain, width: 80)
+        #expect(text == "++ ++\na  bc")
+    }
+
+    @Test func trueColourPutsTheTopPixelInFrontAndTheBottomBehind() {
+        let text = ImageText.render(images, labels: [], mode: .trueColour, width: 80)
+        #expect(text.contains("\u{1B}[38;2;255;255;255m\u{1B}[48;2;0;0;0m▀"))
+        #expect(text.contains("\u{1B}[38;2;128;128;128m\u{1B}[48;2;128;128;128m▀"))
+        #expect(text.hasSuffix("\u{1B}[0m"))
+    }
+
+    @Test func wrapsToTheWidthAndRescalesValuesOutsideTheUnitRange() {
+        let many = try! Tensor(shape: [5, 1, 2, 2], values: (0..<20).map { Float($0) })
+        let text = ImageText.render(many, labels: [], mode: .plain, width: 8)
+        #expect(text.split(separator: "\n").count == 2, "three images of width 2 per line of 8 columns")
+        #expect(!text.isEmpty)
+        #expect(ImageText.render(try! Tensor.zeros([1, 2, 2, 2]), mode: .plain) == "", "two channels are not an image")
+    }
+}
+
+@Suite struct TensorFormatTests {
+    @Test func integersDecimalsAndScientific() throws {
+        #expect(TensorFormat.inline(try Tensor(shape: [2, 2], values: [1, 2, 3, 4])) == "[[1, 2], [3, 4]]")
+        #expect(TensorFormat.inline(Tensor([0.5, 0.25])) == "[0.50, 0.25]")
+        #expect(TensorFormat.inline(Tensor([1e-6, 1])) == "[1.0000e-06, 1.0000e+00]")
+        #expect(TensorFormat.inline(Tensor([.nan, .infinity, -1])) == "[nan, inf, -1]")
+        #expect(TensorFormat.inline(Tensor(scalar: 3)) == "3")
+    }
+
+    @Test func longAxesAreElided() throws {
+        let t = try Tensor.arange(0, 2000)
+        #expect(TensorFormat.inline(t) == "[0, 1, 2, ..., 1997, 1998, 1999]")
+        let m = try Tensor.arange(0, 1200).reshaped([40, 30])
+        let block = TensorFormat.block(m)
+        #expect(block.contains("..."))
+        #expect(block.split(separator: "\n").count == 7)
+    }
+
+    @Test func blocksAlignColumns() throws {
+        let t = try Tensor(shape: [2, 2], values: [1, -10, 100, 2])
+        #expect(TensorFormat.block(t) == "[[  1, -10]\n [100,   2]]")
+    }
+}
+
+@Suite struct TableTests {
+    @Test func columnsArePaddedAndTrailingSpaceTrimmed() {
+        let t = Table(headers: ["name", "n"], rows: [["a", "1"], ["long", "22"]], alignments: [.left, .right])
+        #expect(t.render() == "name   n\n────  ──\na      1\nlong  22")
+    }
+}
