@@ -1,5 +1,6 @@
 import TLData
 import TLEngine
+import TLTransfer
 
 /// What a builtin parameter accepts, and how an argument is converted for it.
 public enum ParameterType: Sendable, Equatable {
@@ -17,6 +18,7 @@ public enum ParameterType: Sendable, Equatable {
     /// A tensor, or a list of tensors and numbers.
     case tensors
     case dataset
+    case model
 
     /// How `:help` and argument errors name the type.
     public var name: String {
@@ -32,6 +34,7 @@ public enum ParameterType: Sendable, Equatable {
         case .function: "function"
         case .tensors: "list of tensors"
         case .dataset: "dataset"
+        case .model: "model"
         }
     }
 }
@@ -50,9 +53,9 @@ public struct BuiltinParameter: Sendable {
     public let optional: Bool
     public let help: String
 
-    /// A required positional parameter.
-    public static func required(_ name: String, _ type: ParameterType, _ help: String) -> BuiltinParameter {
-        BuiltinParameter(name: name, type: type, defaultText: nil, defaultValue: { .none }, keywordOnly: false,
+    /// A required parameter; `keyword` ones must be given by name.
+    public static func required(_ name: String, _ type: ParameterType, keyword: Bool = false, _ help: String) -> BuiltinParameter {
+        BuiltinParameter(name: name, type: type, defaultText: nil, defaultValue: { .none }, keywordOnly: keyword,
                          variadic: false, optional: false, help: help)
     }
 
@@ -167,6 +170,11 @@ public struct Arguments {
     public func dataset(_ name: String) throws -> Dataset {
         guard case .dataset(let d) = value(name) else { throw error("\(name) must be a dataset") }
         return d
+    }
+
+    public func model(_ name: String) throws -> Model {
+        guard case .model(let m) = value(name) else { throw error("\(name) must be a model") }
+        return m
     }
 
     public func list(_ name: String) throws -> [Value] {

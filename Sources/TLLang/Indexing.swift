@@ -1,5 +1,7 @@
 import TLData
 import TLEngine
+import TLNN
+import TLTransfer
 
 /// An index item after evaluation: a value (number, list) or slice bounds.
 enum EvaluatedIndex {
@@ -29,6 +31,8 @@ enum Indexing {
             return .tensor(try tensor(t, items, range: range))
         case .dataset(let d):
             return try dataset(d, items, range: range)
+        case .model(let m):
+            return try model(m, items, range: range)
         default:
             throw LangError.runtime("a \(base.typeName) cannot be indexed", at: range)
         }
@@ -126,6 +130,31 @@ extension Indexing {
             }
         } catch let e as TensorError {
             throw LangError.runtime(e.description, at: range)
+        }
+    }
+}
+
+extension Indexing {
+    /// `m[i]` is one layer and `m[a:b]` a view: models sharing the original's weights.
+    static func model(_ m: Model, _ items: [EvaluatedIndex], range: SourceRange) throws -> Value {
+        guard items.count == 1, let s = m.network as? Sequential else {
+            throw LangError.runtime("only a sequential model is indexed, with one index or slice", at: range)
+        }
+        switch items[0] {
+        case .single(let v, let r):
+            let i = try Operators.integer(v, what: "a layer index", range: r)
+            guard i >= -s.count, i < s.count else {
+                throw LangError.runtime("layer \(i) is out of range for a model of \(s.count) layers", at: r)
+            }
+            let j = i < 0 ? i + s.count : i
+            return .model(Model(Sequential(entries: [s.entries[j]]), inputShape: m.inputShape(ofLayersFrom: j)))
+        case .slice(let a, let b, let step, let r):
+            guard (step ?? 1) == 1 else { throw LangError.runtime("a model view takes consecutive layers (step 1)", at: r) }
+            let indices = sliceIndices(count: s.count, start: a, end: b, step: 1)
+            guard let first = indices.first, let last = indices.last else {
+                return .model(Model(Sequential([]), inputShape: nil))
+            }
+            return .model(Model(try s.view(first..<(last + 1)), inputShape: m.inputShape(ofLayersFrom: first)))
         }
     }
 }

@@ -1,5 +1,6 @@
 import TLEngine
 import TLRender
+import TLTransfer
 
 /// Evaluates statements. Holds the global bindings of a session; a `def` call gets its own
 /// frame of local names.
@@ -10,6 +11,10 @@ public final class Interpreter {
     public private(set) var globals: [String: Value] = [:]
     /// Receives everything `print` writes.
     public var output: (String) -> Void = { Swift.print($0, terminator: "") }
+    /// Receives training progress (the shell draws a bar); nil: training is quiet.
+    public var progress: ((TrainingProgress) -> Void)?
+    /// Called when a training run ends, so the bar can be cleared.
+    public var progressEnded: (() -> Void)?
     /// How `show` draws images: colour escapes on a terminal, characters elsewhere.
     public var imageMode: ImageText.Mode = .plain
     /// Columns available for figures and images.
@@ -303,6 +308,20 @@ public final class Interpreter {
             }
         case .function(let function):
             return try callFunction(function, positional, keywords, range: range)
+        case .model(let m):
+            guard positional.count == 1, keywords.isEmpty else {
+                throw LangError.runtime("a model is applied to one tensor: m(x)", at: range)
+            }
+            let x: Tensor
+            do { x = try Conversion.tensor(from: positional[0]) } catch let e as LangError {
+                throw LangError.runtime("a model is applied to a tensor: \(e.message)", at: range)
+            }
+            do {
+                m.network.setTraining(false)
+                return .tensor(try m.network.forward(x))
+            } catch {
+                throw LangError.runtime(String(describing: error), at: range)
+            }
         default:
             throw LangError.runtime("a \(f.typeName) cannot be called", at: calleeRange ?? range)
         }
@@ -358,7 +377,7 @@ public final class Interpreter {
         switch (p.type, v) {
         case (.any, _): return v
         case (.number, .number), (.bool, .bool), (.string, .string), (.list, .list), (.record, .record),
-             (.function, .builtin), (.function, .function), (.tensor, .tensor), (.dataset, .dataset):
+             (.function, .builtin), (.function, .function), (.tensor, .tensor), (.dataset, .dataset), (.model, .model):
             return v
         case (.number, .tensor(let t)) where t.count == 1, (.integer, .tensor(let t)) where t.count == 1:
             return try convert(.number(Double(t.scalars[0])), to: p, of: b, range: range)

@@ -1,5 +1,6 @@
 import TLData
 import TLEngine
+import TLTransfer
 
 /// Properties readable with `value.name`, declared once per type for lookup, errors and completion.
 enum Properties {
@@ -72,6 +73,71 @@ enum Properties {
         },
     ]
 
+    static let model: [Entry] = [
+        Entry(name: "layers", help: "the layers, each a model sharing its weights") { v in
+            guard case .model(let m) = v else { return .none }
+            return .list(m.layers.enumerated().map { i, entry in
+                .model(Model(entry.layer, inputShape: m.inputShape(ofLayersFrom: i)))
+            })
+        },
+        Entry(name: "params", help: "the number of learnable values") { v in
+            guard case .model(let m) = v else { return .none }
+            return .number(Double(m.network.parameterCount))
+        },
+        Entry(name: "weights", help: "the weights by PyTorch state_dict name, a record of tensors") { v in
+            guard case .model(let m) = v else { return .none }
+            return .record(Record(m.network.namedParameters().map { ($0.name, .tensor($0.parameter.value.detached())) }))
+        },
+        Entry(name: "input", help: "the shape of one input sample, or none when not known yet") { v in
+            guard case .model(let m) = v, let s = m.inputShape else { return .none }
+            return .list(s.map { .number(Double($0)) })
+        },
+    ]
+
+    static let history: [Entry] = [
+        Entry(name: "loss", help: "training loss per epoch") { v in series(v) { $0.loss } },
+        Entry(name: "accuracy", help: "training accuracy per epoch") { v in series(v) { $0.accuracy } },
+        Entry(name: "val_loss", help: "validation loss per epoch (none without validate=)") { v in series(v) { $0.validationLoss } },
+        Entry(name: "val_accuracy", help: "validation accuracy per epoch (none without validate=)") { v in series(v) { $0.validationAccuracy } },
+        Entry(name: "samples_per_second", help: "training speed per epoch") { v in series(v) { $0.samplesPerSecond } },
+        Entry(name: "seconds", help: "time per epoch") { v in series(v) { $0.seconds } },
+        Entry(name: "epochs", help: "the number of finished epochs") { v in
+            guard case .history(let h) = v else { return .none }
+            return .number(Double(h.epochs.count))
+        },
+    ]
+
+    static func series(_ v: Value, _ f: (EpochRecord) -> Double?) -> Value {
+        guard case .history(let h) = v else { return .none }
+        let values = h.epochs.map(f)
+        if values.contains(where: { $0 == nil }) { return .none }
+        return .list(values.map { .number($0!) })
+    }
+
+    static let report: [Entry] = [
+        Entry(name: "accuracy", help: "the share classified correctly") { v in
+            guard case .report(let r) = v else { return .none }
+            return .number(r.accuracy)
+        },
+        Entry(name: "loss", help: "the mean cross-entropy") { v in
+            guard case .report(let r) = v else { return .none }
+            return .number(r.loss)
+        },
+        Entry(name: "per_class", help: "accuracy of each class (none for absent classes)") { v in
+            guard case .report(let r) = v else { return .none }
+            return .list(r.perClass.map { $0.map { .number($0) } ?? .none })
+        },
+        Entry(name: "confusion", help: "counts: row true class, column predicted class") { v in
+            guard case .report(let r) = v else { return .none }
+            let k = r.classes.count
+            return .tensor((try? Tensor(shape: [k, k], values: r.confusion.flatMap { $0.map(Float.init) })) ?? Tensor(scalar: 0))
+        },
+        Entry(name: "count", help: "the number of samples evaluated") { v in
+            guard case .report(let r) = v else { return .none }
+            return .number(Double(r.count))
+        },
+    ]
+
     static let function: [Entry] = [
         Entry(name: "name", help: "the function's name") { v in
             switch v {
@@ -87,6 +153,9 @@ enum Properties {
         switch v {
         case .tensor: tensor
         case .dataset: dataset
+        case .model: model
+        case .history: history
+        case .report: report
         case .builtin, .function: function
         default: []
         }

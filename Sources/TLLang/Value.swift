@@ -1,6 +1,7 @@
 import TLData
 import TLEngine
 import TLRender
+import TLTransfer
 
 /// A value a name can be bound to.
 public enum Value {
@@ -12,6 +13,9 @@ public enum Value {
     case record(Record)
     case tensor(Tensor)
     case dataset(Dataset)
+    case model(Model)
+    case history(History)
+    case report(Report)
     case builtin(Builtin)
     case function(Function)
 
@@ -26,6 +30,9 @@ public enum Value {
         case .record: "record"
         case .tensor: "tensor"
         case .dataset: "dataset"
+        case .model: "model"
+        case .history: "history"
+        case .report: "report"
         case .builtin, .function: "function"
         }
     }
@@ -95,6 +102,9 @@ extension Value {
         case .record(let r): return "{" + r.fields.map { "\($0.key): \($0.value.nested)" }.joined(separator: ", ") + "}"
         case .tensor(let t): return TensorFormat.inline(t)
         case .dataset(let d): return d.summary
+        case .model(let m): return ModelTable.summaryLine(m)
+        case .history(let h): return h.summary
+        case .report(let r): return r.summary
         case .builtin(let b): return "<builtin \(b.signature)>"
         case .function(let f): return "<function \(f.name)(\(f.parameters.map(\.name).joined(separator: ", ")))>"
         }
@@ -112,6 +122,7 @@ extension Value {
 
     /// The shown form, on several lines where one line would be hard to read (matrices).
     public func display(width: Int = 100) -> String {
+        if case .model(let m) = self { return ModelTable.render(m) }
         if case .tensor(let t) = self, t.rank >= 2 {
             let line = shown
             if line.count <= width { return line }

@@ -14,6 +14,17 @@ public enum Loss {
         return try -(logits.logSoftmax(axis: 1).gatherColumns(labels).mean())
     }
 
+    /// KL(p₀ ‖ softmax(logits)) averaged over the batch: keeps a model's predictions close to a
+    /// teacher's `teacherProbabilities` (rows sum to 1; the teacher gets no gradient).
+    public static func distillation(_ logits: Tensor, teacherProbabilities p0: Tensor) throws -> Tensor {
+        guard logits.shape == p0.shape, logits.rank == 2 else {
+            throw TensorError.shapeMismatch(op: "distillation", "logits and teacher probabilities differ", logits.shape, p0.shape)
+        }
+        let target = p0.detached()
+        let logTarget = try (target + 1e-12).log()
+        return try (target * (logTarget - logits.logSoftmax(axis: 1))).sum(axis: 1).mean()
+    }
+
     /// Mean squared error (shapes broadcast).
     public static func mse(_ prediction: Tensor, _ target: Tensor) throws -> Tensor {
         let d = try prediction - target

@@ -11,7 +11,7 @@ public final class Sequential: Layer {
         entries = layers.enumerated().map { (String($0.offset), $0.element) }
     }
 
-    init(entries: [(name: String, layer: any Layer)]) { self.entries = entries }
+    public init(entries: [(name: String, layer: any Layer)]) { self.entries = entries }
 
     public var layers: [any Layer] { entries.map(\.layer) }
     public var count: Int { entries.count }

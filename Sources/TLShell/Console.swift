@@ -43,6 +43,7 @@ public struct Console: Sendable {
 /// Terminal facts and raw key reads.
 public enum Terminal {
     static var stdinIsTerminal: Bool { isatty(0) != 0 }
+    static var stderrIsTerminal: Bool { isatty(2) != 0 }
 
     /// Columns of the terminal on standard output, or 100.
     static var width: Int {

@@ -2,6 +2,7 @@ import Foundation
 import TLEngine
 import TLLang
 import TLNN
+import TLRender
 
 /// Thrown by `:quit` to end the session from inside a running cell or script.
 struct QuitRequest: Error {}
@@ -25,6 +26,20 @@ public final class Session {
         interpreter.output = { [console] in console.out($0) }
         interpreter.imageMode = Terminal.imageMode
         interpreter.width = Terminal.width
+        if Terminal.stderrIsTerminal {
+            // The bar is redrawn in place on standard error, at most ten times a second.
+            var lastDraw = 0.0
+            interpreter.progress = { [console] p in
+                let now = DispatchTimer.now()
+                guard now - lastDraw > 0.1 || p.batch == p.batches else { return }
+                lastDraw = now
+                let line = ProgressBar.line(epoch: p.epoch, epochs: p.epochs, batch: p.batch, batches: p.batches,
+                                            samplesPerSecond: p.samplesPerSecond, loss: p.loss, accuracy: p.accuracy,
+                                            elapsed: p.elapsed, width: Terminal.width - 1)
+                console.err("\r\u{1B}[K" + line)
+            }
+            interpreter.progressEnded = { [console] in console.err("\r\u{1B}[K") }
+        }
         interpreter.commandHandler = { [unowned self] name, argument, range in
             try self.runCommand(name, argument, range: range)
         }

@@ -17,6 +17,18 @@ public struct TrainingOptions {
     public var momentum: Float = 0.9
     public var weightDecay: Float = 0
     public var shuffle = true
+    /// Conservative training (L2-SP): adds c·‖θ − θ₀‖² toward the weights the model had when
+    /// training started.
+    public var conservative: Float = 0
+    /// Output consistency (learning without forgetting): adds c·KL(p₀ ‖ p) between the starting
+    /// model's predictions p₀ and the current ones on each training batch.
+    public var consistency: Float = 0
+    /// Data to measure loss and accuracy on after each epoch.
+    public var validation: Dataset?
+    /// The learning-rate schedule: constant, or μ₀/(1+10p)^0.75 with p the progress 0→1 (DANN).
+    public var schedule = Schedule.constant
+
+    public enum Schedule: String, CaseIterable, Sendable { case constant, dann }
 
     public init() {}
 }
@@ -28,6 +40,29 @@ public struct EpochRecord: Sendable {
     public var accuracy: Double
     public var seconds: Double
     public var samplesPerSecond: Double
+    public var validationLoss: Double?
+    public var validationAccuracy: Double?
+}
+
+/// The epochs of one training run.
+public struct History: Sendable {
+    public var epochs: [EpochRecord] = []
+    /// Set when Ctrl-C stopped the run: where it stopped.
+    public var interruptedAt: (epoch: Int, batch: Int)?
+
+    public init() {}
+
+    /// `history 3 epochs · loss 0.31 · acc 0.91` (with validation accuracy when measured).
+    public var summary: String {
+        var parts = ["history \(epochs.count) epoch\(epochs.count == 1 ? "" : "s")"]
+        if let last = epochs.last {
+            parts.append("loss \(Report.format(last.loss))")
+            parts.append("acc \(Report.format(last.accuracy))")
+            if let v = last.validationAccuracy { parts.append("val acc \(Report.format(v))") }
+        }
+        if let stop = interruptedAt { parts.append("stopped by Ctrl-C in epoch \(stop.epoch), batch \(stop.batch)") }
+        return parts.joined(separator: " · ")
+    }
 }
 
 /// What the loop reports as it goes, for a progress bar drawn elsewhere.
@@ -47,42 +82,68 @@ public struct TrainingError: Error, CustomStringConvertible {
 /// The supervised training loop and evaluation. The loop never prints: it reports through
 /// `progress`, and stops between batches when `Cancellation` is requested, keeping what was learned.
 public enum Trainer {
-    /// Trains `model` on labelled `data` with cross-entropy; returns a record per finished epoch.
+    /// Trains `model` on labelled `data` with cross-entropy (plus the options' penalties).
+    /// Returns the history; Ctrl-C stops it between batches, keeping what was learned.
     public static func fit(_ model: any Layer, _ data: Dataset, options: TrainingOptions,
                            using generator: inout RandomGenerator,
-                           progress: ((TrainingProgress) -> Void)? = nil) throws -> (epochs: [EpochRecord], interrupted: Bool) {
+                           progress: ((TrainingProgress) -> Void)? = nil) throws -> History {
         guard data.isLabelled else { throw TrainingError(description: "training needs labelled data; this dataset is unlabelled") }
+        guard data.count > 0 else { throw TrainingError(description: "the dataset has no samples") }
         guard options.epochs >= 0, options.batchSize > 0, options.learningRate.isFinite, options.learningRate > 0 else {
             throw TrainingError(description: "epochs must be ≥ 0, batch > 0 and lr a positive number")
+        }
+        guard options.conservative >= 0, options.consistency >= 0 else {
+            throw TrainingError(description: "conservative and consistency weights must not be negative")
         }
         let optimizer: any Optimizer = switch options.optimizer {
         case .sgd: SGD(learningRate: options.learningRate, momentum: options.momentum, weightDecay: options.weightDecay)
         case .adam: Adam(learningRate: options.learningRate, weightDecay: options.weightDecay)
         }
         let parameters = model.parameters
+        let anchor = options.conservative > 0 ? L2SP(anchoring: parameters) : nil
+        let teacher = options.consistency > 0 ? model.copy() : nil
+        teacher?.setTraining(false)
         model.setTraining(true)
         defer { model.setTraining(false) }
-        var records: [EpochRecord] = []
+        var history = History()
         let start = now()
+        let batchesPerEpoch = (data.count + options.batchSize - 1) / options.batchSize
+        let totalSteps = Double(Swift.max(1, options.epochs * batchesPerEpoch))
+        var step = 0
         for epoch in 1...Swift.max(1, options.epochs) where options.epochs > 0 {
             let batches = try Batches(data, size: options.batchSize, shuffle: options.shuffle, using: &generator)
             let epochStart = now()
             var lossSum = 0.0, correct = 0, seen = 0
             for (b, batch) in batches.enumerated() {
-                if Cancellation.isRequested { return (records, true) }
+                if Cancellation.isRequested {
+                    Cancellation.reset()
+                    history.interruptedAt = (epoch, b + 1)
+                    return history
+                }
+                if options.schedule == .dann {
+                    optimizer.learningRate = options.learningRate / powf(1 + 10 * Float(Double(step) / totalSteps), 0.75)
+                }
+                step += 1
                 let labels = batch.y ?? []
                 optimizer.zeroGrad(parameters)
+                model.setTraining(true)
                 let logits = try model.forward(batch.x)
-                let loss = try Loss.crossEntropy(logits, labels)
+                let classification = try Loss.crossEntropy(logits, labels)
+                var loss = classification
+                if let anchor { loss = try loss + anchor.penalty(alpha: 2 * options.conservative) }
+                if let teacher {
+                    let p0 = try GradMode.withoutGrad { try teacher.forward(batch.x).softmax(axis: 1) }
+                    loss = try loss + Loss.distillation(logits, teacherProbabilities: p0) * options.consistency
+                }
                 let value = try loss.item()
                 guard value.isFinite else {
-                    throw TrainingError(description: "the loss became \(value) in epoch \(epoch), batch \(b + 1); try a lower learning rate (lr=\(options.learningRate))")
+                    throw TrainingError(description: "the loss became \(value) in epoch \(epoch), batch \(b + 1); try a lower learning rate than lr=\(Report.format(Double(options.learningRate)))")
                 }
                 try loss.backward()
                 optimizer.step(parameters)
                 let predictions = try logits.detached().argmaxRows()
                 correct += zip(predictions, labels).filter { $0 == $1 }.count
-                lossSum += Double(value) * Double(labels.count)
+                lossSum += Double(try classification.item()) * Double(labels.count)
                 seen += labels.count
                 if let progress {
                     let elapsed = now() - epochStart
@@ -92,11 +153,17 @@ public enum Trainer {
                 }
             }
             let seconds = now() - epochStart
-            records.append(EpochRecord(epoch: epoch, loss: lossSum / Double(Swift.max(seen, 1)),
-                                       accuracy: Double(correct) / Double(Swift.max(seen, 1)), seconds: seconds,
-                                       samplesPerSecond: Double(seen) / Swift.max(seconds, 1e-9)))
+            var record = EpochRecord(epoch: epoch, loss: lossSum / Double(Swift.max(seen, 1)),
+                                     accuracy: Double(correct) / Double(Swift.max(seen, 1)), seconds: seconds,
+                                     samplesPerSecond: Double(seen) / Swift.max(seconds, 1e-9))
+            if let validation = options.validation {
+                let report = try evaluate(model, validation)
+                record.validationLoss = report.loss
+                record.validationAccuracy = report.accuracy
+            }
+            history.epochs.append(record)
         }
-        return (records, false)
+        return history
     }
 
     /// Predicted class ids of every sample (evaluation mode, no graph).
@@ -119,10 +186,30 @@ public enum Trainer {
 
     /// The share of labelled samples classified correctly.
     public static func accuracy(_ model: any Layer, _ data: Dataset) throws -> Double {
-        guard let y = data.y else { throw TrainingError(description: "accuracy needs labels; this dataset is unlabelled") }
-        guard !y.isEmpty else { return 0 }
-        let predictions = try predict(model, data.x)
-        return Double(zip(predictions, y).filter { $0 == $1 }.count) / Double(y.count)
+        try evaluate(model, data).accuracy
+    }
+
+    /// Accuracy, mean cross-entropy, per-class accuracy and the confusion matrix on labelled data.
+    public static func evaluate(_ model: any Layer, _ data: Dataset, batchSize: Int = 256) throws -> Report {
+        guard let y = data.y else { throw TrainingError(description: "evaluation needs labels; this dataset is unlabelled") }
+        let k = data.classes.count
+        var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
+        var lossSum = 0.0
+        model.setTraining(false)
+        try GradMode.withoutGrad {
+            for start in stride(from: 0, to: data.count, by: batchSize) {
+                let end = Swift.min(data.count, start + batchSize)
+                let logits = try model.forward(try data.x.sliced(axis: 0, start: start, end: end))
+                guard logits.rank == 2, logits.shape[1] == k else {
+                    throw TrainingError(description: "the model gives \(Shape.describe(logits.shape)) outputs for \(k) classes; its last layer should have \(k) outputs")
+                }
+                let labels = Array(y[start..<end])
+                lossSum += Double(try Loss.crossEntropy(logits, labels).item()) * Double(labels.count)
+                for (p, t) in zip(try logits.argmaxRows(), labels) { confusion[t][p] += 1 }
+            }
+        }
+        return Report(classes: data.classes, confusion: confusion, loss: lossSum / Double(Swift.max(1, data.count)),
+                      source: data.domain.isEmpty ? data.name : "\(data.name)/\(data.domain)")
     }
 
     static func now() -> Double {

@@ -2,6 +2,7 @@ import TLData
 import TLEngine
 import TLNN
 import TLRender
+import TLTransfer
 
 /// Datasets: generated domains, files, and the operations between them.
 enum DataBuiltins {
@@ -62,12 +63,17 @@ enum DataBuiltins {
         },
         Builtin("load", [.required("path", .string, "a file, or a directory holding MNIST's four IDX files"),
                          .optional("format", .string, .none, keyword: true, "csv, idx, npy, npz or safetensors; by default from the extension or the first bytes"),
-                         .optional("label", .string, .string("label"), keyword: true, "the CSV column holding class ids or names; without one the data is unlabelled")],
+                         .optional("label", .string, .string("label"), keyword: true, "the CSV column holding class ids or names; without one the data is unlabelled"),
+                         .optional("into", .model, .none, keyword: true, "a model whose weights a safetensors file replaces (PyTorch state_dict names)")],
                 group: "data",
-                help: "Reads data: CSV with a header (a dataset), IDX files or an MNIST directory (a dataset), NPY (a tensor), NPZ (a dataset when it holds x, else a record of tensors), safetensors (a record of tensors).",
+                help: "Reads data: CSV with a header (a dataset), IDX files or an MNIST directory (a dataset), NPY (a tensor), NPZ (a dataset when it holds x, else a record of tensors), safetensors (a record of tensors, or a model's weights with into=).",
                 example: "save(zeros(2, 3), \"/tmp/tl-example.npy\"); load(\"/tmp/tl-example.npy\")") { args in
             let format = try args.isNone("format") ? nil : DataFormat(rawValue: try args.string("format")).orThrow(
                 args.error("format must be one of \(DataFormat.allCases.map(\.rawValue).joined(separator: ", "))"))
+            if case .model(let m) = args.value("into") {
+                try m.network.loadWeights(from: try args.string("path"))
+                return .model(m)
+            }
             let label = try args.string("label")
             switch try DataFiles.load(try args.string("path"), format: format, label: label, labelRequired: label != "label") {
             case .dataset(let d): return .dataset(d)
@@ -97,7 +103,7 @@ enum DataBuiltins {
         Builtin("save", [.required("value", .any, "a tensor, a dataset or a record of tensors"),
                          .required("path", .string, "where to write; the extension picks the format")],
                 group: "data",
-                help: "Writes a tensor to .npy (or .npz), a dataset to .npz (x and y), a record of tensors to .npz or .safetensors. The file appears whole or not at all.",
+                help: "Writes a tensor to .npy (or .npz), a dataset to .npz (x and y), a model's weights to .safetensors (PyTorch's names and layouts), a record of tensors to .npz or .safetensors. The file appears whole or not at all.",
                 example: "save(ones(3), \"/tmp/tl-ones.npy\")") { args in
             let path = try args.string("path")
             let lower = path.lowercased()
@@ -105,6 +111,7 @@ enum DataBuiltins {
             case .tensor(let t) where lower.hasSuffix(".npz"): try NPZ.write([("x", t)], to: path)
             case .tensor(let t): try NPY.write(t, to: path)
             case .dataset(let d): try DataFiles.save(d, to: path)
+            case .model(let m): try m.network.saveWeights(to: path)
             case .record(let r):
                 let tensors = try r.fields.map { f -> (String, Tensor) in
                     guard case .tensor(let t) = f.value else { throw args.error("field '\(f.key)' is a \(f.value.typeName), not a tensor") }
@@ -182,6 +189,12 @@ enum DataBuiltins {
                 images = try t.reshaped([1] + t.shape)
             case .tensor(let t) where t.rank == 2:
                 images = try t.reshaped([1, 1] + t.shape)
+            case .report(let r):
+                interpreter.output(r.details + "\n")
+                return .none
+            case .history(let h):
+                interpreter.output(HistoryTable.render(h) + "\n")
+                return .none
             case let v:
                 interpreter.output(v.display(width: interpreter.width) + "\n")
                 return .none

@@ -1,0 +1,107 @@
+import TLData
+import TLEngine
+import TLNN
+import TLTransfer
+
+/// Training and evaluation.
+enum TrainingBuiltins {
+    static let all: [Builtin] = [
+        Builtin("train", [
+            .required("model", .model, "the model to train (its weights change)"),
+            .required("data", .dataset, "labelled training data"),
+            .optional("epochs", .integer, .number(1), keyword: true, "passes over the data"),
+            .optional("batch", .integer, .number(64), keyword: true, "samples per step"),
+            .optional("lr", .number, .number(0.01), keyword: true, "the learning rate"),
+            .optional("optimizer", .string, .string("sgd"), keyword: true, "sgd or adam"),
+            .optional("momentum", .number, .number(0.9), keyword: true, "SGD's momentum"),
+            .optional("weight_decay", .number, .number(0), keyword: true, "L2 weight decay"),
+            .optional("conservative", .number, .number(0), keyword: true, "c·‖θ−θ₀‖² toward the weights at the start (L2-SP)"),
+            .optional("consistency", .number, .number(0), keyword: true, "c·KL keeping predictions close to the starting model's"),
+            .optional("schedule", .string, .string("constant"), keyword: true, "constant, or dann: lr/(1+10p)^0.75"),
+            .optional("validate", .dataset, .none, keyword: true, "labelled data measured after each epoch"),
+            .optional("shuffle", .bool, .bool(true), keyword: true, "a new order every epoch"),
+            .optional("quiet", .bool, .bool(false), keyword: true, "no progress bar"),
+        ], group: "training",
+            help: "Trains a classifier with mini-batch SGD or Adam on cross-entropy and returns its history. A progress bar shows on a terminal; Ctrl-C stops at the next batch and keeps what was learned.",
+            example: "net = mlp([2352, 32, 10]); train(net, digits(256), epochs=2, quiet=true)") { args in
+            let model = try args.model("model")
+            var options = TrainingOptions()
+            options.epochs = try args.int("epochs")
+            options.batchSize = try args.int("batch")
+            options.learningRate = try args.float("lr")
+            guard let optimizer = TrainingOptions.OptimizerKind(rawValue: try args.string("optimizer")) else {
+                throw args.error("optimizer must be sgd or adam")
+            }
+            options.optimizer = optimizer
+            options.momentum = try args.float("momentum")
+            options.weightDecay = try args.float("weight_decay")
+            options.conservative = try args.float("conservative")
+            options.consistency = try args.float("consistency")
+            guard let schedule = TrainingOptions.Schedule(rawValue: try args.string("schedule")) else {
+                throw args.error("schedule must be constant or dann")
+            }
+            options.schedule = schedule
+            options.validation = args.isNone("validate") ? nil : try args.dataset("validate")
+            options.shuffle = try args.bool("shuffle")
+            let data = try args.dataset("data")
+            try checkFits(model, data.sampleShape, args: args)
+            let interpreter = args.interpreter
+            let progress = try args.bool("quiet") ? nil : interpreter.progress
+            defer { if progress != nil { interpreter.progressEnded?() } }
+            let history = try Trainer.fit(model.network, data, options: options, using: &GlobalRandom.generator, progress: progress)
+            if model.inputShape == nil { model.inputShape = data.sampleShape }
+            if let stop = history.interruptedAt {
+                interpreter.output("stopped by Ctrl-C in epoch \(stop.epoch), batch \(stop.batch); the model keeps what it learned\n")
+            }
+            return .history(history)
+        },
+        Builtin("evaluate", [.required("model", .model, "a classifier"), .required("data", .dataset, "labelled data")],
+                group: "training",
+                help: "Accuracy, loss, per-class accuracy and the confusion matrix of a classifier on labelled data (show(report) prints the tables).",
+                example: "net = mlp([2352, 10]); evaluate(net, digits(100))") { args in
+            let model = try args.model("model"), data = try args.dataset("data")
+            try checkFits(model, data.sampleShape, args: args)
+            return .report(try Trainer.evaluate(model.network, data))
+        },
+        Builtin("predict", [.required("model", .model, "a classifier"), .required("x", .any, "a tensor of samples, or a dataset")],
+                group: "training", help: "The predicted class id of every sample, as a tensor.",
+                example: "predict(mlp([2352, 10]), digits(4))") { args in
+            let model = try args.model("model")
+            let x: Tensor
+            if case .dataset(let d) = args.value("x") { x = d.x } else { x = try Conversion.tensor(from: args.value("x")) }
+            return .tensor(Tensor(try Trainer.predict(model.network, x).map(Float.init)))
+        },
+        Builtin("features", [.required("model", .model, "a model"), .required("data", .any, "a dataset or a tensor of samples"),
+                             .required("at", .integer, keyword: true, "the layer to stop before: net[0:at] is applied")],
+                group: "training", help: "The activations of net[0:at] for every sample: what the first layers extract.",
+                example: "features(cnn(), digits(4), at=7).shape") { args in
+            let model = try args.model("model")
+            let at = try args.int("at")
+            guard let s = model.network as? Sequential, at >= 0, at <= s.count else {
+                throw args.error("at must be a layer index 0…\(model.layers.count) of a sequential model")
+            }
+            let x: Tensor
+            if case .dataset(let d) = args.value("data") { x = d.x } else { x = try Conversion.tensor(from: args.value("data")) }
+            let front = try s.view(0..<at)
+            front.setTraining(false)
+            var outputs: [Tensor] = []
+            try GradMode.withoutGrad {
+                let n = x.shape.first ?? 0
+                for start in stride(from: 0, to: n, by: 256) {
+                    outputs.append(try front.forward(try x.sliced(axis: 0, start: start, end: Swift.min(n, start + 256))))
+                }
+            }
+            return .tensor(outputs.isEmpty ? try Tensor.zeros([0]) : try Tensor.concat(outputs, axis: 0))
+        },
+    ]
+
+    /// A clear error before training when the data cannot go through the model.
+    static func checkFits(_ model: Model, _ sample: [Int], args: Arguments) throws {
+        let probe = try Tensor.zeros([1] + sample)
+        do {
+            _ = try GradMode.withoutGrad { try model.network.forward(probe) }
+        } catch {
+            throw args.error("the data (\(Shape.describe(sample)) per sample) does not fit the model: \(error)")
+        }
+    }
+}

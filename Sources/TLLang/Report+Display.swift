@@ -1,0 +1,18 @@
+import TLRender
+import TLTransfer
+
+extension Report {
+    /// The per-class accuracies and the confusion matrix as tables (classes that occur only).
+    public var details: String {
+        // Classes that occur, as the true class or as a prediction.
+        let present = confusion.indices.filter { i in confusion[i].reduce(0, +) > 0 || confusion.contains { $0[i] > 0 } }
+        let per = Table(headers: ["class", "samples", "accuracy"], rows: present.map { i in
+            [classes[i], String(confusion[i].reduce(0, +)), perClass[i].map(Report.format) ?? "—"]
+        }, alignments: [.left, .right, .right])
+        let matrix = Table(headers: ["true \\ predicted"] + present.map { classes[$0] },
+                           rows: present.map { i in [classes[i]] + present.map { String(confusion[i][$0]) } },
+                           alignments: [.left] + present.map { _ in .right })
+        return summary + " · loss \(Report.format(loss))\n\n" + per.render()
+            + "\n\nconfusion (rows: true class, columns: predicted)\n" + matrix.render()
+    }
+}

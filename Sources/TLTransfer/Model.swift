@@ -1,0 +1,50 @@
+import TLEngine
+import TLNN
+
+/// A network bound to a name in the language, with the shape of one input sample when known
+/// (for the model table's output shapes). A class: `m2 = m` names the same model.
+public final class Model {
+    public let network: any Layer
+    public var inputShape: [Int]?
+
+    public init(_ network: any Layer, inputShape: [Int]? = nil) {
+        self.network = network
+        self.inputShape = inputShape
+    }
+
+    /// The network's layers when it is a `Sequential`, else the network itself.
+    public var layers: [(name: String, layer: any Layer)] {
+        if let s = network as? Sequential { return s.entries }
+        return [("0", network)]
+    }
+
+    /// Output shape (one sample, no batch axis) after each layer, when the input shape is known.
+    public func outputShapes() -> [[Int]?] {
+        guard var shape = inputShape else { return layers.map { _ in nil } }
+        var result: [[Int]?] = []
+        var failed = false
+        GradMode.withoutGrad {
+            for (_, layer) in layers {
+                guard !failed, let x = try? Tensor.zeros([1] + shape) else {
+                    result.append(nil)
+                    continue
+                }
+                layer.setTraining(false)
+                if let y = try? layer.forward(x) {
+                    shape = Array(y.shape.dropFirst())
+                    result.append(shape)
+                } else {
+                    failed = true
+                    result.append(nil)
+                }
+            }
+        }
+        return result
+    }
+
+    /// The input shape of a slice `layers[range]`, given this model's.
+    public func inputShape(ofLayersFrom index: Int) -> [Int]? {
+        guard index > 0 else { return inputShape }
+        return index - 1 < layers.count ? outputShapes()[index - 1] : nil
+    }
+}
