@@ -4,6 +4,8 @@ import Glibc
 import Darwin
 #endif
 import TLEngine
+import TLNN
+import TLTransfer
 
 /// Elementwise functions, reductions and reshaping. Numbers stay numbers; tensors (and lists,
 /// converted) give tensors that carry gradients.
@@ -16,6 +18,20 @@ enum MathBuiltins {
                             tensor: @escaping @Sendable (Tensor) throws -> Tensor) -> Builtin {
         Builtin(name, [x], group: "math", help: help, example: example) { args in
             switch args.value("x") {
+            case .number(let v): return .number(number(v))
+            default: return .tensor(try tensor(tensorArgument(args, "x")))
+            }
+        }
+    }
+
+    /// An activation: applied to x when given, else a layer for `sequential` (`relu()`).
+    static func activation(_ kind: Activation.Kind, _ help: String, example: String,
+                           number: @escaping @Sendable (Double) -> Double,
+                           tensor: @escaping @Sendable (Tensor) throws -> Tensor) -> Builtin {
+        let optionalX = BuiltinParameter.optional("x", .any, .none, "a tensor or number; leave out for the layer")
+        return Builtin(kind.rawValue, [optionalX], group: "math", help: help, example: example) { args in
+            switch args.value("x") {
+            case .none: return .model(Model(Activation(kind)))
             case .number(let v): return .number(number(v))
             default: return .tensor(try tensor(tensorArgument(args, "x")))
             }
@@ -70,12 +86,12 @@ enum MathBuiltins {
                     number: { $0.squareRoot() }) { $0.sqrt() },
         elementwise("abs", "The absolute value of each element.", example: "abs(tensor([-2, 3]))",
                     number: { Swift.abs($0) }) { $0.abs() },
-        elementwise("relu", "max(x, 0) for each element: the rectified linear unit.", example: "relu(tensor([-1, 2]))",
-                    number: { Swift.max($0, 0) }) { $0.relu() },
-        elementwise("sigmoid", "1/(1+e^−x) for each element.", example: "sigmoid(0)",
-                    number: { 1 / (1 + Glibc.exp(-$0)) }) { $0.sigmoid() },
-        elementwise("tanh", "The hyperbolic tangent of each element.", example: "tanh(tensor([0, 1]))",
-                    number: { Glibc.tanh($0) }) { $0.tanh() },
+        activation(.relu, "max(x, 0) for each element (the rectified linear unit); relu() is the layer.",
+                   example: "relu(tensor([-1, 2]))", number: { Swift.max($0, 0) }) { $0.relu() },
+        activation(.sigmoid, "1/(1+e^−x) for each element; sigmoid() is the layer.", example: "sigmoid(0)",
+                   number: { 1 / (1 + Glibc.exp(-$0)) }) { $0.sigmoid() },
+        activation(.tanh, "The hyperbolic tangent of each element; tanh() is the layer.", example: "tanh(tensor([0, 1]))",
+                   number: { Glibc.tanh($0) }) { $0.tanh() },
         reduction("sum", "The sum of the elements, or along axis=.", example: "sum(tensor([[1, 2], [3, 4]]), axis=0)",
                   numbers: { $0.reduce(0, +) }) { try $0.sum(axis: $1, keepDims: $2) },
         reduction("mean", "The mean of the elements, or along axis=.", example: "mean([0.8, 0.9, 0.7])",
