@@ -45,6 +45,7 @@ let package = Package(
         .testTarget(name: "TLNNTests", dependencies: ["TLNN"]),
         .testTarget(name: "TLDataTests", dependencies: ["TLTransfer"]),
         .testTarget(name: "TLRenderTests", dependencies: ["TLRender"]),
+        .testTarget(name: "TLTransferTests", dependencies: ["TLTransfer"]),
         // Depends on the `tl` executable so the pseudo-terminal tests can run it.
         .testTarget(name: "TLShellTests", dependencies: ["TLShell", "tl"]),
     ]

@@ -5,7 +5,8 @@ public enum ProgressBar {
                             loss: Double, accuracy: Double, elapsed: Double, width: Int) -> String {
         let done = Double((epoch - 1) * batches + batch) / Double(Swift.max(1, epochs * batches))
         let left = done > 0 ? elapsed * (1 - done) / done : 0
-        let tail = " \(batch)/\(batches) · \(Int(samplesPerSecond.rounded()))/s · loss \(fixed(loss)) · acc \(fixed(accuracy)) · \(clock(left)) left"
+        let rate = samplesPerSecond.isFinite && samplesPerSecond < 1e12 ? String(Int(samplesPerSecond.rounded())) : "?"
+        let tail = " \(batch)/\(batches) · \(rate)/s · loss \(fixed(loss)) · acc \(fixed(accuracy)) · \(clock(left)) left"
         let head = "epoch \(epoch)/\(epochs) "
         let barWidth = Swift.max(10, Swift.min(30, width - head.count - tail.count - 1))
         let filled = Double(batch) / Double(Swift.max(1, batches)) * Double(barWidth)
@@ -17,7 +18,8 @@ public enum ProgressBar {
     }
 
     static func fixed(_ x: Double) -> String {
-        guard x.isFinite else { return "nan" }
+        guard x.isFinite else { return x.isNaN ? "nan" : "inf" }
+        guard Swift.abs(x) < 1e9 else { return x.description }
         let r = Int((x * 1000).rounded())
         let whole = r / 1000, frac = Swift.abs(r % 1000)
         return "\(whole).\(String(repeating: "0", count: 3 - String(frac).count))\(frac)"
@@ -25,7 +27,8 @@ public enum ProgressBar {
 
     /// Seconds as m:ss.
     static func clock(_ seconds: Double) -> String {
-        let s = Int(seconds.rounded())
+        guard seconds.isFinite, seconds < 360_000 else { return "–" }
+        let s = Int(Swift.max(0, seconds).rounded())
         let r = s % 60
         return "\(s / 60):\(r < 10 ? "0" : "")\(r)"
     }

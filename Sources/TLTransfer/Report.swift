@@ -25,10 +25,10 @@ public struct Report: Sendable {
     /// Three decimals, trailing zeros dropped: 0.874, 0.9, 1.
     public static func format(_ x: Double) -> String {
         guard x.isFinite else { return x.isNaN ? "nan" : (x > 0 ? "inf" : "-inf") }
+        // Large or tiny magnitudes keep their exponent (a diverging loss, a tiny learning rate).
+        if Swift.abs(x) >= 1e6 || (x != 0 && Swift.abs(x) < 1e-3) { return x.description }
         let r = (x * 1000).rounded() / 1000
         if r == r.rounded() { return String(Int(r)) }
-        var s = String(r)
-        if let e = s.firstIndex(of: "e") { s = String(s[..<e]) }
-        return s
+        return r.description
     }
 }

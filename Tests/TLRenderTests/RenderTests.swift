@@ -57,3 +57,18 @@ import Testing
         #expect(t.render() == "name   n\n────  ──\na      1\nlong  22")
     }
 }
+
+@Suite struct ProgressBarTests {
+    @Test func showsEpochBatchRateLossAndTimeLeft() {
+        let line = ProgressBar.line(epoch: 2, epochs: 4, batch: 50, batches: 100, samplesPerSecond: 2345.6,
+                                    loss: 0.31234, accuracy: 0.9, elapsed: 30, width: 100)
+        #expect(line.hasPrefix("epoch 2/4 ━━━━━━━"))
+        #expect(line.hasSuffix(" 50/100 · 2346/s · loss 0.312 · acc 0.900 · 0:50 left"))
+    }
+
+    @Test func survivesAbsurdNumbers() {
+        let line = ProgressBar.line(epoch: 1, epochs: 1, batch: 1, batches: 1_000_000, samplesPerSecond: .infinity,
+                                    loss: 1e300, accuracy: .nan, elapsed: 1e300, width: 40)
+        #expect(line.contains("?/s") && line.contains("loss 1e+300") && line.contains("acc nan"))
+    }
+}

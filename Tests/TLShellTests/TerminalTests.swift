@@ -223,6 +223,24 @@ func temporaryHistory(_ name: String) -> String {
         #expect(tl.exitStatus() == 0)
     }
 
+    @Test func ctrlCDuringTrainingKeepsTheModelAndAPartialHistory() throws {
+        let tl = try TerminalSession(history: temporaryHistory("train"))
+        #expect(tl.expect("[1]> "))
+        tl.send("net = mlp([2352, 32, 10]); data = digits(2000)\r")
+        #expect(tl.expect("[2]> "))
+        tl.send("h = train(net, data, epochs=1000, batch=16)\r")
+        #expect(tl.expect("epoch 1/1000"), "the progress bar is drawn")
+        tl.send("\u{03}")
+        #expect(tl.expect("stopped by Ctrl-C in epoch"))
+        #expect(tl.expect("[3]> "))
+        let mark = tl.mark
+        tl.send("h\r")
+        #expect(tl.expect("history ", after: mark))
+        #expect(tl.expect("[4]> "))
+        tl.send("\u{04}")
+        #expect(tl.exitStatus() == 0)
+    }
+
     @Test func ctrlCAtThePromptClearsTheLine() throws {
         let tl = try TerminalSession(history: temporaryHistory("clear"))
         #expect(tl.expect("[1]> "))
