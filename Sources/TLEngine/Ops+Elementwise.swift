@@ -215,6 +215,18 @@ extension Tensor {
             })
     }
 
+    /// The remainder with the sign of the divisor (Python's `%`): a − ⌊a/b⌋·b.
+    public static func % (a: Tensor, b: Tensor) throws -> Tensor {
+        let (ad, bd) = (a.detached(), b.detached())
+        return try binary(
+            a, b, op: "remainder", { x, y in x - (x / y).rounded(.down) * y },
+            gradA: { g, _ in g },
+            gradB: { g, _ in
+                let quotient = broadcastZip(ad, bd, to: g.shape) { x, y in -(x / y).rounded(.down) }
+                return zipSame(g, quotient, *)
+            })
+    }
+
     public static prefix func - (a: Tensor) -> Tensor {
         a.unary({ -$0 }, derivative: { _, _, g in -g })
     }

@@ -89,6 +89,7 @@ enum Operators {
             case "*": return .tensor(try a * b)
             case "/": return .tensor(try a / b)
             case "**": return .tensor(try Tensor.pow(a, b))
+            case "%": return .tensor(try a % b)
             case "@": return .tensor(try Tensor.matmul(a, b))
             case "==": return .tensor(try Tensor.compare(a, b, op: "==", ==))
             case "!=": return .tensor(try Tensor.compare(a, b, op: "!=", !=))

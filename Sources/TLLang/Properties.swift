@@ -1,5 +1,6 @@
 import TLData
 import TLEngine
+import TLNN
 import TLTransfer
 
 /// Properties readable with `value.name`, declared once per type for lookup, errors and completion.
@@ -87,6 +88,24 @@ enum Properties {
         Entry(name: "weights", help: "the weights by PyTorch state_dict name, a record of tensors") { v in
             guard case .model(let m) = v else { return .none }
             return .record(Record(m.network.namedParameters().map { ($0.name, .tensor($0.parameter.value.detached())) }))
+        },
+        Entry(name: "encoder", help: "an autoencoder's encoder, a view sharing its weights") { v in
+            guard case .model(let m) = v, case .autoencoder(let split) = m.kind, let s = m.network as? Sequential,
+                  let view = try? s.view(0..<split) else { return .none }
+            return .model(Model(view, inputShape: m.inputShape))
+        },
+        Entry(name: "decoder", help: "an autoencoder's decoder, a view sharing its weights") { v in
+            guard case .model(let m) = v, case .autoencoder(let split) = m.kind, let s = m.network as? Sequential,
+                  let view = try? s.view(split..<s.count) else { return .none }
+            return .model(Model(view, inputShape: m.inputShape(ofLayersFrom: split)))
+        },
+        Entry(name: "trunk", help: "a multitask model's shared trunk") { v in
+            guard case .model(let m) = v, let mt = m.network as? MultitaskNet else { return .none }
+            return .model(Model(mt.trunk, inputShape: m.inputShape))
+        },
+        Entry(name: "heads", help: "a multitask model's heads, a list of models") { v in
+            guard case .model(let m) = v, let mt = m.network as? MultitaskNet else { return .none }
+            return .list(mt.heads.map { .model(Model($0)) })
         },
         Entry(name: "input", help: "the shape of one input sample, or none when not known yet") { v in
             guard case .model(let m) = v, let s = m.inputShape else { return .none }

@@ -49,7 +49,7 @@ public final class Linear: Layer {
 
 extension Tensor {
     /// The tensor as a matrix with `columns` columns (rows = all leading axes).
-    func reshapedRows(_ columns: Int) -> Tensor {
+    public func reshapedRows(_ columns: Int) -> Tensor {
         // The caller checked the last axis; the reshape cannot fail.
         (try? reshaped([count / Swift.max(columns, 1), columns])) ?? self
     }

@@ -4,12 +4,21 @@ import TLNN
 /// A network bound to a name in the language, with the shape of one input sample when known
 /// (for the model table's output shapes). A class: `m2 = m` names the same model.
 public final class Model {
+    /// What training optimises for this model.
+    public enum Kind {
+        case classifier
+        /// Reconstructs its (flattened) input; `network[0..<split]` is the encoder.
+        case autoencoder(split: Int)
+    }
+
     public let network: any Layer
     public var inputShape: [Int]?
+    public let kind: Kind
 
-    public init(_ network: any Layer, inputShape: [Int]? = nil) {
+    public init(_ network: any Layer, inputShape: [Int]? = nil, kind: Kind = .classifier) {
         self.network = network
         self.inputShape = inputShape
+        self.kind = kind
     }
 
     /// The network's layers when it is a `Sequential`, else the network itself.

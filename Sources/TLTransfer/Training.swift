@@ -57,7 +57,7 @@ public struct History: Sendable {
         var parts = ["history \(epochs.count) epoch\(epochs.count == 1 ? "" : "s")"]
         if let last = epochs.last {
             parts.append("loss \(Report.format(last.loss))")
-            parts.append("acc \(Report.format(last.accuracy))")
+            if !last.accuracy.isNaN { parts.append("acc \(Report.format(last.accuracy))") }
             if let v = last.validationAccuracy { parts.append("val acc \(Report.format(v))") }
         }
         if let stop = interruptedAt { parts.append("stopped by Ctrl-C in epoch \(stop.epoch), batch \(stop.batch)") }
@@ -82,13 +82,64 @@ public struct TrainingError: Error, CustomStringConvertible {
 /// The supervised training loop and evaluation. The loop never prints: it reports through
 /// `progress`, and stops between batches when `Cancellation` is requested, keeping what was learned.
 public enum Trainer {
+    /// What one step computed: the loss to minimise, and for the progress figures the
+    /// classification part, correct predictions and samples (correct is nil without labels).
+    public struct Step {
+        public var loss: Tensor
+        public var reported: Double
+        public var correct: Int?
+        public var samples: Int
+    }
+
     /// Trains `model` on labelled `data` with cross-entropy (plus the options' penalties).
     /// Returns the history; Ctrl-C stops it between batches, keeping what was learned.
     public static func fit(_ model: any Layer, _ data: Dataset, options: TrainingOptions,
                            using generator: inout RandomGenerator,
                            progress: ((TrainingProgress) -> Void)? = nil) throws -> History {
         guard data.isLabelled else { throw TrainingError(description: "training needs labelled data; this dataset is unlabelled") }
-        guard data.count > 0 else { throw TrainingError(description: "the dataset has no samples") }
+        let teacher = options.consistency > 0 ? model.copy() : nil
+        teacher?.setTraining(false)
+        return try loop(model, count: data.count, options: options, using: &generator, progress: progress,
+                        epochBatches: { g in AnySequence(try Batches(data, size: options.batchSize, shuffle: options.shuffle, using: &g)) }) { batch in
+            let labels = batch.y ?? []
+            let logits = try model.forward(batch.x)
+            let classification = try Loss.crossEntropy(logits, labels)
+            var loss = classification
+            if let teacher {
+                let p0 = try GradMode.withoutGrad { try teacher.forward(batch.x).softmax(axis: 1) }
+                loss = try loss + Loss.distillation(logits, teacherProbabilities: p0) * options.consistency
+            }
+            let predictions = try logits.detached().argmaxRows()
+            return Step(loss: loss, reported: Double(try classification.item()),
+                        correct: zip(predictions, labels).filter { $0 == $1 }.count, samples: labels.count)
+        }
+    }
+
+    /// Trains an autoencoder to reconstruct its input (flattened), by mean squared error; no labels needed.
+    public static func fitReconstruction(_ model: any Layer, _ data: Dataset, options: TrainingOptions,
+                                         using generator: inout RandomGenerator,
+                                         progress: ((TrainingProgress) -> Void)? = nil) throws -> History {
+        try loop(model, count: data.count, options: options, using: &generator, progress: progress,
+                 epochBatches: { g in AnySequence(try Batches(data, size: options.batchSize, shuffle: options.shuffle, using: &g)) }) { batch in
+            let target = try batch.x.reshaped([batch.x.shape[0], -1])
+            let output = try model.forward(batch.x)
+            guard output.shape == target.shape else {
+                throw TrainingError(description: "the autoencoder gives \(Shape.describe(output.shape)) for inputs of \(Shape.describe(target.shape)) values; its last size must equal its first")
+            }
+            let loss = try Loss.mse(output, target)
+            return Step(loss: loss, reported: Double(try loss.item()), correct: nil, samples: batch.x.shape[0])
+        }
+    }
+
+    /// The training loop shared by every objective: epochs of batches, the optimizer, the
+    /// options' L2-SP penalty and learning-rate schedule, validation, NaN checks and Ctrl-C.
+    public static func loop<Batch>(
+        _ model: any Layer, count: Int, options: TrainingOptions, using generator: inout RandomGenerator,
+        progress: ((TrainingProgress) -> Void)?,
+        epochBatches: (inout RandomGenerator) throws -> AnySequence<Batch>,
+        objective: (Batch) throws -> Step
+    ) throws -> History {
+        guard count > 0 else { throw TrainingError(description: "the dataset has no samples") }
         guard options.epochs >= 0, options.batchSize > 0, options.learningRate.isFinite, options.learningRate > 0 else {
             throw TrainingError(description: "epochs must be ≥ 0, batch > 0 and lr a positive number")
         }
@@ -101,20 +152,16 @@ public enum Trainer {
         }
         let parameters = model.parameters
         let anchor = options.conservative > 0 ? L2SP(anchoring: parameters) : nil
-        let teacher = options.consistency > 0 ? model.copy() : nil
-        teacher?.setTraining(false)
-        model.setTraining(true)
         defer { model.setTraining(false) }
         var history = History()
         let start = now()
-        let batchesPerEpoch = (data.count + options.batchSize - 1) / options.batchSize
+        let batchesPerEpoch = (count + options.batchSize - 1) / options.batchSize
         let totalSteps = Double(Swift.max(1, options.epochs * batchesPerEpoch))
         var step = 0
         for epoch in 1...Swift.max(1, options.epochs) where options.epochs > 0 {
-            let batches = try Batches(data, size: options.batchSize, shuffle: options.shuffle, using: &generator)
             let epochStart = now()
-            var lossSum = 0.0, correct = 0, seen = 0
-            for (b, batch) in batches.enumerated() {
+            var lossSum = 0.0, correct = 0, seen = 0, labelled = false
+            for (b, batch) in try epochBatches(&generator).enumerated() {
                 if Cancellation.isRequested {
                     Cancellation.reset()
                     history.interruptedAt = (epoch, b + 1)
@@ -124,37 +171,30 @@ public enum Trainer {
                     optimizer.learningRate = options.learningRate / powf(1 + 10 * Float(Double(step) / totalSteps), 0.75)
                 }
                 step += 1
-                let labels = batch.y ?? []
                 optimizer.zeroGrad(parameters)
                 model.setTraining(true)
-                let logits = try model.forward(batch.x)
-                let classification = try Loss.crossEntropy(logits, labels)
-                var loss = classification
-                if let anchor { loss = try loss + anchor.penalty(alpha: 2 * options.conservative) }
-                if let teacher {
-                    let p0 = try GradMode.withoutGrad { try teacher.forward(batch.x).softmax(axis: 1) }
-                    loss = try loss + Loss.distillation(logits, teacherProbabilities: p0) * options.consistency
-                }
-                let value = try loss.item()
+                var result = try objective(batch)
+                if let anchor { result.loss = try result.loss + anchor.penalty(alpha: 2 * options.conservative) }
+                let value = try result.loss.item()
                 guard value.isFinite else {
                     throw TrainingError(description: "the loss became \(value) in epoch \(epoch), batch \(b + 1); try a lower learning rate than lr=\(Report.format(Double(options.learningRate)))")
                 }
-                try loss.backward()
+                try result.loss.backward()
                 optimizer.step(parameters)
-                let predictions = try logits.detached().argmaxRows()
-                correct += zip(predictions, labels).filter { $0 == $1 }.count
-                lossSum += Double(try classification.item()) * Double(labels.count)
-                seen += labels.count
+                if let c = result.correct { correct += c; labelled = true }
+                lossSum += result.reported * Double(result.samples)
+                seen += result.samples
                 if let progress {
                     let elapsed = now() - epochStart
-                    progress(TrainingProgress(epoch: epoch, epochs: options.epochs, batch: b + 1, batches: batches.count,
-                                              loss: lossSum / Double(seen), accuracy: Double(correct) / Double(seen),
+                    progress(TrainingProgress(epoch: epoch, epochs: options.epochs, batch: b + 1, batches: batchesPerEpoch,
+                                              loss: lossSum / Double(Swift.max(seen, 1)),
+                                              accuracy: labelled ? Double(correct) / Double(Swift.max(seen, 1)) : .nan,
                                               samplesPerSecond: Double(seen) / Swift.max(elapsed, 1e-9), elapsed: now() - start))
                 }
             }
             let seconds = now() - epochStart
             var record = EpochRecord(epoch: epoch, loss: lossSum / Double(Swift.max(seen, 1)),
-                                     accuracy: Double(correct) / Double(Swift.max(seen, 1)), seconds: seconds,
+                                     accuracy: labelled ? Double(correct) / Double(Swift.max(seen, 1)) : .nan, seconds: seconds,
                                      samplesPerSecond: Double(seen) / Swift.max(seconds, 1e-9))
             if let validation = options.validation {
                 let report = try evaluate(model, validation)

@@ -10,6 +10,8 @@ import Testing
         try checkGradients([a, b]) { try $0[0] * $0[1] }
         try checkGradients([a, b], [.normal, .positive]) { try $0[0] / $0[1] }
         try checkGradients([a, b], [.positive, .normal]) { try Tensor.pow($0[0], $0[1]) }
+        // Away from the jumps of ⌊a/b⌋: a in [0.5, 1.5], b in [2, 3].
+        try checkGradients([a, b], [.positive, .positive]) { try $0[0] % ($0[1] + 1.5) }
     }
 
     @Test func negationAndScalarPower() throws {

@@ -8,7 +8,7 @@ enum TrainingBuiltins {
     static let all: [Builtin] = [
         Builtin("train", [
             .required("model", .model, "the model to train (its weights change)"),
-            .required("data", .dataset, "labelled training data"),
+            .required("data", .any, "labelled training data; a list of datasets for a multitask model; any data for an autoencoder"),
             .optional("epochs", .integer, .number(1), keyword: true, "passes over the data"),
             .optional("batch", .integer, .number(64), keyword: true, "samples per step"),
             .optional("lr", .number, .number(0.01), keyword: true, "the learning rate"),
@@ -43,23 +43,37 @@ enum TrainingBuiltins {
             options.schedule = schedule
             options.validation = args.isNone("validate") ? nil : try args.dataset("validate")
             options.shuffle = try args.bool("shuffle")
-            let data = try args.dataset("data")
-            try checkFits(model, data.sampleShape, args: args)
             let interpreter = args.interpreter
             let progress = try args.bool("quiet") ? nil : interpreter.progress
             defer { if progress != nil { interpreter.progressEnded?() } }
-            let history = try Trainer.fit(model.network, data, options: options, using: &GlobalRandom.generator, progress: progress)
-            if model.inputShape == nil { model.inputShape = data.sampleShape }
+            let history: History
+            if let multitask = model.network as? MultitaskNet {
+                let tasks = try datasets(args.value("data"), args: args)
+                history = try multitask.fit(tasks, options: options, using: &GlobalRandom.generator, progress: progress)
+            } else {
+                guard case .dataset(let data) = args.value("data") else { throw args.error("data must be a dataset") }
+                try checkFits(model, data.sampleShape, args: args)
+                if case .autoencoder = model.kind {
+                    history = try Trainer.fitReconstruction(model.network, data, options: options, using: &GlobalRandom.generator, progress: progress)
+                } else {
+                    history = try Trainer.fit(model.network, data, options: options, using: &GlobalRandom.generator, progress: progress)
+                }
+                if model.inputShape == nil { model.inputShape = data.sampleShape }
+            }
             if let stop = history.interruptedAt {
                 interpreter.output("stopped by Ctrl-C in epoch \(stop.epoch), batch \(stop.batch); the model keeps what it learned\n")
             }
             return .history(history)
         },
-        Builtin("evaluate", [.required("model", .model, "a classifier"), .required("data", .dataset, "labelled data")],
+        Builtin("evaluate", [.required("model", .model, "a classifier"), .required("data", .any, "labelled data (a list of datasets for a multitask model)")],
                 group: "training",
                 help: "Accuracy, loss, per-class accuracy and the confusion matrix of a classifier on labelled data (show(report) prints the tables).",
                 example: "net = mlp([2352, 10]); evaluate(net, digits(100))") { args in
-            let model = try args.model("model"), data = try args.dataset("data")
+            let model = try args.model("model")
+            if let multitask = model.network as? MultitaskNet {
+                return .list(try multitask.evaluate(try datasets(args.value("data"), args: args)).map { .report($0) })
+            }
+            guard case .dataset(let data) = args.value("data") else { throw args.error("data must be a dataset") }
             try checkFits(model, data.sampleShape, args: args)
             return .report(try Trainer.evaluate(model.network, data))
         },
@@ -94,6 +108,14 @@ enum TrainingBuiltins {
             return .tensor(outputs.isEmpty ? try Tensor.zeros([0]) : try Tensor.concat(outputs, axis: 0))
         },
     ]
+
+    static func datasets(_ v: Value, args: Arguments) throws -> [Dataset] {
+        guard case .list(let items) = v else { throw args.error("a multitask model takes a list of datasets, one per head") }
+        return try items.map { item in
+            guard case .dataset(let d) = item else { throw args.error("a multitask model takes a list of datasets, one per head") }
+            return d
+        }
+    }
 
     /// A clear error before training when the data cannot go through the model.
     static func checkFits(_ model: Model, _ sample: [Int], args: Arguments) throws {

@@ -1,0 +1,99 @@
+import TLData
+import TLEngine
+import TLNN
+import TLTransfer
+
+/// The lecture's model constructions and unsupervised tools.
+enum MethodBuiltins {
+    static func sequentialNetwork(_ m: Model, _ args: Arguments, _ what: String) throws -> Sequential {
+        guard let s = m.network as? Sequential else { throw args.error("\(what) must be a sequential model") }
+        return s
+    }
+
+    static let all: [Builtin] = [
+        Builtin("multitask", [.required("trunk", .model, "the shared layers"),
+                              .required("heads", .list, "one model per task, each applied to the trunk's output")],
+                group: "models",
+                help: "Multitask learning: a shared trunk with one head per task. train takes a list of datasets (one per head) and adds their losses; evaluate takes the same list and gives a report per head.",
+                example: "mt = multitask(mlp([2352, 64]), [linear(64, 10), linear(64, 2)])") { args in
+            let trunk = try args.model("trunk")
+            let heads = try args.list("heads").map { v -> any Layer in
+                guard case .model(let m) = v else { throw args.error("heads must be a list of models") }
+                return m.network
+            }
+            return .model(Model(try MultitaskNet(trunk: trunk.network, heads: heads), inputShape: trunk.inputShape))
+        },
+        Builtin("progressive", [.required("columns", .list, "trained models (mlps of one depth); they are frozen"),
+                                .required("new", .model, "a new column with the same layer layout")],
+                group: "models",
+                help: "A progressive network: the earlier columns are frozen, and every hidden layer of the new column also receives their previous-layer activations through lateral adapters.",
+                example: "old = mlp([2352, 32, 10]); p = progressive([old], mlp([2352, 32, 10]))") { args in
+            let columns = try args.list("columns").map { v -> Sequential in
+                guard case .model(let m) = v else { throw args.error("columns must be a list of models") }
+                return try sequentialNetwork(m, args, "each column")
+            }
+            let new = try args.model("new")
+            let net = try ProgressiveNet(columns: columns, new: try sequentialNetwork(new, args, "the new column"),
+                                         using: &GlobalRandom.generator)
+            return .model(Model(net, inputShape: new.inputShape))
+        },
+        Builtin("autoencoder", [.required("sizes", .list, "encoder widths, input first: [2352, 128, 32]; the decoder mirrors them"),
+                                .optional("act", .string, .string("relu"), keyword: true, "relu, tanh or sigmoid between layers")],
+                group: "models",
+                help: "An autoencoder: encoder through sizes, decoder back, trained by train to reconstruct its input (no labels needed). .encoder and .decoder are views sharing its weights.",
+                example: "ae = autoencoder([2352, 64, 16]); ae.encoder") { args in
+            let sizes = try args.list("sizes").map { v -> Int in
+                guard case .number(let x) = v, let i = Int(exactly: x), i > 0 else { throw args.error("sizes must be positive integers") }
+                return i
+            }
+            guard sizes.count >= 2 else { throw args.error("sizes needs at least an input and a code size") }
+            guard let kind = Activation.Kind(rawValue: try args.string("act")) else { throw args.error("act must be relu, tanh or sigmoid") }
+            var g = GlobalRandom.generator
+            defer { GlobalRandom.generator = g }
+            let encoder = try Models.mlp(sizes, activation: kind, using: &g)
+            var layers = encoder.layers + [Activation(kind)]
+            let back = Array(sizes.reversed())
+            for i in 0..<(back.count - 1) {
+                layers.append(try Linear(back[i], back[i + 1], using: &g))
+                if i < back.count - 2 { layers.append(Activation(kind)) }
+            }
+            return .model(Model(Sequential(layers), inputShape: [sizes[0]], kind: .autoencoder(split: encoder.count + 1)))
+        },
+        Builtin("linear_probe", [.required("features", .tensor, "one row of features per sample"),
+                                 .required("labels", .tensor, "class ids 0..k−1, one per row"),
+                                 .optional("epochs", .integer, .number(100), keyword: true, "passes of Adam over the rows")],
+                group: "training",
+                help: "Trains a linear classifier (softmax regression) on fixed features: how much the features alone tell about the classes. Returns the model; evaluate it on other features with dataset(x, y).",
+                example: "probe = linear_probe(randn(20, 4), tensor(range(20)) % 2)") { args in
+            let x = try args.tensor("features"), y = try args.tensor("labels")
+            guard x.rank == 2, y.rank == 1, y.count == x.shape[0], y.scalars.allSatisfy({ $0 >= 0 && $0 == $0.rounded() && $0 < 1e6 }) else {
+                throw args.error("features must be N×d and labels N non-negative class ids")
+            }
+            let labels = y.scalars.map { Int($0) }
+            let k = (labels.max() ?? 0) + 1
+            let data = try Dataset(name: "features", x: x, y: labels, classes: (0..<k).map(String.init))
+            let probe = Sequential([try Linear(x.shape[1], k, using: &GlobalRandom.generator)])
+            var options = TrainingOptions()
+            options.epochs = try args.int("epochs")
+            options.optimizer = .adam
+            options.learningRate = 0.01
+            options.batchSize = 256
+            _ = try Trainer.fit(probe, data, options: options, using: &GlobalRandom.generator)
+            return .model(Model(probe, inputShape: [x.shape[1]]))
+        },
+        Builtin("kmeans", [.required("x", .tensor, "one row per sample"), .required("k", .integer, "the number of clusters")],
+                group: "training", help: "k-means clustering (k-means++ seeding, Lloyd's iterations): the cluster id of every row.",
+                example: "kmeans(tensor([[0, 0], [0, 1], [9, 9], [9, 8]]), 2)") { args in
+            let ids = try Clustering.kmeans(try args.tensor("x"), k: try args.int("k"), using: &GlobalRandom.generator)
+            return .tensor(Tensor(ids.map(Float.init)))
+        },
+        Builtin("cluster_score", [.required("ids", .tensor, "cluster ids"), .required("labels", .tensor, "true class ids")],
+                group: "training",
+                help: "How well clusters match classes: normalised mutual information, adjusted Rand index, and the accuracy of the best one-to-one matching of clusters to classes.",
+                example: "cluster_score(tensor([1, 1, 0, 0]), tensor([0, 0, 1, 1]))") { args in
+            func ints(_ t: Tensor) -> [Int] { t.scalars.map { $0.isFinite && $0 >= 0 && $0 < 1e6 ? Int($0) : -1 } }
+            let s = try Clustering.scores(clusters: ints(try args.tensor("ids")), labels: ints(try args.tensor("labels")))
+            return .record(Record([("nmi", .number(s.nmi)), ("ari", .number(s.ari)), ("accuracy", .number(s.accuracy))]))
+        },
+    ]
+}

@@ -1,0 +1,84 @@
+import TLData
+import TLEngine
+import TLNN
+
+/// Multitask learning: one shared trunk and one head per task. `forward` runs the first head;
+/// training draws a batch of every task's data each step and adds their losses.
+public final class MultitaskNet: Layer {
+    public let trunk: any Layer
+    public let heads: [any Layer]
+
+    public init(trunk: any Layer, heads: [any Layer]) throws {
+        guard !heads.isEmpty else { throw TrainingError(description: "multitask needs at least one head") }
+        (self.trunk, self.heads) = (trunk, heads)
+    }
+
+    public func forward(_ x: Tensor) throws -> Tensor { try forward(x, head: 0) }
+
+    public func forward(_ x: Tensor, head: Int) throws -> Tensor {
+        guard heads.indices.contains(head) else { throw TrainingError(description: "there is no head \(head)") }
+        return try heads[head].forward(trunk.forward(x))
+    }
+
+    /// PyTorch-style names: `trunk.0.weight`, `heads.1.2.bias`.
+    public var children: [(name: String, layer: any Layer)] {
+        [("trunk", trunk)] + heads.enumerated().map { ("heads.\($0.offset)", $0.element) }
+    }
+    public func copy() -> any Layer {
+        (try? MultitaskNet(trunk: trunk.copy(), heads: heads.map { $0.copy() })) ?? self
+    }
+    public var summary: String { "Multitask(\(heads.count) heads)" }
+
+    /// One epoch draws as many batches as the largest task has; smaller tasks cycle.
+    public func fit(_ tasks: [Dataset], options: TrainingOptions, using generator: inout RandomGenerator,
+                    progress: ((TrainingProgress) -> Void)? = nil) throws -> History {
+        guard tasks.count == heads.count else {
+            throw TrainingError(description: "\(heads.count) heads need \(heads.count) datasets, got \(tasks.count)")
+        }
+        guard tasks.allSatisfy(\.isLabelled), tasks.allSatisfy({ $0.count > 0 }) else {
+            throw TrainingError(description: "every task needs labelled samples")
+        }
+        let largest = tasks.map(\.count).max() ?? 0
+        return try Trainer.loop(self, count: largest, options: options, using: &generator, progress: progress,
+                                epochBatches: { g in
+            let perTask = try tasks.map { Array(try Batches($0, size: options.batchSize, shuffle: options.shuffle, using: &g)) }
+            let steps = perTask.map(\.count).max() ?? 0
+            return AnySequence((0..<steps).map { s in perTask.map { $0[s % $0.count] } })
+        }) { batches in
+            var total: Tensor?
+            var reported = 0.0, correct = 0, samples = 0
+            for (head, batch) in batches.enumerated() {
+                let labels = batch.y ?? []
+                let logits = try self.forward(batch.x, head: head)
+                let loss = try Loss.crossEntropy(logits, labels)
+                total = try total.map { try $0 + loss } ?? loss
+                reported += Double(try loss.item()) * Double(labels.count)
+                correct += zip(try logits.detached().argmaxRows(), labels).filter { $0 == $1 }.count
+                samples += labels.count
+            }
+            return Trainer.Step(loss: total ?? Tensor(scalar: 0), reported: reported / Double(Swift.max(samples, 1)),
+                                correct: correct, samples: samples)
+        }
+    }
+
+    /// A report per task.
+    public func evaluate(_ tasks: [Dataset]) throws -> [Report] {
+        guard tasks.count == heads.count else {
+            throw TrainingError(description: "\(heads.count) heads need \(heads.count) datasets, got \(tasks.count)")
+        }
+        return try tasks.enumerated().map { head, data in
+            try Trainer.evaluate(HeadView(net: self, head: head), data)
+        }
+    }
+}
+
+/// One head of a multitask net, seen as a classifier.
+final class HeadView: Layer {
+    let net: MultitaskNet
+    let head: Int
+    init(net: MultitaskNet, head: Int) { (self.net, self.head) = (net, head) }
+    func forward(_ x: Tensor) throws -> Tensor { try net.forward(x, head: head) }
+    func copy() -> any Layer { self }
+    func setTraining(_ training: Bool) { net.setTraining(training) }
+    var summary: String { "head \(head)" }
+}
