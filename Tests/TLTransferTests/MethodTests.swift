@@ -1,0 +1,78 @@
+import Testing
+@testable import TLData
+@testable import TLEngine
+@testable import TLNN
+@testable import TLTransfer
+
+@Suite struct MethodTests {
+    @Test func multitaskLearnsEveryHead() throws {
+        var g = RandomGenerator(seed: 1)
+        let a = try blobs(128, seed: 1)
+        var b = try blobs(96, seed: 2)
+        b.y = b.y.map { labels in labels.enumerated().map { $0.offset % 2 == 0 ? 1 - $0.element : $0.element } }
+        b.y = try b.x.sliced(axis: 1, start: 1, end: 2).scalars.map { $0 > 0 ? 1 : 0 }  // the sign of the second feature
+        let net = try MultitaskNet(trunk: Models.mlp([2, 16], using: &g), heads: [try Linear(16, 2, using: &g), try Linear(16, 2, using: &g)])
+        var options = TrainingOptions()
+        options.epochs = 15
+        let h = try net.fit([a, b], options: options, using: &g)
+        #expect(h.epochs.last!.loss < h.epochs.first!.loss)
+        let reports = try net.evaluate([try blobs(100, seed: 5), b])
+        #expect(reports[0].accuracy > 0.9 && reports[1].accuracy > 0.75)
+        #expect(net.namedParameters().first?.name == "trunk.1.weight")
+        #expect(throws: TrainingError.self) { try net.fit([a], options: options, using: &g) }
+    }
+
+    @Test func progressiveColumnsStayFrozenWhileTheNewOneLearns() throws {
+        var g = RandomGenerator(seed: 2)
+        let old = try Models.mlp([2, 8, 2], using: &g)
+        let before = old.namedParameters().map(\.parameter.value)
+        let net = try ProgressiveNet(columns: [old], new: try Models.mlp([2, 8, 2], using: &g), using: &g)
+        #expect(net.adapters.count == 1 && net.adapters.values.first?.first?.weight.value.shape == [2, 8])
+        var options = TrainingOptions()
+        options.epochs = 8
+        _ = try Trainer.fit(net, try blobs(128, seed: 3), options: options, using: &g)
+        #expect(old.namedParameters().map(\.parameter.value) == before)
+        #expect(try Trainer.accuracy(net, try blobs(100, seed: 4)) > 0.9)
+        let conv = Sequential([try Conv2d(1, 2, kernel: 3, using: &g)])
+        #expect(throws: TrainingError.self) { try ProgressiveNet(columns: [conv], new: conv, using: &g) }
+    }
+
+    @Test func autoencoderReconstructsBetterAsItTrains() throws {
+        var g = RandomGenerator(seed: 3)
+        let data = try Digits.generate(count: 128, style: .mnist, seed: 1).unlabelled()
+        let net = Sequential([Flatten(), try Linear(2352, 32, using: &g), Activation(.relu), try Linear(32, 2352, using: &g)])
+        var options = TrainingOptions()
+        options.epochs = 25
+        options.batchSize = 32
+        options.optimizer = .adam
+        options.learningRate = 0.003
+        let h = try Trainer.fitReconstruction(net, data, options: options, using: &g)
+        #expect(h.epochs.last!.loss < h.epochs.first!.loss * 0.7, "\(h.epochs.first!.loss) → \(h.epochs.last!.loss)")
+        #expect(h.epochs.last!.accuracy.isNaN, "no labels, no accuracy")
+        #expect(!h.summary.contains("acc"))
+    }
+
+    @Test func kmeansFindsSeparatedClusters() throws {
+        var g = RandomGenerator(seed: 4)
+        var values: [Float] = []
+        for i in 0..<60 { values += [Float(i % 3) * 10 + g.nextNormal() * 0.3, g.nextNormal() * 0.3] }
+        let ids = try Clustering.kmeans(try Tensor(shape: [60, 2], values: values), k: 3, using: &g)
+        let truth = (0..<60).map { $0 % 3 }
+        let s = try Clustering.scores(clusters: ids, labels: truth)
+        #expect(s.nmi > 0.999 && s.ari > 0.999 && s.accuracy == 1)
+        #expect(throws: TrainingError.self) { try Clustering.kmeans(try Tensor.zeros([3, 2]), k: 5, using: &g) }
+    }
+
+    @Test func clusterScoresMatchTheirDefinitions() throws {
+        // Relabelling clusters changes nothing.
+        let perfect = try Clustering.scores(clusters: [2, 2, 0, 0, 1, 1], labels: [0, 0, 1, 1, 2, 2])
+        #expect(perfect.nmi > 0.9999 && perfect.ari > 0.9999 && perfect.accuracy == 1)
+        // Computed with scikit-learn 1.x (normalized_mutual_info_score, adjusted_rand_score) for
+        // clusters [0,0,1,1,1,2] against labels [0,0,0,1,1,1]; the best matching gets 4 of 6 right.
+        let s = try Clustering.scores(clusters: [0, 0, 1, 1, 1, 2], labels: [0, 0, 0, 1, 1, 1])
+        #expect(Swift.abs(s.nmi - 0.4398695005110285) < 1e-9)
+        #expect(Swift.abs(s.ari - 0.11764705882352941) < 1e-9)
+        #expect(Swift.abs(s.accuracy - 4.0 / 6.0) < 1e-12)
+        #expect(throws: TrainingError.self) { try Clustering.scores(clusters: [0], labels: [0, 1]) }
+    }
+}
