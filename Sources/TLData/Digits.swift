@@ -83,6 +83,8 @@ struct Placement {
     var angle: Float = 0, shear: Float = 0, scaleX: Float = 1, scaleY: Float = 1
     var centerX: Float, centerY: Float, box: Float
     var wobble: Float = 0, frequency: Float = 5, phaseX: Float = 0, phaseY: Float = 0
+    /// A second, finer wobble: handwriting bends at more than one scale.
+    var fineWobble: Float = 0, fineFrequency: Float = 9
     var width: Float
 
     /// The glyph's strokes in pixel coordinates.
@@ -91,8 +93,8 @@ struct Placement {
         return glyph.strokes.map { stroke in
             stroke.map { p in
                 var x = p.x - 0.5, y = p.y - 0.5
-                x += wobble * sinf(frequency * y + phaseX)
-                y += wobble * sinf(frequency * x + phaseY)
+                x += wobble * sinf(frequency * y + phaseX) + fineWobble * sinf(fineFrequency * y + 2 * phaseY)
+                y += wobble * sinf(frequency * x + phaseY) + fineWobble * sinf(fineFrequency * x + 2 * phaseX)
                 x = (x + shear * y) * scaleX
                 y *= scaleY
                 return Point(x: centerX + box * (c * x - s * y), y: centerY + box * (s * x + c * y))
@@ -157,11 +159,12 @@ public enum Digits {
         let variants = Skeletons.hand[digit]
         let glyph = variants[rng.nextInt(below: variants.count)]
         var placement = Placement(
-            angle: Swift.max(-0.3, Swift.min(0.3, rng.nextNormal() * 0.14)), shear: rng.uniform(-0.28, 0.22),
-            scaleX: rng.uniform(0.72, 1.05), scaleY: rng.uniform(0.85, 1.05),
-            centerX: 14 + rng.uniform(-1.5, 1.5), centerY: 14 + rng.uniform(-1.5, 1.5), box: 20,
-            wobble: rng.uniform(0, 0.045), frequency: rng.uniform(3, 7), phaseX: rng.uniform(0, 6.3), phaseY: rng.uniform(0, 6.3),
-            width: rng.uniform(1.7, 3.3))
+            angle: Swift.max(-0.4, Swift.min(0.4, rng.nextNormal() * 0.18)), shear: rng.uniform(-0.38, 0.3),
+            scaleX: rng.uniform(0.62, 1.1), scaleY: rng.uniform(0.78, 1.08),
+            centerX: 14 + rng.uniform(-2, 2), centerY: 14 + rng.uniform(-2, 2), box: 20,
+            wobble: rng.uniform(0.02, 0.09), frequency: rng.uniform(2, 6), phaseX: rng.uniform(0, 6.3), phaseY: rng.uniform(0, 6.3),
+            fineWobble: rng.uniform(0, 0.035), fineFrequency: rng.uniform(6, 11),
+            width: rng.uniform(1.5, 3.6))
         if digit == 1 { placement.scaleX = 1 }
         var canvas = Canvas(size: 28)
         for stroke in placement.apply(glyph) { canvas.stroke(stroke, width: placement.width) }
@@ -173,11 +176,12 @@ public enum Digits {
         let variants = Skeletons.hand[digit]
         let glyph = variants[rng.nextInt(below: variants.count)]
         let placement = Placement(
-            angle: rng.nextNormal() * 0.06, shear: rng.uniform(0.05, 0.35),
-            scaleX: rng.uniform(0.9, 1.15), scaleY: rng.uniform(0.95, 1.08),
-            centerX: 8 + rng.uniform(-0.4, 0.4), centerY: 8 + rng.uniform(-0.3, 0.3), box: 15.5,
-            wobble: rng.uniform(0, 0.03), frequency: rng.uniform(3, 6), phaseX: rng.uniform(0, 6.3), phaseY: rng.uniform(0, 6.3),
-            width: rng.uniform(1.7, 2.6))
+            angle: rng.nextNormal() * 0.1, shear: rng.uniform(-0.05, 0.45),
+            scaleX: rng.uniform(0.78, 1.18), scaleY: rng.uniform(0.9, 1.1),
+            centerX: 8 + rng.uniform(-0.6, 0.6), centerY: 8 + rng.uniform(-0.5, 0.5), box: 15.5,
+            wobble: rng.uniform(0.02, 0.08), frequency: rng.uniform(2, 6), phaseX: rng.uniform(0, 6.3), phaseY: rng.uniform(0, 6.3),
+            fineWobble: rng.uniform(0, 0.03), fineFrequency: rng.uniform(6, 11),
+            width: rng.uniform(1.5, 2.8))
         var canvas = Canvas(size: 16)
         for stroke in placement.apply(glyph) { canvas.stroke(stroke, width: placement.width) }
         return canvas.resized(to: 28)

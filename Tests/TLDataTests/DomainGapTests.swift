@@ -10,7 +10,7 @@ import Testing
 @Suite struct DomainGapTests {
     @Test func aCNNTrainedOnMNISTDropsOnTheOtherDomains() throws {
         var generator = RandomGenerator(seed: 1)
-        let train = try Digits.generate(count: 2000, style: .mnist, seed: 1)
+        let train = try Digits.generate(count: 6000, style: .mnist, seed: 1)
         let net = try Models.cnn(classes: 10, input: [3, 28, 28], using: &generator)
         var options = TrainingOptions()
         options.epochs = 4
