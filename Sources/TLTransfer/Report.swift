@@ -25,8 +25,15 @@ public struct Report: Sendable {
     /// Three decimals, trailing zeros dropped: 0.874, 0.9, 1.
     public static func format(_ x: Double) -> String {
         guard x.isFinite else { return x.isNaN ? "nan" : (x > 0 ? "inf" : "-inf") }
-        // Large or tiny magnitudes keep their exponent (a diverging loss, a tiny learning rate).
-        if Swift.abs(x) >= 1e6 || (x != 0 && Swift.abs(x) < 1e-3) { return x.description }
+        // Large or tiny magnitudes keep their exponent, with three significant digits.
+        if Swift.abs(x) >= 1e6 || (x != 0 && Swift.abs(x) < 1e-3) {
+            var exponent = 0
+            var mantissa = Swift.abs(x)
+            while mantissa >= 10 { mantissa /= 10; exponent += 1 }
+            while mantissa < 1 { mantissa *= 10; exponent -= 1 }
+            let digits = (mantissa * 100).rounded() / 100
+            return (x < 0 ? "-" : "") + "\(digits)e\(exponent)"
+        }
         let r = (x * 1000).rounded() / 1000
         if r == r.rounded() { return String(Int(r)) }
         return r.description

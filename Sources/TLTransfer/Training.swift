@@ -151,6 +151,9 @@ public enum Trainer {
         case .adam: Adam(learningRate: options.learningRate, weightDecay: options.weightDecay)
         }
         let parameters = model.parameters
+        guard parameters.contains(where: { !$0.isFrozen }) else {
+            throw TrainingError(description: "every weight of the model is frozen, so there is nothing to train; unfreeze some layers first")
+        }
         let anchor = options.conservative > 0 ? L2SP(anchoring: parameters) : nil
         defer { model.setTraining(false) }
         var history = History()

@@ -120,3 +120,24 @@ func writeScript(_ name: String, _ text: String) -> String {
         #expect(r.status == 0)
     }
 }
+
+/// The lecture scripts: every one resolves its names, and (in optimised test builds, where
+/// training is fast) runs to the end without an error.
+@Suite struct LectureScriptTests {
+    static let directory = packageRoot + "/scripts/lecture"
+
+    @Test(arguments: scripts(under: directory))
+    func checks(_ name: String) throws {
+        let r = try Run(["--check", Self.directory + "/" + name])
+        #expect(r.status == 0, "\(r.err)")
+    }
+
+    #if !DEBUG
+    @Test(arguments: scripts(under: directory))
+    func runs(_ name: String) throws {
+        let r = try Run([Self.directory + "/" + name])
+        #expect(r.status == 0, "\(name): \(r.err)")
+        #expect(r.out.contains("0."), "\(name) reports what it measured")
+    }
+    #endif
+}

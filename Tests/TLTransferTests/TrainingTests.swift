@@ -121,6 +121,26 @@ func blobs(_ n: Int, seed: UInt64) throws -> Dataset {
         #expect(h.epochs.isEmpty && !Cancellation.isRequested)
     }
 
+    @Test func reportNumbersStayShort() {
+        #expect(Report.format(0.87449) == "0.874")
+        #expect(Report.format(2) == "2")
+        #expect(Report.format(0.00028653145) == "2.87e-4")
+        #expect(Report.format(-3.2e12) == "-3.2e12")
+        #expect(Report.format(.nan) == "nan")
+    }
+
+    @Test func trainingAModelWithEveryWeightFrozenSaysSo() throws {
+        var g = RandomGenerator(seed: 1)
+        let net = try Models.mlp([2, 2], using: &g)
+        net.setFrozen(true)
+        do {
+            _ = try Trainer.fit(net, try blobs(8, seed: 1), options: TrainingOptions(), using: &g)
+            Issue.record("expected an error")
+        } catch let e as TrainingError {
+            #expect(e.description.contains("nothing to train"))
+        }
+    }
+
     @Test func unlabelledOrMismatchedDataIsAnError() throws {
         var g = RandomGenerator(seed: 1)
         let net = try Models.mlp([2, 2], using: &g)
