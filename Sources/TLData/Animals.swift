@@ -71,18 +71,8 @@ public enum Animals {
             throw DataError("classes must be distinct class ids 0–\(table.count - 1) or names")
         }
         _ = try Shape.count([count, 3, 28, 28], op: "animals")
-        var order = RandomGenerator(seed: seed ^ 0xA11_A1)
-        let labels = order.permutation(count).map { chosen[$0 % chosen.count] }
-        var x = try Tensor.zeros([count, 3, 28, 28])
-        x.withUnsafeMutableBufferPointer { buffer in
-            let base = UncheckedPointer(buffer.baseAddress)
-            Parallel.forRanges(count, cost: 20_000) { range in
-                for i in range {
-                    var rng = RandomGenerator(seed: seed &+ UInt64(i) &* 0x9E37_79B9_7F4A_7C15 ^ 0xA11_A1)
-                    let image = draw(table[labels[i]].attributes, rng: &rng)
-                    (base.pointer! + i * 3 * 784).update(from: image, count: 3 * 784)
-                }
-            }
+        let (x, labels) = try Generated.images(count: count, classes: chosen, orderSeed: seed ^ 0xA11_A1, seed: seed, salt: 0xA11_A1) {
+            label, rng in draw(table[label].attributes, rng: &rng)
         }
         return try Dataset(name: "animals", domain: "", x: x, y: labels, classes: classNames,
                            attributes: attributeTable(), attributeNames: attributeNames, wordVectors: wordVectors())

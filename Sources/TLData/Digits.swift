@@ -119,20 +119,9 @@ public enum Digits {
             throw DataError("classes must be distinct digits 0–9, got \(chosen)")
         }
         _ = try Shape.count([count, 3, 28, 28], op: "digits")
-        // Balanced labels in a seeded random order.
-        var order = RandomGenerator(seed: seed ^ style.salt &* 0x2545_F491_4F6C_DD1D)
-        let labels = order.permutation(count).map { chosen[$0 % chosen.count] }
-        var x = try Tensor.zeros([count, 3, 28, 28])
-        x.withUnsafeMutableBufferPointer { buffer in
-            let base = UncheckedPointer(buffer.baseAddress)
-            Parallel.forRanges(count, cost: 20_000) { range in
-                for i in range {
-                    var rng = RandomGenerator(seed: seed &+ UInt64(i) &* 0x9E37_79B9_7F4A_7C15 ^ style.salt)
-                    let image = draw(labels[i], style: style, rng: &rng)
-                    (base.pointer! + i * 3 * 784).update(from: image, count: 3 * 784)
-                }
-            }
-        }
+        let (x, labels) = try Generated.images(
+            count: count, classes: chosen, orderSeed: seed ^ style.salt &* 0x2545_F491_4F6C_DD1D, seed: seed, salt: style.salt
+        ) { label, rng in draw(label, style: style, rng: &rng) }
         return try Dataset(name: "digits", domain: style.rawValue, x: x, y: labels, classes: classNames)
     }
 
