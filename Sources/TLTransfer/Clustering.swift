@@ -71,6 +71,19 @@ public enum Clustering {
         guard clusters.allSatisfy({ $0 >= 0 }), labels.allSatisfy({ $0 >= 0 }) else {
             throw TrainingError(description: "cluster and class ids must not be negative")
         }
+        // Only the ids that occur matter: renumber them 0..k−1 so the table stays small.
+        func compact(_ ids: [Int]) -> [Int] {
+            var index: [Int: Int] = [:]
+            return ids.map { id in
+                if let i = index[id] { return i }
+                index[id] = index.count
+                return index.count - 1
+            }
+        }
+        let clusters = compact(clusters), labels = compact(labels)
+        guard Set(clusters).count * Set(labels).count <= 50_000_000 else {
+            throw TrainingError(description: "too many distinct clusters and classes to compare")
+        }
         let n = Double(labels.count)
         let a = (clusters.max() ?? 0) + 1, b = (labels.max() ?? 0) + 1
         var table = [[Double]](repeating: [Double](repeating: 0, count: b), count: a)

@@ -74,5 +74,8 @@ import Testing
         #expect(Swift.abs(s.ari - 0.11764705882352941) < 1e-9)
         #expect(Swift.abs(s.accuracy - 4.0 / 6.0) < 1e-12)
         #expect(throws: TrainingError.self) { try Clustering.scores(clusters: [0], labels: [0, 1]) }
+        // Huge ids are renumbered, not used as table sizes.
+        let far = try Clustering.scores(clusters: [900_000_000, 900_000_000, 5, 5], labels: [7_000_000, 7_000_000, 3, 3])
+        #expect(far.accuracy == 1)
     }
 }

@@ -91,8 +91,8 @@ enum DataBuiltins {
             var labels: [Int]?
             if !args.isNone("y") {
                 let y = try args.tensor("y")
-                guard y.rank == 1, y.scalars.allSatisfy({ $0 >= 0 && $0 == $0.rounded() && $0 < 1e9 }) else {
-                    throw args.error("y must be a vector of non-negative integer class ids")
+                guard y.rank == 1, y.scalars.allSatisfy({ $0 >= 0 && $0 == $0.rounded() && $0 < 100_000 }) else {
+                    throw args.error("y must be a vector of class ids 0..k−1 (k at most 100000)")
                 }
                 labels = y.scalars.map { Int($0) }
             }
