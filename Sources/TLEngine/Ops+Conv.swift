@@ -86,6 +86,15 @@ extension Tensor {
                             line.update(repeating: 0, count: g.ow)
                             continue
                         }
+                        if g.stride == 1 {
+                            // Output columns whose input column j − pad + ox lies inside the image,
+                            // copied in one run; the padding on either side is zero.
+                            let lo = Swift.min(g.ow, Swift.max(0, g.pad - j)), hi = Swift.max(lo, Swift.min(g.ow, g.w + g.pad - j))
+                            if lo > 0 { line.update(repeating: 0, count: lo) }
+                            if hi > lo { (line + lo).update(from: plane + y * g.w + lo - g.pad + j, count: hi - lo) }
+                            if hi < g.ow { (line + hi).update(repeating: 0, count: g.ow - hi) }
+                            continue
+                        }
                         for ox in 0..<g.ow {
                             let xx = ox * g.stride - g.pad + j
                             line[ox] = xx >= 0 && xx < g.w ? plane[y * g.w + xx] : 0
