@@ -81,11 +81,36 @@ public struct RandomGenerator: RandomNumberGenerator, Sendable {
     }
 }
 
-/// The process-wide generator behind `seed(n)`. Only the thread that drives evaluation
-/// draws from it; parallel kernels never do.
+/// The generator behind `seed(n)`: one per thread, so that two sessions (or two tests) on two
+/// threads never draw from each other's sequence. The shell evaluates on one thread; the
+/// engine's parallel kernels never draw random numbers.
 public enum GlobalRandom {
-    nonisolated(unsafe) public static var generator = RandomGenerator(seed: 0x5EED)
+    final class Box {
+        var generator = RandomGenerator(seed: 0x5EED)
+    }
 
-    /// Restarts the global sequence.
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        let status = pthread_key_create(&key) { pointer in
+            if let pointer { Unmanaged<Box>.fromOpaque(pointer).release() }
+        }
+        precondition(status == 0, "cannot create the thread-local generator key")
+        return key
+    }()
+
+    private static var box: Box {
+        if let pointer = pthread_getspecific(key) { return Unmanaged<Box>.fromOpaque(pointer).takeUnretainedValue() }
+        let box = Box()
+        pthread_setspecific(key, Unmanaged.passRetained(box).toOpaque())
+        return box
+    }
+
+    /// This thread's generator.
+    public static var generator: RandomGenerator {
+        get { box.generator }
+        set { box.generator = newValue }
+    }
+
+    /// Restarts this thread's sequence.
     public static func seed(_ value: UInt64) { generator = RandomGenerator(seed: value) }
 }

@@ -19,25 +19,17 @@ enum Operators {
     static func binary(_ op: String, _ l: Value, _ r: Value, range: SourceRange) throws -> Value {
         switch (l, r) {
         case (.number(let a), .number(let b)):
-            return numeric(op, a, b)
+            if let v = numeric(op, a, b) { return v }
         case (.tensor, _), (_, .tensor):
             return try tensorOperation(op, l, r, range: range)
         case (.string(let a), .string(let b)):
-            switch op {
-            case "+": return .string(a + b)
-            case "==": return .bool(a == b)
-            case "!=": return .bool(a != b)
-            case "<": return .bool(a < b)
-            case "<=": return .bool(a <= b)
-            case ">": return .bool(a > b)
-            case ">=": return .bool(a >= b)
-            default: break
-            }
+            if op == "+" { return .string(a + b) }
+            if let c = compare(op, a, b) { return .bool(c) }
         case (.list(let a), .list(let b)) where op == "+":
             return .list(a + b)
         case (.bool, .number), (.number, .bool), (.bool, .bool):
             if op == "==" || op == "!=" { return .bool((op == "==") == equal(l, r)) }
-            return numeric(op, number(l), number(r))
+            if let v = numeric(op, number(l), number(r)) { return v }
         default:
             break
         }
@@ -56,7 +48,8 @@ enum Operators {
         }
     }
 
-    static func numeric(_ op: String, _ a: Double, _ b: Double) -> Value {
+    /// Arithmetic and comparison of two numbers; nil for an operator numbers do not have (`@`).
+    static func numeric(_ op: String, _ a: Double, _ b: Double) -> Value? {
         switch op {
         case "+": return .number(a + b)
         case "-": return .number(a - b)
@@ -64,13 +57,20 @@ enum Operators {
         case "/": return .number(a / b)
         case "%": return .number(b == 0 ? .nan : a - (a / b).rounded(.down) * b)
         case "**": return .number(pow(a, b))
-        case "==": return .bool(a == b)
-        case "!=": return .bool(a != b)
-        case "<": return .bool(a < b)
-        case "<=": return .bool(a <= b)
-        case ">": return .bool(a > b)
-        case ">=": return .bool(a >= b)
-        default: return .number(.nan)  // "@" on numbers is caught by the caller's type check
+        default: return compare(op, a, b).map { .bool($0) }
+        }
+    }
+
+    /// The six comparisons of two ordered values; nil for any other operator.
+    static func compare<T: Comparable>(_ op: String, _ a: T, _ b: T) -> Bool? {
+        switch op {
+        case "==": a == b
+        case "!=": a != b
+        case "<": a < b
+        case "<=": a <= b
+        case ">": a > b
+        case ">=": a >= b
+        default: nil
         }
     }
 

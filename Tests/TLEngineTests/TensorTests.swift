@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import TLEngine
 
@@ -54,6 +55,17 @@ import Testing
         let m = try u.mean().item()
         #expect(Swift.abs(m - 0.5) < 0.15)
         #expect(g1.permutation(10).sorted() == Array(0..<10))
+    }
+
+    @Test func theSeededGeneratorBelongsToItsThread() throws {
+        GlobalRandom.seed(11)
+        let expected = try Tensor.randn([4], using: &GlobalRandom.generator)
+        GlobalRandom.seed(11)
+        // Another thread seeds and draws; this thread's sequence is untouched.
+        let other = Thread { GlobalRandom.seed(99); _ = try? Tensor.randn([100], using: &GlobalRandom.generator) }
+        other.start()
+        while !other.isFinished { usleep(1000) }
+        #expect(try Tensor.randn([4], using: &GlobalRandom.generator) == expected)
     }
 
     @Test func normalSamplesHaveUnitVariance() throws {
