@@ -81,6 +81,28 @@ enum MethodBuiltins {
             _ = try Trainer.fit(probe, data, options: options, using: &GlobalRandom.generator)
             return .model(Model(probe, inputShape: [x.shape[1]]))
         },
+        Builtin("score", [.required("model", .model, "a classifier"), .required("data", .any, "unlabelled (or labelled) target data, a dataset or a tensor")],
+                group: "training",
+                help: "Label-free scores for choosing a model (an epoch, a λ) without target labels: mean prediction entropy (lower is more confident), information maximisation (higher is confident and diverse) and soft neighbourhood density (higher is better).",
+                example: "score(mlp([2352, 10]), unlabel(digits(50, style=\"mnistm\")))") { args in
+            let model = try args.model("model")
+            let x: Tensor
+            if case .dataset(let d) = args.value("data") { x = d.x } else { x = try Conversion.tensor(from: args.value("data")) }
+            let s = try Selection.scores(model.network, x)
+            return .record(Record([("entropy", .number(s.entropy)), ("im", .number(s.informationMaximization)),
+                                   ("snd", .number(s.softNeighbourhoodDensity))]))
+        },
+        Builtin("domain_distance", [.required("a", .any, "samples of one domain: a dataset or an N×… tensor of features"),
+                                    .required("b", .any, "samples of the other domain, with the same number of features")],
+                group: "training",
+                help: "The proxy A-distance 2(1 − 2ε), ε the held-out error of a linear classifier telling the two domains apart: 0 when they cannot be told apart, 2 when they always can.",
+                example: "domain_distance(digits(100), digits(100, style=\"svhn\"))") { args in
+            func samples(_ v: Value) throws -> Tensor {
+                if case .dataset(let d) = v { return d.x }
+                return try Conversion.tensor(from: v)
+            }
+            return .number(try Selection.proxyADistance(samples(args.value("a")), samples(args.value("b")), using: &GlobalRandom.generator))
+        },
         Builtin("kmeans", [.required("x", .tensor, "one row per sample"), .required("k", .integer, "the number of clusters")],
                 group: "training", help: "k-means clustering (k-means++ seeding, Lloyd's iterations): the cluster id of every row.",
                 example: "kmeans(tensor([[0, 0], [0, 1], [9, 9], [9, 8]]), 2)") { args in
