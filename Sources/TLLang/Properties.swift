@@ -118,6 +118,7 @@ enum Properties {
         Entry(name: "accuracy", help: "training accuracy per epoch") { v in series(v) { $0.accuracy } },
         Entry(name: "val_loss", help: "validation loss per epoch (none without validate=)") { v in series(v) { $0.validationLoss } },
         Entry(name: "val_accuracy", help: "validation accuracy per epoch (none without validate=)") { v in series(v) { $0.validationAccuracy } },
+        Entry(name: "domain_accuracy", help: "the domain classifier's accuracy per epoch (attach()ed models; 0.5 = fooled)") { v in series(v) { $0.domainAccuracy } },
         Entry(name: "samples_per_second", help: "training speed per epoch") { v in series(v) { $0.samplesPerSecond } },
         Entry(name: "seconds", help: "time per epoch") { v in series(v) { $0.seconds } },
         Entry(name: "epochs", help: "the number of finished epochs") { v in

@@ -42,6 +42,8 @@ public struct EpochRecord: Sendable {
     public var samplesPerSecond: Double
     public var validationLoss: Double?
     public var validationAccuracy: Double?
+    /// The domain classifier's accuracy (adversarial training): 0.5 when fooled.
+    public var domainAccuracy: Double?
 }
 
 /// The epochs of one training run.
@@ -59,6 +61,7 @@ public struct History: Sendable {
             parts.append("loss \(Report.format(last.loss))")
             if !last.accuracy.isNaN { parts.append("acc \(Report.format(last.accuracy))") }
             if let v = last.validationAccuracy { parts.append("val acc \(Report.format(v))") }
+            if let d = last.domainAccuracy { parts.append("domain acc \(Report.format(d))") }
         }
         if let stop = interruptedAt { parts.append("stopped by Ctrl-C in epoch \(stop.epoch), batch \(stop.batch)") }
         return parts.joined(separator: " · ")
@@ -89,6 +92,9 @@ public enum Trainer {
         public var reported: Double
         public var correct: Int?
         public var samples: Int
+        /// Domain-classifier predictions (adversarial training).
+        public var domainCorrect: Int? = nil
+        public var domainSamples = 0
     }
 
     /// Trains `model` on labelled `data` with cross-entropy (plus the options' penalties).
@@ -164,6 +170,7 @@ public enum Trainer {
         for epoch in 1...Swift.max(1, options.epochs) where options.epochs > 0 {
             let epochStart = now()
             var lossSum = 0.0, correct = 0, seen = 0, labelled = false
+            var domainCorrect = 0, domainSeen = 0
             for (b, batch) in try epochBatches(&generator).enumerated() {
                 if Cancellation.isRequested {
                     Cancellation.reset()
@@ -185,6 +192,7 @@ public enum Trainer {
                 try result.loss.backward()
                 optimizer.step(parameters)
                 if let c = result.correct { correct += c; labelled = true }
+                if let d = result.domainCorrect { domainCorrect += d; domainSeen += result.domainSamples }
                 lossSum += result.reported * Double(result.samples)
                 seen += result.samples
                 if let progress {
@@ -199,6 +207,7 @@ public enum Trainer {
             var record = EpochRecord(epoch: epoch, loss: lossSum / Double(Swift.max(seen, 1)),
                                      accuracy: labelled ? Double(correct) / Double(Swift.max(seen, 1)) : .nan, seconds: seconds,
                                      samplesPerSecond: Double(seen) / Swift.max(seconds, 1e-9))
+            if domainSeen > 0 { record.domainAccuracy = Double(domainCorrect) / Double(domainSeen) }
             if let validation = options.validation {
                 let report = try evaluate(model, validation)
                 record.validationLoss = report.loss

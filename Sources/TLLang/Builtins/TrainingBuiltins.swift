@@ -18,11 +18,16 @@ enum TrainingBuiltins {
             .optional("conservative", .number, .number(0), keyword: true, "c·‖θ−θ₀‖² toward the weights at the start (L2-SP)"),
             .optional("consistency", .number, .number(0), keyword: true, "c·KL keeping predictions close to the starting model's"),
             .optional("schedule", .string, .string("constant"), keyword: true, "constant, or dann: lr/(1+10p)^0.75"),
+            .optional("target", .dataset, .none, keyword: true, "unlabelled target data, for attach()ed models and align="),
+            .optional("align", .string, .none, keyword: true, "mmd, mkmmd, coral or cmd: a discrepancy between source and target features to minimise"),
+            .optional("align_weight", .number, .number(1), keyword: true, "the weight of the alignment term"),
+            .optional("at", .integer, .none, keyword: true, "with align=: the features compared are net[0:at]'s"),
+            .optional("lambda", .any, .string("schedule"), keyword: true, "an attach()ed model's reversal factor: a number, or \"schedule\" for 2/(1+e^(−10p))−1"),
             .optional("validate", .dataset, .none, keyword: true, "labelled data measured after each epoch"),
             .optional("shuffle", .bool, .bool(true), keyword: true, "a new order every epoch"),
             .optional("quiet", .bool, .bool(false), keyword: true, "no progress bar"),
         ], group: "training",
-            help: "Trains a classifier with mini-batch SGD or Adam on cross-entropy and returns its history. A progress bar shows on a terminal; Ctrl-C stops at the next batch and keeps what was learned.",
+            help: "Trains a classifier with mini-batch SGD or Adam on cross-entropy and returns its history. With target= it adapts to unlabelled target data: adversarially for an attach()ed model, or by align= on the features of net[0:at]. A progress bar shows on a terminal; Ctrl-C stops at the next batch and keeps what was learned.",
             example: "net = mlp([2352, 32, 10]); train(net, digits(256), epochs=2, quiet=true)") { args in
             let model = try args.model("model")
             var options = TrainingOptions()
@@ -47,7 +52,36 @@ enum TrainingBuiltins {
             let progress = try args.bool("quiet") ? nil : interpreter.progress
             defer { if progress != nil { interpreter.progressEnded?() } }
             let history: History
-            if let multitask = model.network as? MultitaskNet {
+            let target = args.isNone("target") ? nil : try args.dataset("target")
+            if let adversarial = model.network as? AdversarialNet {
+                guard let target else { throw args.error("an attach()ed model trains with target= (unlabelled target data)") }
+                guard case .dataset(let data) = args.value("data") else { throw args.error("data must be a dataset") }
+                let lambda: LambdaSetting
+                switch args.value("lambda") {
+                case .string("schedule"): lambda = .schedule
+                case .number(let x): lambda = .constant(Float(x))
+                case let v: throw args.error("lambda must be a number or \"schedule\", got \(v.shown)")
+                }
+                try checkFits(model, data.sampleShape, args: args)
+                history = try Trainer.fitAdversarial(adversarial, source: data, target: target, lambda: lambda, options: options,
+                                                     using: &GlobalRandom.generator, progress: progress)
+            } else if !args.isNone("align") {
+                let name = try args.string("align")
+                guard let alignment = Alignment(rawValue: name) else {
+                    throw args.error("align must be one of mmd, mkmmd, coral, cmd\(didYouMean(name, among: Alignment.allCases.map(\.rawValue)))")
+                }
+                guard let target else { throw args.error("align= needs target= (unlabelled target data)") }
+                guard !args.isNone("at") else { throw args.error("align= needs at=: the layer whose input features are aligned") }
+                guard case .dataset(let data) = args.value("data"), let s = model.network as? Sequential else {
+                    throw args.error("align= trains a sequential model on a dataset")
+                }
+                try checkFits(model, data.sampleShape, args: args)
+                history = try Trainer.fitAligned(s, at: try args.int("at"), source: data, target: target, alignment: alignment,
+                                                 weight: try args.float("align_weight"), options: options,
+                                                 using: &GlobalRandom.generator, progress: progress)
+            } else if target != nil {
+                throw args.error("target= is used by attach()ed models and by align=; give one of them")
+            } else if let multitask = model.network as? MultitaskNet {
                 let tasks = try datasets(args.value("data"), args: args)
                 history = try multitask.fit(tasks, options: options, using: &GlobalRandom.generator, progress: progress)
             } else {

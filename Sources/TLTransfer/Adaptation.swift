@@ -1,0 +1,137 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import TLData
+import TLEngine
+import TLNN
+
+/// Domain-adversarial network (Ganin et al. 2016): a feature extractor `net[0:at]`, the label
+/// predictor `net[at:]`, and a domain classifier behind a gradient reversal layer. Training the
+/// domain classifier to tell source from target while the reversed gradient trains the features
+/// to confuse it makes the features domain-invariant.
+public final class AdversarialNet: Layer {
+    public let features: Sequential
+    public let classifier: Sequential
+    public let reversal: GradientReversal
+    public let discriminator: any Layer
+
+    public init(_ net: Sequential, discriminator: any Layer, at: Int, lambda: Float) throws {
+        guard at >= 1, at < net.count else {
+            throw TrainingError(description: "at must split the model between 1 and \(net.count - 1), got \(at)")
+        }
+        features = try net.view(0..<at)
+        classifier = try net.view(at..<net.count)
+        reversal = GradientReversal(lambda: lambda)
+        self.discriminator = discriminator
+    }
+
+    public func forward(_ x: Tensor) throws -> Tensor { try classifier.forward(features.forward(x)) }
+
+    /// The domain classifier's logits for extracted features (the gradient to them is reversed).
+    public func domainLogits(_ h: Tensor) throws -> Tensor { try discriminator.forward(reversal.forward(h)) }
+
+    public var children: [(name: String, layer: any Layer)] {
+        [("features", features), ("classifier", classifier), ("discriminator", discriminator)]
+    }
+    public func copy() -> any Layer { self }
+    public var summary: String { "Adversarial(features \(features.count) layers, classifier \(classifier.count), domain classifier)" }
+}
+
+/// How the gradient reversal's λ is set during training.
+public enum LambdaSetting: Sendable {
+    case constant(Float)
+    /// λ_p = 2/(1 + e^(−10p)) − 1 with p the training progress 0 → 1 (Ganin et al.).
+    case schedule
+
+    func value(progress p: Double) -> Float {
+        switch self {
+        case .constant(let l): l
+        case .schedule: Float(2 / (1 + Glibc.exp(-10 * p)) - 1)
+        }
+    }
+}
+
+/// The discrepancies between source and target features that alignment minimises.
+public enum Alignment: String, CaseIterable, Sendable {
+    case mmd, mkmmd, coral, cmd
+
+    func loss(_ s: Tensor, _ t: Tensor) throws -> Tensor {
+        let fs = s.reshapedRows(s.count / Swift.max(1, s.shape.first ?? 1))
+        let ft = t.reshapedRows(t.count / Swift.max(1, t.shape.first ?? 1))
+        switch self {
+        case .mmd: return try Discrepancy.linearMMD(fs, ft)
+        case .mkmmd: return try Discrepancy.multiKernelMMD(fs, ft)
+        case .coral: return try Discrepancy.coral(fs, ft)
+        case .cmd: return try Discrepancy.cmd(fs, ft)
+        }
+    }
+}
+
+extension Trainer {
+    /// Pairs each source batch of an epoch with a target batch (the target cycles if smaller).
+    static func pairedBatches(_ source: Dataset, _ target: Dataset, options: TrainingOptions,
+                              using g: inout RandomGenerator) throws -> AnySequence<(source: (x: Tensor, y: [Int]?), target: Tensor)> {
+        let s = Array(try Batches(source, size: options.batchSize, shuffle: options.shuffle, using: &g))
+        let t = Array(try Batches(target, size: options.batchSize, shuffle: options.shuffle, using: &g))
+        guard !t.isEmpty else { throw TrainingError(description: "the target data has no samples") }
+        return AnySequence(s.enumerated().map { ($0.element, t[$0.offset % t.count].x) })
+    }
+
+    /// Domain-adversarial training: label loss on source batches, domain loss on source and target
+    /// batches through the gradient reversal, λ set each step. The history records the domain
+    /// classifier's accuracy, which falls toward 0.5 as the features stop giving the domain away.
+    public static func fitAdversarial(_ net: AdversarialNet, source: Dataset, target: Dataset, lambda: LambdaSetting,
+                                      options: TrainingOptions, using generator: inout RandomGenerator,
+                                      progress: ((TrainingProgress) -> Void)? = nil) throws -> History {
+        guard source.isLabelled else { throw TrainingError(description: "the source data must be labelled") }
+        guard source.sampleShape == target.sampleShape else {
+            throw TrainingError(description: "source and target samples differ in shape (\(Shape.describe(source.sampleShape)) and \(Shape.describe(target.sampleShape)))")
+        }
+        let batchesPerEpoch = (source.count + options.batchSize - 1) / options.batchSize
+        let totalSteps = Double(Swift.max(1, options.epochs * batchesPerEpoch))
+        var step = 0
+        return try loop(net, count: source.count, options: options, using: &generator, progress: progress,
+                        epochBatches: { g in try pairedBatches(source, target, options: options, using: &g) }) { pair in
+            net.reversal.lambda = lambda.value(progress: Double(step) / totalSteps)
+            step += 1
+            let labels = pair.source.y ?? []
+            let hs = try net.features.forward(pair.source.x), ht = try net.features.forward(pair.target)
+            let logits = try net.classifier.forward(hs)
+            let classification = try Loss.crossEntropy(logits, labels)
+            let domains = Array(repeating: 0, count: hs.shape[0]) + Array(repeating: 1, count: ht.shape[0])
+            let domainLogits = try net.domainLogits(Tensor.concat([hs, ht], axis: 0))
+            let domainLoss = try Loss.crossEntropy(domainLogits, domains)
+            let domainCorrect = zip(try domainLogits.detached().argmaxRows(), domains).filter { $0 == $1 }.count
+            return Step(loss: try classification + domainLoss, reported: Double(try classification.item()),
+                        correct: zip(try logits.detached().argmaxRows(), labels).filter { $0 == $1 }.count,
+                        samples: labels.count, domainCorrect: domainCorrect, domainSamples: domains.count)
+        }
+    }
+
+    /// Discrepancy-based adaptation: cross-entropy on the source plus `weight` times the chosen
+    /// discrepancy between the source and target features of `net[0:at]` (DDC, DAN, Deep CORAL, CMD).
+    public static func fitAligned(_ net: Sequential, at: Int, source: Dataset, target: Dataset, alignment: Alignment,
+                                  weight: Float, options: TrainingOptions, using generator: inout RandomGenerator,
+                                  progress: ((TrainingProgress) -> Void)? = nil) throws -> History {
+        guard source.isLabelled else { throw TrainingError(description: "the source data must be labelled") }
+        guard at >= 1, at < net.count else {
+            throw TrainingError(description: "at must split the model between 1 and \(net.count - 1), got \(at)")
+        }
+        guard source.sampleShape == target.sampleShape else {
+            throw TrainingError(description: "source and target samples differ in shape")
+        }
+        let features = try net.view(0..<at), head = try net.view(at..<net.count)
+        return try loop(net, count: source.count, options: options, using: &generator, progress: progress,
+                        epochBatches: { g in try pairedBatches(source, target, options: options, using: &g) }) { pair in
+            let labels = pair.source.y ?? []
+            let hs = try features.forward(pair.source.x), ht = try features.forward(pair.target)
+            let logits = try head.forward(hs)
+            let classification = try Loss.crossEntropy(logits, labels)
+            let discrepancy = try alignment.loss(hs, ht)
+            return Step(loss: try classification + discrepancy * weight, reported: Double(try classification.item()),
+                        correct: zip(try logits.detached().argmaxRows(), labels).filter { $0 == $1 }.count, samples: labels.count)
+        }
+    }
+}
