@@ -177,6 +177,16 @@ public struct Arguments {
         return m
     }
 
+    /// A list of integers of at least `minimum` each (`mlp([784, 10])`, `input=[3, 28, 28]`).
+    public func integers(_ name: String, minimum: Int = 1) throws -> [Int] {
+        try list(name).map { v in
+            guard case .number(let x) = v, let i = Int(exactly: x), i >= minimum else {
+                throw error("\(name) must be a list of integers of at least \(minimum), got \(v.shown)")
+            }
+            return i
+        }
+    }
+
     public func list(_ name: String) throws -> [Value] {
         guard case .list(let items) = value(name) else { throw error("\(name) must be a list") }
         return items

@@ -55,10 +55,7 @@ enum MethodBuiltins {
                 group: "models",
                 help: "An autoencoder: encoder through sizes, decoder back, trained by train to reconstruct its input (no labels needed). .encoder and .decoder are views sharing its weights.",
                 example: "ae = autoencoder([2352, 64, 16]); ae.encoder") { args in
-            let sizes = try args.list("sizes").map { v -> Int in
-                guard case .number(let x) = v, let i = Int(exactly: x), i > 0 else { throw args.error("sizes must be positive integers") }
-                return i
-            }
+            let sizes = try args.integers("sizes")
             guard sizes.count >= 2 else { throw args.error("sizes needs at least an input and a code size") }
             guard let kind = Activation.Kind(rawValue: try args.string("act")) else { throw args.error("act must be relu, tanh or sigmoid") }
             var g = GlobalRandom.generator

@@ -64,10 +64,7 @@ enum ModelBuiltins {
                         .optional("dropout", .number, .number(0), keyword: true, "dropout after each hidden layer")],
                 group: "models", help: "A multilayer perceptron: flatten, then linear layers with an activation between them.",
                 example: "mlp([784, 128, 10])") { args in
-            let sizes = try args.list("sizes").map { v -> Int in
-                guard case .number(let x) = v, let i = Int(exactly: x), i > 0 else { throw args.error("sizes must be positive integers") }
-                return i
-            }
+            let sizes = try args.integers("sizes")
             guard let kind = Activation.Kind(rawValue: try args.string("act")) else {
                 throw args.error("act must be relu, tanh or sigmoid")
             }
@@ -79,10 +76,7 @@ enum ModelBuiltins {
                 group: "models",
                 help: "A small LeNet-style CNN: features (conv 5×5, ReLU, pool, conv 5×5, ReLU, pool, flatten) = net[0:7], then the classifier linear → ReLU → linear.",
                 example: "cnn(classes=10)") { args in
-            let input = try args.list("input").map { v -> Int in
-                guard case .number(let x) = v, let i = Int(exactly: x) else { throw args.error("input must be a list of integers") }
-                return i
-            }
+            let input = try args.integers("input")
             let net = try Models.cnn(classes: try args.int("classes"), input: input, using: &GlobalRandom.generator)
             return .model(Model(net, inputShape: input))
         },
