@@ -6,7 +6,9 @@ public enum ProgressBar {
         let done = Double((epoch - 1) * batches + batch) / Double(Swift.max(1, epochs * batches))
         let left = done > 0 ? elapsed * (1 - done) / done : 0
         let rate = samplesPerSecond.isFinite && samplesPerSecond < 1e12 ? String(Int(samplesPerSecond.rounded())) : "?"
-        let tail = " \(batch)/\(batches) · \(rate)/s · loss \(fixed(loss)) · acc \(fixed(accuracy)) · \(clock(left)) left"
+        // Without labels (an autoencoder) there is no accuracy to show.
+        let acc = accuracy.isNaN ? "" : " · acc \(fixed(accuracy))"
+        let tail = " \(batch)/\(batches) · \(rate)/s · loss \(fixed(loss))\(acc) · \(clock(left)) left"
         let head = "epoch \(epoch)/\(epochs) "
         let barWidth = Swift.max(10, Swift.min(30, width - head.count - tail.count - 1))
         let filled = Double(batch) / Double(Swift.max(1, batches)) * Double(barWidth)

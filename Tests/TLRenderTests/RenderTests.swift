@@ -69,6 +69,6 @@ import Testing
     @Test func survivesAbsurdNumbers() {
         let line = ProgressBar.line(epoch: 1, epochs: 1, batch: 1, batches: 1_000_000, samplesPerSecond: .infinity,
                                     loss: 1e300, accuracy: .nan, elapsed: 1e300, width: 40)
-        #expect(line.contains("?/s") && line.contains("loss 1e+300") && line.contains("acc nan"))
+        #expect(line.contains("?/s") && line.contains("loss 1e+300") && !line.contains("acc"), "no accuracy without labels")
     }
 }
