@@ -94,3 +94,52 @@ final class Identity: Layer {
         #expect(try discrepancy(weight: 5) < discrepancy(weight: 0), "\(alignment)")
     }
 }
+
+@Suite struct ZeroShotTests {
+    /// Four classes defined by 3 binary attributes; images are their attribute vectors plus noise.
+    let table = try! Tensor(shape: [4, 3], values: [1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 0])
+
+    func samples(_ classes: [Int], _ n: Int, seed: UInt64) throws -> Dataset {
+        var g = RandomGenerator(seed: seed)
+        var values: [Float] = [], labels: [Int] = []
+        for i in 0..<n {
+            let c = classes[i % classes.count]
+            labels.append(c)
+            values += (0..<3).map { table.scalars[c * 3 + $0] + 0.1 * g.nextNormal() }
+        }
+        return try Dataset(name: "toy", x: Tensor(shape: [n, 3], values: values), y: labels, classes: ["a", "b", "c", "ab"])
+    }
+
+    @Test func anEmbedderPicksTheUnseenClassWhoseAttributesMatch() throws {
+        // f is the identity: an image's embedding is its (noisy) attribute vector.
+        let zs = try Embedder(f: Identity(), g: nil, margin: 0.1)
+        let report = try Trainer.evaluateZeroShot(zs, try samples([2, 3], 40, seed: 1), classTable: table)
+        #expect(report.accuracy == 1, "class c is (0,0,1) and ab is (1,1,0)")
+    }
+
+    @Test func trainingOnSeenClassesTransfersToAnUnseenOne() throws {
+        var g = RandomGenerator(seed: 2)
+        let f = Sequential([try Linear(3, 3, using: &g)])
+        let zs = try Embedder(f: f, g: nil, margin: 0.5)
+        var options = TrainingOptions()
+        options.epochs = 40
+        options.optimizer = .adam
+        options.learningRate = 0.05
+        let h = try Trainer.fitEmbedder(zs, try samples([0, 1, 2], 90, seed: 3), classTable: table, options: options, using: &g)
+        #expect(h.epochs.last!.loss < h.epochs.first!.loss)
+        // "ab" was never seen; it must be told apart from "c" by its attributes alone.
+        let report = try Trainer.evaluateZeroShot(zs, try samples([2, 3], 40, seed: 4), classTable: table)
+        #expect(report.accuracy > 0.9)
+    }
+
+    @Test func conseCombinesTheTopSeenClassVectors() throws {
+        // Word vectors: a, b and their mix ab; an image equally likely to be a or b is an "ab".
+        let vectors = try Tensor(shape: [4, 2], values: [1, 0, 0, 1, -1, -1, 0.7, 0.7])
+        let cz = try ConSE(classifier: Identity(), wordVectors: vectors, top: 2, seen: [0, 1, 2])
+        let logits = try Tensor(shape: [2, 4], values: [5, 5, -9, -9, -9, -9, 5, -9])
+        let data = try Dataset(name: "toy", x: logits, y: [3, 2], classes: ["a", "b", "c", "ab"])
+        let report = try Trainer.evaluateZeroShot(cz, data, classTable: vectors)
+        #expect(report.accuracy == 1)
+        #expect(throws: TrainingError.self) { try ConSE(classifier: Identity(), wordVectors: vectors, top: 0, seen: [0]) }
+    }
+}

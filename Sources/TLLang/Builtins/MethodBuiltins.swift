@@ -24,6 +24,28 @@ enum MethodBuiltins {
                                                  at: try args.int("at"), lambda: try args.float("lambda"))
             return .model(Model(adversarial, inputShape: net.inputShape))
         },
+        Builtin("embedder", [.required("f", .model, "maps an image to an embedding"),
+                             .optional("g", .model, .none, keyword: true, "maps a class's attribute (or word) vector into f's space; the identity by default"),
+                             .optional("margin", .number, .number(0.1), keyword: true, "the hinge's margin")],
+                group: "models",
+                help: "Zero-shot learning by attribute embedding: train(zs, seen) learns f(x)·g(attributes of its class) above every other seen class by the margin; evaluate(zs, unseen) picks the most compatible class present in the data. attributes= (on train and evaluate) may give word vectors instead; by default the dataset's own attributes.",
+                example: "zs = embedder(sequential(flatten(), linear(2352, 12)))") { args in
+            let f = try args.model("f")
+            let g = args.isNone("g") ? nil : try args.model("g").network
+            return .model(Model(try Embedder(f: f.network, g: g, margin: try args.float("margin")), inputShape: f.inputShape))
+        },
+        Builtin("conse", [.required("classifier", .model, "a classifier of the seen classes"),
+                          .required("word_vectors", .tensor, "one semantic vector per class (classes × d)"),
+                          .optional("top", .integer, .number(10), keyword: true, "how many of the most probable seen classes to combine")],
+                group: "models",
+                help: "ConSE zero-shot model: an image's embedding is the probability-weighted mean of the word vectors of its top seen classes; evaluate(cz, unseen) picks the unseen class with the most similar word vector.",
+                example: "cz = conse(mlp([2352, 20]), animals(20).word_vectors, top=5)") { args in
+            let classifier = try args.model("classifier")
+            let vectors = try args.tensor("word_vectors")
+            let net = try ConSE(classifier: classifier.network, wordVectors: vectors, top: try args.int("top"),
+                                seen: Array(0..<(vectors.shape.first ?? 0)))
+            return .model(Model(net, inputShape: classifier.inputShape))
+        },
         Builtin("multitask", [.required("trunk", .model, "the shared layers"),
                               .required("heads", .list, "one model per task, each applied to the trunk's output")],
                 group: "models",

@@ -23,6 +23,7 @@ enum TrainingBuiltins {
             .optional("align_weight", .number, .number(1), keyword: true, "the weight of the alignment term"),
             .optional("at", .integer, .none, keyword: true, "with align=: the features compared are net[0:at]'s"),
             .optional("lambda", .any, .string("schedule"), keyword: true, "an attach()ed model's reversal factor: a number, or \"schedule\" for 2/(1+e^(−10p))−1"),
+            .optional("attributes", .tensor, .none, keyword: true, "an embedder's class table (classes × attributes or word vectors); the dataset's attributes by default"),
             .optional("validate", .dataset, .none, keyword: true, "labelled data measured after each epoch"),
             .optional("shuffle", .bool, .bool(true), keyword: true, "a new order every epoch"),
             .optional("quiet", .bool, .bool(false), keyword: true, "no progress bar"),
@@ -53,7 +54,11 @@ enum TrainingBuiltins {
             defer { if progress != nil { interpreter.progressEnded?() } }
             let history: History
             let target = args.isNone("target") ? nil : try args.dataset("target")
-            if let adversarial = model.network as? AdversarialNet {
+            if let embedder = model.network as? Embedder {
+                guard case .dataset(let data) = args.value("data") else { throw args.error("data must be a dataset") }
+                history = try Trainer.fitEmbedder(embedder, data, classTable: try classTable(args, data), options: options,
+                                                  using: &GlobalRandom.generator, progress: progress)
+            } else if let adversarial = model.network as? AdversarialNet {
                 guard let target else { throw args.error("an attach()ed model trains with target= (unlabelled target data)") }
                 guard case .dataset(let data) = args.value("data") else { throw args.error("data must be a dataset") }
                 let lambda: LambdaSetting
@@ -99,13 +104,20 @@ enum TrainingBuiltins {
             }
             return .history(history)
         },
-        Builtin("evaluate", [.required("model", .model, "a classifier"), .required("data", .any, "labelled data (a list of datasets for a multitask model)")],
+        Builtin("evaluate", [.required("model", .model, "a classifier"), .required("data", .any, "labelled data (a list of datasets for a multitask model)"),
+                             .optional("attributes", .tensor, .none, keyword: true, "a zero-shot model's class table (attributes or word vectors); the dataset's attributes by default")],
                 group: "training",
                 help: "Accuracy, loss, per-class accuracy and the confusion matrix of a classifier on labelled data (show(report) prints the tables).",
                 example: "net = mlp([2352, 10]); evaluate(net, digits(100))") { args in
             let model = try args.model("model")
             if let multitask = model.network as? MultitaskNet {
                 return .list(try multitask.evaluate(try datasets(args.value("data"), args: args)).map { .report($0) })
+            }
+            if model.network is Embedder || model.network is ConSE {
+                guard case .dataset(let data) = args.value("data") else { throw args.error("data must be a dataset") }
+                let table: Tensor
+                if let cz = model.network as? ConSE { table = cz.wordVectors } else { table = try classTable(args, data) }
+                return .report(try Trainer.evaluateZeroShot(model.network, data, classTable: table))
             }
             guard case .dataset(let data) = args.value("data") else { throw args.error("data must be a dataset") }
             try checkFits(model, data.sampleShape, args: args)
@@ -142,6 +154,15 @@ enum TrainingBuiltins {
             return .tensor(outputs.isEmpty ? try Tensor.zeros([0]) : try Tensor.concat(outputs, axis: 0))
         },
     ]
+
+    /// The class table of a zero-shot call: attributes= when given, else the dataset's attributes.
+    static func classTable(_ args: Arguments, _ data: Dataset) throws -> Tensor {
+        if !args.isNone("attributes") { return try args.tensor("attributes") }
+        guard let table = data.attributes else {
+            throw args.error("this dataset has no attribute table; pass attributes= (a classes × attributes tensor, or word vectors)")
+        }
+        return table
+    }
 
     static func datasets(_ v: Value, args: Arguments) throws -> [Dataset] {
         guard case .list(let items) = v else { throw args.error("a multitask model takes a list of datasets, one per head") }

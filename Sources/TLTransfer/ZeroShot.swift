@@ -1,0 +1,138 @@
+import TLData
+import TLEngine
+import TLNN
+
+/// Attribute (or word-vector) embedding for zero-shot learning: f maps an image to an embedding,
+/// g maps a class's attribute vector into the same space, and the class of an image is the one
+/// whose g(attributes) scores highest against f(image). Trained with the hinge
+/// max(0, margin − f(x)·g(y) + max over m ≠ y of f(x)·g(m)) over the seen classes.
+public final class Embedder: Layer {
+    public let f: any Layer
+    /// nil: the identity (f's output must have as many values as a class has attributes).
+    public let g: (any Layer)?
+    public let margin: Float
+
+    public init(f: any Layer, g: (any Layer)?, margin: Float) throws {
+        guard margin >= 0 else { throw TrainingError(description: "the margin must not be negative") }
+        (self.f, self.g, self.margin) = (f, g, margin)
+    }
+
+    /// Image embeddings; forward alone is f.
+    public func forward(_ x: Tensor) throws -> Tensor { try f.forward(x) }
+
+    /// Compatibility of each image with each given class: f(x)·g(aᶜ) as an N×C tensor.
+    public func scores(_ x: Tensor, classTable: Tensor) throws -> Tensor {
+        let e = try f.forward(x)
+        let c = try g.map { try $0.forward(classTable) } ?? classTable
+        guard e.rank == 2, c.rank == 2, e.shape[1] == c.shape[1] else {
+            throw TrainingError(description: "image embeddings (\(Shape.describe(e.shape))) and class embeddings (\(Shape.describe(c.shape))) must have the same width; give g= to map attributes into f's space")
+        }
+        return try Tensor.matmul2D(e, c, transposeB: true)
+    }
+
+    public var children: [(name: String, layer: any Layer)] {
+        [("f", f)] + (g.map { [("g", $0)] } ?? [])
+    }
+    public func copy() -> any Layer { (try? Embedder(f: f.copy(), g: g?.copy(), margin: margin)) ?? self }
+    public var summary: String { "Embedder(margin \(margin))" }
+}
+
+/// ConSE (Norouzi et al. 2014): a classifier of the seen classes embeds an image as the convex
+/// combination of the word vectors of its top-T seen classes, weighted by their probabilities;
+/// the prediction is the class (among those asked about) whose word vector is most similar.
+public final class ConSE: Layer {
+    public let classifier: any Layer
+    public let wordVectors: Tensor
+    public let top: Int
+    /// The classes the classifier was trained on (indices into the word-vector table).
+    public let seen: [Int]
+
+    public init(classifier: any Layer, wordVectors: Tensor, top: Int, seen: [Int]) throws {
+        guard wordVectors.rank == 2 else { throw TrainingError(description: "word vectors must be a classes × d table") }
+        guard top >= 1 else { throw TrainingError(description: "top must be at least 1") }
+        guard !seen.isEmpty, seen.allSatisfy({ $0 >= 0 && $0 < wordVectors.shape[0] }) else {
+            throw TrainingError(description: "seen classes must be ids of the word-vector table")
+        }
+        (self.classifier, self.wordVectors, self.top, self.seen) = (classifier, wordVectors, top, seen)
+    }
+
+    /// The semantic embedding of each image: Σ_t p(ŷ_t|x) s(ŷ_t) / Σ_t p(ŷ_t|x) over the top-T seen classes.
+    public func forward(_ x: Tensor) throws -> Tensor {
+        let probabilities = try classifier.forward(x).softmax(axis: 1).scalars
+        let classes = probabilities.count / Swift.max(1, x.shape.first ?? 1)
+        guard seen.allSatisfy({ $0 < classes }) else {
+            throw TrainingError(description: "the classifier has \(classes) outputs but seen classes go up to \(seen.max() ?? 0)")
+        }
+        let d = wordVectors.shape[1], v = wordVectors.scalars
+        let n = x.shape.first ?? 0
+        var out = [Float](repeating: 0, count: n * d)
+        for i in 0..<n {
+            let ranked = seen.sorted { probabilities[i * classes + $0] > probabilities[i * classes + $1] }.prefix(top)
+            let z = ranked.reduce(Float(0)) { $0 + probabilities[i * classes + $1] }
+            for c in ranked {
+                let w = probabilities[i * classes + c] / Swift.max(z, 1e-12)
+                for j in 0..<d { out[i * d + j] += w * v[c * d + j] }
+            }
+        }
+        return try Tensor(shape: [n, d], values: out)
+    }
+
+    public var children: [(name: String, layer: any Layer)] { [("classifier", classifier)] }
+    public func copy() -> any Layer { self }
+    public var summary: String { "ConSE(top \(top), \(seen.count) seen classes)" }
+}
+
+extension Trainer {
+    /// Trains an embedder on the seen classes of `data` with the margin hinge.
+    public static func fitEmbedder(_ model: Embedder, _ data: Dataset, classTable: Tensor, options: TrainingOptions,
+                                   using generator: inout RandomGenerator,
+                                   progress: ((TrainingProgress) -> Void)? = nil) throws -> History {
+        guard let y = data.y else { throw TrainingError(description: "training an embedder needs labels") }
+        guard classTable.rank == 2, classTable.shape[0] == data.classes.count else {
+            throw TrainingError(description: "the class table must have one row per class (\(data.classes.count)), got \(Shape.describe(classTable.shape))")
+        }
+        let seen = Array(Set(y)).sorted()
+        guard seen.count >= 2 else { throw TrainingError(description: "an embedder trains on at least two seen classes") }
+        let position = Dictionary(uniqueKeysWithValues: seen.enumerated().map { ($1, $0) })
+        let seenTable = try classTable.indexSelect(seen)
+        return try loop(model, count: data.count, options: options, using: &generator, progress: progress,
+                        epochBatches: { g in AnySequence(try Batches(data, size: options.batchSize, shuffle: options.shuffle, using: &g)) }) { batch in
+            let labels = (batch.y ?? []).map { position[$0] ?? 0 }
+            let scores = try model.scores(batch.x, classTable: seenTable)
+            let loss = try Loss.marginRanking(scores: scores, labels: labels, margin: model.margin)
+            let correct = zip(try scores.detached().argmaxRows(), labels).filter { $0 == $1 }.count
+            return Step(loss: loss, reported: Double(try loss.item()), correct: correct, samples: labels.count)
+        }
+    }
+
+    /// Zero-shot evaluation: each sample goes to the most compatible class among those present in
+    /// `data` (for an embedder: highest f(x)·g(a); for ConSE: most cosine-similar word vector).
+    public static func evaluateZeroShot(_ model: any Layer, _ data: Dataset, classTable: Tensor) throws -> Report {
+        guard let y = data.y else { throw TrainingError(description: "evaluation needs labels") }
+        let present = Array(Set(y)).sorted()
+        let table = try classTable.indexSelect(present)
+        let k = data.classes.count
+        var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
+        model.setTraining(false)
+        try GradMode.withoutGrad {
+            for start in stride(from: 0, to: data.count, by: 256) {
+                let x = try data.x.sliced(axis: 0, start: start, end: Swift.min(data.count, start + 256))
+                let scores: Tensor
+                if let embedder = model as? Embedder {
+                    scores = try embedder.scores(x, classTable: table)
+                } else {
+                    // Cosine similarity between semantic embeddings and class vectors.
+                    let e = try model.forward(x)
+                    let en = try e / ((e * e).sum(axis: 1, keepDims: true).sqrt() + 1e-12)
+                    let tn = try table / ((table * table).sum(axis: 1, keepDims: true).sqrt() + 1e-12)
+                    scores = try Tensor.matmul2D(en, tn, transposeB: true)
+                }
+                for (p, t) in zip(try scores.argmaxRows(), y[start..<Swift.min(data.count, start + 256)]) {
+                    confusion[t][present[p]] += 1
+                }
+            }
+        }
+        return Report(classes: data.classes, confusion: confusion, loss: .nan,
+                      source: data.domain.isEmpty ? data.name : "\(data.name)/\(data.domain)")
+    }
+}
