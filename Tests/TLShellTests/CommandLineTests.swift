@@ -132,6 +132,12 @@ func writeScript(_ name: String, _ text: String) -> String {
         #expect(r.status == 0, "\(r.err)")
     }
 
+    @Test(arguments: scripts(under: packageRoot + "/examples"))
+    func examplesRun(_ name: String) throws {
+        let r = try Run([packageRoot + "/examples/" + name])
+        #expect(r.status == 0, "\(name): \(r.err)")
+    }
+
     #if !DEBUG
     @Test(arguments: scripts(under: directory))
     func runs(_ name: String) throws {
