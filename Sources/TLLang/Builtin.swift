@@ -187,6 +187,17 @@ public struct Arguments {
         }
     }
 
+    /// One of a fixed set of named options (`optimizer="adam"`), with the choices in the error.
+    public func choice<Option: RawRepresentable & CaseIterable>(_ name: String, of _: Option.Type) throws -> Option
+    where Option.RawValue == String {
+        let text = try string(name)
+        guard let option = Option(rawValue: text) else {
+            let names = Option.allCases.map(\.rawValue)
+            throw error("\(name) must be one of \(names.joined(separator: ", ")), got '\(text)'\(didYouMean(text, among: names))")
+        }
+        return option
+    }
+
     public func list(_ name: String) throws -> [Value] {
         guard case .list(let items) = value(name) else { throw error("\(name) must be a list") }
         return items

@@ -77,9 +77,7 @@ enum Properties {
     static let model: [Entry] = [
         Entry(name: "layers", help: "the layers, each a model sharing its weights") { v in
             guard case .model(let m) = v else { return .none }
-            return .list(m.layers.enumerated().map { i, entry in
-                .model(Model(entry.layer, inputShape: m.inputShape(ofLayersFrom: i)))
-            })
+            return .list(zip(m.layers, m.inputShapes()).map { entry, shape in .model(Model(entry.layer, inputShape: shape)) })
         },
         Entry(name: "params", help: "the number of learnable values") { v in
             guard case .model(let m) = v else { return .none }

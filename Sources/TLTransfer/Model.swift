@@ -51,6 +51,11 @@ public final class Model {
         return result
     }
 
+    /// The input shape of each layer (one dummy forward pass for all of them).
+    public func inputShapes() -> [[Int]?] {
+        [inputShape] + outputShapes().dropLast()
+    }
+
     /// The input shape of a slice `layers[range]`, given this model's.
     public func inputShape(ofLayersFrom index: Int) -> [Int]? {
         guard index > 0 else { return inputShape }

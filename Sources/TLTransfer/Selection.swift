@@ -24,17 +24,13 @@ public enum Selection {
     /// Scores `model` on `x` (at most `limit` samples are used for the pairwise density).
     public static func scores(_ model: any Layer, _ x: Tensor, limit: Int = 1000) throws -> Scores {
         guard (x.shape.first ?? 0) > 1 else { throw TrainingError(description: "scoring needs at least two samples") }
-        model.setTraining(false)
         var probabilities: [Tensor] = []
-        try GradMode.withoutGrad {
-            let n = x.shape[0]
-            for start in stride(from: 0, to: n, by: 256) {
-                let logits = try model.forward(try x.sliced(axis: 0, start: start, end: Swift.min(n, start + 256)))
-                guard logits.rank == 2 else {
-                    throw TrainingError(description: "the model gives \(Shape.describe(logits.shape)) outputs; scores need N×classes")
-                }
-                probabilities.append(try logits.softmax(axis: 1))
+        try Trainer.inBatches(model, x) { _, batch in
+            let logits = try model.forward(batch)
+            guard logits.rank == 2 else {
+                throw TrainingError(description: "the model gives \(Shape.describe(logits.shape)) outputs; scores need N×classes")
             }
+            probabilities.append(try logits.softmax(axis: 1))
         }
         let p = try Tensor.concat(probabilities, axis: 0)
         let (n, k) = (p.shape[0], p.shape[1])

@@ -218,20 +218,28 @@ public enum Trainer {
         return history
     }
 
-    /// Predicted class ids of every sample (evaluation mode, no graph).
-    public static func predict(_ model: any Layer, _ x: Tensor, batchSize: Int = 256) throws -> [Int] {
+    /// Calls `body` with each batch of `x` and the index of its first sample, with `model` in
+    /// evaluation mode and nothing recorded for gradients: the loop behind every inference.
+    public static func inBatches(_ model: any Layer, _ x: Tensor, batchSize: Int = 256,
+                                 _ body: (_ start: Int, _ batch: Tensor) throws -> Void) throws {
         model.setTraining(false)
-        var out: [Int] = []
         let n = x.shape.first ?? 0
         try GradMode.withoutGrad {
             for start in stride(from: 0, to: n, by: batchSize) {
-                let batch = try x.sliced(axis: 0, start: start, end: Swift.min(n, start + batchSize))
-                let logits = try model.forward(batch)
-                guard logits.rank == 2 else {
-                    throw TrainingError(description: "the model gives outputs of shape \(Shape.describe(logits.shape)); a classifier gives N×classes")
-                }
-                out += try logits.argmaxRows()
+                try body(start, try x.sliced(axis: 0, start: start, end: Swift.min(n, start + batchSize)))
             }
+        }
+    }
+
+    /// Predicted class ids of every sample (evaluation mode, no graph).
+    public static func predict(_ model: any Layer, _ x: Tensor, batchSize: Int = 256) throws -> [Int] {
+        var out: [Int] = []
+        try inBatches(model, x, batchSize: batchSize) { _, batch in
+            let logits = try model.forward(batch)
+            guard logits.rank == 2 else {
+                throw TrainingError(description: "the model gives outputs of shape \(Shape.describe(logits.shape)); a classifier gives N×classes")
+            }
+            out += try logits.argmaxRows()
         }
         return out
     }
@@ -247,18 +255,14 @@ public enum Trainer {
         let k = data.classes.count
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
         var lossSum = 0.0
-        model.setTraining(false)
-        try GradMode.withoutGrad {
-            for start in stride(from: 0, to: data.count, by: batchSize) {
-                let end = Swift.min(data.count, start + batchSize)
-                let logits = try model.forward(try data.x.sliced(axis: 0, start: start, end: end))
-                guard logits.rank == 2, logits.shape[1] == k else {
-                    throw TrainingError(description: "the model gives \(Shape.describe(logits.shape)) outputs for \(k) classes; its last layer should have \(k) outputs")
-                }
-                let labels = Array(y[start..<end])
-                lossSum += Double(try Loss.crossEntropy(logits, labels).item()) * Double(labels.count)
-                for (p, t) in zip(try logits.argmaxRows(), labels) { confusion[t][p] += 1 }
+        try inBatches(model, data.x, batchSize: batchSize) { start, batch in
+            let logits = try model.forward(batch)
+            guard logits.rank == 2, logits.shape[1] == k else {
+                throw TrainingError(description: "the model gives \(Shape.describe(logits.shape)) outputs for \(k) classes; its last layer should have \(k) outputs")
             }
+            let labels = Array(y[start..<(start + batch.shape[0])])
+            lossSum += Double(try Loss.crossEntropy(logits, labels).item()) * Double(labels.count)
+            for (p, t) in zip(try logits.argmaxRows(), labels) { confusion[t][p] += 1 }
         }
         return Report(classes: data.classes, confusion: confusion, loss: lossSum / Double(Swift.max(1, data.count)),
                       source: data.domain.isEmpty ? data.name : "\(data.name)/\(data.domain)")

@@ -113,23 +113,19 @@ extension Trainer {
         let table = try classTable.indexSelect(present)
         let k = data.classes.count
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
-        model.setTraining(false)
-        try GradMode.withoutGrad {
-            for start in stride(from: 0, to: data.count, by: 256) {
-                let x = try data.x.sliced(axis: 0, start: start, end: Swift.min(data.count, start + 256))
-                let scores: Tensor
-                if let embedder = model as? Embedder {
-                    scores = try embedder.scores(x, classTable: table)
-                } else {
-                    // Cosine similarity between semantic embeddings and class vectors.
-                    let e = try model.forward(x)
-                    let en = try e / ((e * e).sum(axis: 1, keepDims: true).sqrt() + 1e-12)
-                    let tn = try table / ((table * table).sum(axis: 1, keepDims: true).sqrt() + 1e-12)
-                    scores = try Tensor.matmul2D(en, tn, transposeB: true)
-                }
-                for (p, t) in zip(try scores.argmaxRows(), y[start..<Swift.min(data.count, start + 256)]) {
-                    confusion[t][present[p]] += 1
-                }
+        try inBatches(model, data.x) { start, x in
+            let scores: Tensor
+            if let embedder = model as? Embedder {
+                scores = try embedder.scores(x, classTable: table)
+            } else {
+                // Cosine similarity between semantic embeddings and class vectors.
+                let e = try model.forward(x)
+                let en = try e / ((e * e).sum(axis: 1, keepDims: true).sqrt() + 1e-12)
+                let tn = try table / ((table * table).sum(axis: 1, keepDims: true).sqrt() + 1e-12)
+                scores = try Tensor.matmul2D(en, tn, transposeB: true)
+            }
+            for (p, t) in zip(try scores.argmaxRows(), y[start..<(start + x.shape[0])]) {
+                confusion[t][present[p]] += 1
             }
         }
         return Report(classes: data.classes, confusion: confusion, loss: .nan,

@@ -45,10 +45,7 @@ enum DataBuiltins {
                 help: "Generated handwritten-style digits, 3×28×28 in [0, 1], balanced over the classes. Styles are domains: \"mnist\" (light strokes on dark), \"mnistm\" (strokes blended into colour textures), \"usps\" (coarser, thicker, other slant, filling the frame), \"svhn\" (printed digits on coloured backgrounds with neighbours at the edges).",
                 example: "digits(100, style=\"mnistm\")") { args in
             let n = try args.int("n")
-            guard let style = DigitStyle(rawValue: try args.string("style")) else {
-                let s = try args.string("style")
-                throw args.error("style '\(s)' is not one of mnist, mnistm, usps, svhn\(didYouMean(s, among: DigitStyle.allCases.map(\.rawValue)))")
-            }
+            let style = try args.choice("style", of: DigitStyle.self)
             let classes = args.isNone("classes") ? nil : try classIDs(args.value("classes"), classes: Digits.classNames, args: args, parameter: "classes")
             return .dataset(try Digits.generate(count: n, style: style, classes: classes, seed: seed(args)))
         },
@@ -68,8 +65,7 @@ enum DataBuiltins {
                 group: "data",
                 help: "Reads data: CSV with a header (a dataset), IDX files or an MNIST directory (a dataset), NPY (a tensor), NPZ (a dataset when it holds x, else a record of tensors), safetensors (a record of tensors, or a model's weights with into=).",
                 example: "save(zeros(2, 3), \"/tmp/tl-example.npy\"); load(\"/tmp/tl-example.npy\")") { args in
-            let format = try args.isNone("format") ? nil : DataFormat(rawValue: try args.string("format")).orThrow(
-                args.error("format must be one of \(DataFormat.allCases.map(\.rawValue).joined(separator: ", "))"))
+            let format = args.isNone("format") ? nil : try args.choice("format", of: DataFormat.self)
             if case .model(let m) = args.value("into") {
                 try m.network.loadWeights(from: try args.string("path"))
                 return .model(m)
@@ -208,11 +204,4 @@ enum DataBuiltins {
             return .none
         },
     ]
-}
-
-extension Optional {
-    func orThrow(_ error: @autoclosure () -> Error) throws -> Wrapped {
-        guard let value = self else { throw error() }
-        return value
-    }
 }

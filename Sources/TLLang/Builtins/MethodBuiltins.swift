@@ -79,7 +79,7 @@ enum MethodBuiltins {
                 example: "ae = autoencoder([2352, 64, 16]); ae.encoder") { args in
             let sizes = try args.integers("sizes")
             guard sizes.count >= 2 else { throw args.error("sizes needs at least an input and a code size") }
-            guard let kind = Activation.Kind(rawValue: try args.string("act")) else { throw args.error("act must be relu, tanh or sigmoid") }
+            let kind = try args.choice("act", of: Activation.Kind.self)
             var g = GlobalRandom.generator
             defer { GlobalRandom.generator = g }
             let encoder = try Models.mlp(sizes, activation: kind, using: &g)

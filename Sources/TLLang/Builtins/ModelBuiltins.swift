@@ -65,9 +65,7 @@ enum ModelBuiltins {
                 group: "models", help: "A multilayer perceptron: flatten, then linear layers with an activation between them.",
                 example: "mlp([784, 128, 10])") { args in
             let sizes = try args.integers("sizes")
-            guard let kind = Activation.Kind(rawValue: try args.string("act")) else {
-                throw args.error("act must be relu, tanh or sigmoid")
-            }
+            let kind = try args.choice("act", of: Activation.Kind.self)
             let net = try Models.mlp(sizes, activation: kind, dropout: try args.float("dropout"), using: &GlobalRandom.generator)
             return .model(Model(net, inputShape: sizes.first.map { [$0] }))
         },

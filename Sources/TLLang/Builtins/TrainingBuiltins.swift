@@ -35,18 +35,12 @@ enum TrainingBuiltins {
             options.epochs = try args.int("epochs")
             options.batchSize = try args.int("batch")
             options.learningRate = try args.float("lr")
-            guard let optimizer = TrainingOptions.OptimizerKind(rawValue: try args.string("optimizer")) else {
-                throw args.error("optimizer must be sgd or adam")
-            }
-            options.optimizer = optimizer
+            options.optimizer = try args.choice("optimizer", of: TrainingOptions.OptimizerKind.self)
             options.momentum = try args.float("momentum")
             options.weightDecay = try args.float("weight_decay")
             options.conservative = try args.float("conservative")
             options.consistency = try args.float("consistency")
-            guard let schedule = TrainingOptions.Schedule(rawValue: try args.string("schedule")) else {
-                throw args.error("schedule must be constant or dann")
-            }
-            options.schedule = schedule
+            options.schedule = try args.choice("schedule", of: TrainingOptions.Schedule.self)
             options.validation = args.isNone("validate") ? nil : try args.dataset("validate")
             options.shuffle = try args.bool("shuffle")
             let interpreter = args.interpreter
@@ -71,10 +65,7 @@ enum TrainingBuiltins {
                 history = try Trainer.fitAdversarial(adversarial, source: data, target: target, lambda: lambda, options: options,
                                                      using: &GlobalRandom.generator, progress: progress)
             } else if !args.isNone("align") {
-                let name = try args.string("align")
-                guard let alignment = Alignment(rawValue: name) else {
-                    throw args.error("align must be one of mmd, mkmmd, coral, cmd\(didYouMean(name, among: Alignment.allCases.map(\.rawValue)))")
-                }
+                let alignment = try args.choice("align", of: Alignment.self)
                 guard let target else { throw args.error("align= needs target= (unlabelled target data)") }
                 guard !args.isNone("at") else { throw args.error("align= needs at=: the layer whose input features are aligned") }
                 guard case .dataset(let data) = args.value("data"), let s = model.network as? Sequential else {
@@ -143,14 +134,8 @@ enum TrainingBuiltins {
             let x: Tensor
             if case .dataset(let d) = args.value("data") { x = d.x } else { x = try Conversion.tensor(from: args.value("data")) }
             let front = try s.view(0..<at)
-            front.setTraining(false)
             var outputs: [Tensor] = []
-            try GradMode.withoutGrad {
-                let n = x.shape.first ?? 0
-                for start in stride(from: 0, to: n, by: 256) {
-                    outputs.append(try front.forward(try x.sliced(axis: 0, start: start, end: Swift.min(n, start + 256))))
-                }
-            }
+            try Trainer.inBatches(front, x) { _, batch in outputs.append(try front.forward(batch)) }
             return .tensor(outputs.isEmpty ? try Tensor.zeros([0]) : try Tensor.concat(outputs, axis: 0))
         },
     ]
