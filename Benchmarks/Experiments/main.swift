@@ -55,7 +55,82 @@ extension String {
     }
 }
 
+func text(_ name: String, _ fallback: String) -> String {
+    let args = CommandLine.arguments
+    return args.firstIndex(of: name).flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil } ?? fallback
+}
+
+func real(_ name: String, _ fallback: Float) -> Float { Float(text(name, "")) ?? fallback }
+
+/// Source-only, each adaptation method and train-on-target, over several seeds (the DANN paper's table).
+func adaptation() throws {
+    let train = option("--train", 5_000), test = option("--test", 2_000), epochs = option("--epochs", 5)
+    let seeds = option("--seeds", 3)
+    guard let source = DigitStyle(rawValue: text("--source", "mnist")), let target = DigitStyle(rawValue: text("--target", "mnistm")) else {
+        print("unknown style"); return
+    }
+    let methods = text("--methods", "source,dann,mmd,mkmmd,coral,cmd,target").split(separator: ",").map(String.init)
+    let lr = real("--lr", 0.001), weight = real("--weight", 1), lambdaText = text("--lambda", "schedule")
+    let at = option("--at", Models.cnnFeatureLayers)
+    // Alignment fine-tunes a source-trained network (as DAN and Deep CORAL do): `warm` epochs on
+    // the source, then the rest of the budget aligned. 0: aligned from scratch.
+    let warm = option("--warm", 2)
+    print("# \(source.rawValue) → \(target.rawValue): CNN, \(train) labelled source + \(train) unlabelled target, \(epochs) epochs Adam lr \(lr), tested on \(test) target digits; λ \(lambdaText), align weight \(weight) (method:w overrides), alignment after \(warm) source epochs, at \(at)")
+    var results: [String: [Double]] = [:]
+    for seed in 1...UInt64(seeds) {
+        let s = try Digits.generate(count: train, style: source, seed: seed)
+        let t = try Digits.generate(count: train, style: target, seed: seed + 500)
+        let tTest = try Digits.generate(count: test, style: target, seed: seed + 1000)
+        for method in methods {
+            var g = RandomGenerator(seed: seed)
+            let net = try Models.cnn(classes: 10, input: [3, 28, 28], using: &g)
+            var options = TrainingOptions()
+            options.epochs = epochs
+            options.optimizer = .adam
+            options.learningRate = lr
+            if CommandLine.arguments.contains("--dann-schedule") { options.schedule = .dann }
+            var extra = ""
+            let time = try seconds {
+                switch method {
+                case "source": _ = try Trainer.fit(net, s, options: options, using: &g)
+                case "target": _ = try Trainer.fit(net, t, options: options, using: &g)
+                case "dann":
+                    let width = option("--disc", 100)
+                    let featureSize = try GradMode.withoutGrad { try net.view(0..<at).forward(Tensor.zeros([1, 3, 28, 28])).count }
+                    let disc = try Models.mlp([featureSize, width, width, 2], using: &g)
+                    let lambda: LambdaSetting = Float(lambdaText).map { .constant($0) } ?? .schedule
+                    let adv = try AdversarialNet(net, discriminator: disc, at: at, lambda: 0)
+                    let h = try Trainer.fitAdversarial(adv, source: s, target: t.unlabelled(), lambda: lambda, options: options, using: &g)
+                    extra = " domain acc " + h.epochs.map { String(format3: $0.domainAccuracy ?? .nan) }.joined(separator: " ")
+                default:
+                    let parts = method.split(separator: ":")
+                    guard let a = Alignment(rawValue: String(parts[0])) else { print("unknown method \(method)"); return }
+                    let w = parts.count > 1 ? Float(parts[1]) ?? weight : weight
+                    var aligned = options
+                    if warm > 0 {
+                        var pre = options
+                        pre.epochs = warm
+                        _ = try Trainer.fit(net, s, options: pre, using: &g)
+                        aligned.epochs = max(1, epochs - warm)
+                    }
+                    _ = try Trainer.fitAligned(net, at: at, source: s, target: t.unlabelled(), alignment: a, weight: w, options: aligned, using: &g)
+                }
+            }
+            let acc = try Trainer.accuracy(net, tTest)
+            results[method, default: []].append(acc)
+            print("seed \(seed) \(pad(method, 7)) \(String(format3: acc))  (\(String(format3: time)) s)\(extra)")
+        }
+    }
+    for method in methods {
+        let r = results[method] ?? []
+        let mean = r.reduce(0, +) / Double(max(1, r.count))
+        let sd = (r.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(max(1, r.count - 1))).squareRoot()
+        print("\(pad(method, 7)) mean \(String(format3: mean)) ± \(String(format3: sd))  [\(r.map { String(format3: $0) }.joined(separator: " "))]")
+    }
+}
+
 switch CommandLine.arguments.dropFirst().first {
 case "domain-gap": try domainGap()
-default: print("usage: tl-experiments domain-gap [--train N] [--test N] [--epochs E] [--seed S]")
+case "adaptation": try adaptation()
+default: print("usage: tl-experiments domain-gap [--train N] [--test N] [--epochs E] [--seed S] | adaptation [--source S] [--target T] [--methods a,b] [--seeds K]")
 }

@@ -19,6 +19,8 @@ public struct Dataset {
     public var attributeNames: [String]
     /// Per-class semantic embeddings (classes × d), standing in for word vectors.
     public var wordVectors: Tensor?
+    /// Marked as the target domain's test data: its labels are for reporting, not for choosing.
+    public var isTargetTest = false
 
     public init(name: String, domain: String = "", x: Tensor, y: [Int]?, classes: [String],
                 attributes: Tensor? = nil, attributeNames: [String] = [], wordVectors: Tensor? = nil) throws {
@@ -43,6 +45,7 @@ public struct Dataset {
         let source = domain.isEmpty ? name : "\(name)/\(domain)"
         let labelled = y == nil ? "unlabelled" : "labelled"
         return "dataset \(source) · \(count) × \(Shape.describe(sampleShape)) · \(classes.count) classes · \(labelled)"
+            + (isTargetTest ? " · target test" : "")
     }
 
     /// The samples at `indices`, in that order (repeats allowed).

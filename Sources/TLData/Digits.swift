@@ -226,37 +226,47 @@ enum Textures {
 
     static func luminance(_ c: [Float]) -> Float { 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2] }
 
-    /// A 3×28×28 texture: smooth colour noise, a gradient with grain, or patches, often mixed.
+    /// A colour as photographs have them: mostly dark to mid tones, moderately saturated. (How dark
+    /// sets how hard MNIST-M is for a model trained on MNIST: these tones put it near the real one.)
+    static func photoColour(_ rng: inout RandomGenerator) -> [Float] {
+        let u = rng.nextFloat()
+        let tone = 0.08 + 0.55 * u * u, saturation = rng.uniform(0.1, 0.5)
+        return (0..<3).map { _ in Swift.min(1, Swift.max(0, tone + saturation * (rng.nextFloat() - 0.5))) }
+    }
+
+    /// A 3×28×28 texture standing in for MNIST-M's crops of photographs: smooth colour noise, a
+    /// gradient with grain, or patches, sometimes mixed with finer noise, softened.
     static func random(_ rng: inout RandomGenerator) -> [Float] {
         var t: [Float]
         switch rng.nextInt(below: 3) {
-        case 0: t = noise(&rng, cells: 2 + rng.nextInt(below: 6))
+        case 0: t = noise(&rng, cells: 2 + rng.nextInt(below: 4))
         case 1: t = gradient(&rng)
         default: t = patches(&rng)
         }
-        if rng.nextFloat() < 0.5 {
-            let other = noise(&rng, cells: 6 + rng.nextInt(below: 8))
-            let mix = rng.uniform(0.2, 0.5)
+        if rng.nextFloat() < 0.4 {
+            let other = noise(&rng, cells: 5 + rng.nextInt(below: 5))
+            let mix = rng.uniform(0.15, 0.35)
             for i in 0..<t.count { t[i] = t[i] * (1 - mix) + other[i] * mix }
         }
+        blur(&t)
         return t
     }
 
-    /// Value noise: random colours on a coarse grid, smoothly interpolated.
+    /// Value noise: photo colours on a coarse grid, smoothly interpolated.
     static func noise(_ rng: inout RandomGenerator, cells: Int) -> [Float] {
         let g = cells + 1
+        let grid = (0..<(g * g)).map { _ in photoColour(&rng) }
         var out = [Float](repeating: 0, count: 3 * 784)
-        for c in 0..<3 {
-            let grid = (0..<(g * g)).map { _ in rng.nextFloat() }
-            for y in 0..<28 {
-                for x in 0..<28 {
-                    let fx = Float(x) / 27 * Float(cells), fy = Float(y) / 27 * Float(cells)
-                    let x0 = Swift.min(cells - 1, Int(fx)), y0 = Swift.min(cells - 1, Int(fy))
-                    var tx = fx - Float(x0), ty = fy - Float(y0)
-                    tx = tx * tx * (3 - 2 * tx)
-                    ty = ty * ty * (3 - 2 * ty)
-                    let top = grid[y0 * g + x0] * (1 - tx) + grid[y0 * g + x0 + 1] * tx
-                    let bottom = grid[(y0 + 1) * g + x0] * (1 - tx) + grid[(y0 + 1) * g + x0 + 1] * tx
+        for y in 0..<28 {
+            for x in 0..<28 {
+                let fx = Float(x) / 27 * Float(cells), fy = Float(y) / 27 * Float(cells)
+                let x0 = Swift.min(cells - 1, Int(fx)), y0 = Swift.min(cells - 1, Int(fy))
+                var tx = fx - Float(x0), ty = fy - Float(y0)
+                tx = tx * tx * (3 - 2 * tx)
+                ty = ty * ty * (3 - 2 * ty)
+                for c in 0..<3 {
+                    let top = grid[y0 * g + x0][c] * (1 - tx) + grid[y0 * g + x0 + 1][c] * tx
+                    let bottom = grid[(y0 + 1) * g + x0][c] * (1 - tx) + grid[(y0 + 1) * g + x0 + 1][c] * tx
                     out[c * 784 + y * 28 + x] = top * (1 - ty) + bottom * ty
                 }
             }
@@ -265,8 +275,8 @@ enum Textures {
     }
 
     static func gradient(_ rng: inout RandomGenerator) -> [Float] {
-        let a = colour(&rng), b = colour(&rng)
-        let angle = rng.uniform(0, 6.3), grain = rng.uniform(0.02, 0.12)
+        let a = photoColour(&rng), b = photoColour(&rng)
+        let angle = rng.uniform(0, 6.3), grain = rng.uniform(0.02, 0.08)
         var out = [Float](repeating: 0, count: 3 * 784)
         for y in 0..<28 {
             for x in 0..<28 {
@@ -281,12 +291,12 @@ enum Textures {
 
     static func patches(_ rng: inout RandomGenerator) -> [Float] {
         var out = [Float](repeating: 0, count: 3 * 784)
-        let base = colour(&rng)
+        let base = photoColour(&rng)
         for c in 0..<3 { for i in 0..<784 { out[c * 784 + i] = base[c] } }
-        for _ in 0..<(3 + rng.nextInt(below: 6)) {
-            let col = colour(&rng)
+        for _ in 0..<(2 + rng.nextInt(below: 4)) {
+            let col = photoColour(&rng)
             let x0 = rng.nextInt(below: 28), y0 = rng.nextInt(below: 28)
-            let w = 3 + rng.nextInt(below: 14), h = 3 + rng.nextInt(below: 14)
+            let w = 5 + rng.nextInt(below: 16), h = 5 + rng.nextInt(below: 16)
             for y in y0..<Swift.min(28, y0 + h) {
                 for x in x0..<Swift.min(28, x0 + w) {
                     for c in 0..<3 { out[c * 784 + y * 28 + x] = col[c] }

@@ -113,9 +113,11 @@ public struct Builtin: Sendable {
         return "\(name)(\(parts.joined(separator: ", ")))"
     }
 
+    /// The help's first sentence: up to the first full stop followed by a space (so "0..k−1",
+    /// ".npy" and "nn.Linear" do not end it) or the end.
     public var summary: String {
-        guard let end = help.firstIndex(of: ".") else { return help }
-        return String(help[...end])
+        guard let end = help.firstRange(of: ". ") else { return help }
+        return String(help[..<end.lowerBound]) + "."
     }
 }
 

@@ -4,7 +4,7 @@ import Foundation
 /// keyword names and the README's list. Each group of builtins lives in `Builtins/`.
 public enum BuiltinTable {
     public static let all: [Builtin] = TensorBuiltins.all + MathBuiltins.all + DataBuiltins.all + ModelBuiltins.all
-        + MethodBuiltins.all + TrainingBuiltins.all + CoreBuiltins.all
+        + MethodBuiltins.all + TrainingBuiltins.all + FigureBuiltins.all + CoreBuiltins.all
 
     public static let byName: [String: Builtin] = Dictionary(all.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
 

@@ -19,4 +19,15 @@ enum HistoryTable {
         let table = Table(headers: headers, rows: rows, alignments: headers.map { _ in .right })
         return h.summary + "\n" + table.render()
     }
+
+    /// The epochs as CSV with a header, numbers at full precision (empty where not measured).
+    static func csv(_ h: History) -> String {
+        func number(_ x: Double?) -> String { x.map { $0.isNaN ? "" : Value.format($0) } ?? "" }
+        var lines = ["epoch,loss,accuracy,val_loss,val_accuracy,domain_accuracy,samples_per_second,seconds"]
+        for e in h.epochs {
+            lines.append([String(e.epoch), number(e.loss), number(e.accuracy), number(e.validationLoss), number(e.validationAccuracy),
+                          number(e.domainAccuracy), number(e.samplesPerSecond), number(e.seconds)].joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
 }

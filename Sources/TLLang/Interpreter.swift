@@ -17,6 +17,8 @@ public final class Interpreter {
     public var progressEnded: (() -> Void)?
     /// How `show` draws images: colour escapes on a terminal, characters elsewhere.
     public var imageMode: ImageText.Mode = .plain
+    /// Whether this session has already said that target test data is not for choosing (said once).
+    var remindedOfTargetTest = false
     /// Columns available for figures and images.
     public var width = 100
     /// Runs shell commands (`:help`); without a shell they are an error.

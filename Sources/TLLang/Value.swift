@@ -18,6 +18,7 @@ public enum Value {
     case report(Report)
     case builtin(Builtin)
     case function(Function)
+    case figure(Figure)
 
     /// The type's name as errors and `type()` show it.
     public var typeName: String {
@@ -34,6 +35,7 @@ public enum Value {
         case .history: "history"
         case .report: "report"
         case .builtin, .function: "function"
+        case .figure: "figure"
         }
     }
 }
@@ -107,6 +109,7 @@ extension Value {
         case .report(let r): return r.summary
         case .builtin(let b): return "<builtin \(b.signature)>"
         case .function(let f): return "<function \(f.name)(\(f.parameters.map(\.name).joined(separator: ", ")))>"
+        case .figure(let f): return f.summary
         }
     }
 
@@ -121,8 +124,9 @@ extension Value {
     }
 
     /// The shown form, on several lines where one line would be hard to read (matrices).
-    public func display(width: Int = 100) -> String {
+    public func display(width: Int = 100, colour: Bool = false) -> String {
         if case .model(let m) = self { return ModelTable.render(m) }
+        if case .figure(let f) = self { return FigureText.render(f, width: width, colour: colour) }
         if case .tensor(let t) = self, t.rank >= 2 {
             let line = shown
             if line.count <= width { return line }

@@ -8,7 +8,9 @@ public enum ProgressBar {
         let rate = samplesPerSecond.isFinite && samplesPerSecond < 1e12 ? String(Int(samplesPerSecond.rounded())) : "?"
         // Without labels (an autoencoder) there is no accuracy to show.
         let acc = accuracy.isNaN ? "" : " · acc \(fixed(accuracy))"
-        let tail = " \(batch)/\(batches) · \(rate)/s · loss \(fixed(loss))\(acc) · \(clock(left)) left"
+        let lossText = loss.isNaN ? "" : " · loss \(fixed(loss))"
+        let rateText = samplesPerSecond.isNaN ? "" : " · \(rate)/s"
+        let tail = " \(batch)/\(batches)\(rateText)\(lossText)\(acc) · \(clock(left)) left"
         let head = "epoch \(epoch)/\(epochs) "
         let barWidth = Swift.max(10, Swift.min(30, width - head.count - tail.count - 1))
         let filled = Double(batch) / Double(Swift.max(1, batches)) * Double(barWidth)

@@ -26,9 +26,9 @@ extension Session {
         },
         ShellCommand(name: "time", usage: ":time STATEMENT", help: "Run a statement and report how long it took.") { s, arg, r in
             guard !arg.isEmpty else { throw LangError.runtime(":time needs a statement to run", at: r) }
-            let start = DispatchTimer.now()
+            let start = Clock.seconds()
             let outcome = s.run(Source(name: "[\(s.cellNumber - 1)]", text: arg))
-            let seconds = DispatchTimer.now() - start
+            let seconds = Clock.seconds() - start
             if outcome == .ok { s.console.out(s.console.dim("time: \(DispatchTimer.describe(seconds))") + "\n") }
         },
         ShellCommand(name: "reset", usage: ":reset", help: "Forget every binding.") { s, _, _ in
@@ -176,12 +176,6 @@ extension String {
 
 /// Monotonic time for `:time`.
 enum DispatchTimer {
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-
     static func describe(_ seconds: Double) -> String {
         if seconds < 1e-3 { return String(format1: seconds * 1e6) + " µs" }
         if seconds < 1 { return String(format1: seconds * 1e3) + " ms" }

@@ -30,7 +30,7 @@ public final class Session {
             // The bar is redrawn in place on standard error, at most ten times a second.
             var lastDraw = 0.0
             interpreter.progress = { [console] p in
-                let now = DispatchTimer.now()
+                let now = Clock.seconds()
                 guard now - lastDraw > 0.1 || p.batch == p.batches else { return }
                 lastDraw = now
                 let line = ProgressBar.line(epoch: p.epoch, epochs: p.epochs, batch: p.batch, batches: p.batches,
@@ -71,7 +71,7 @@ public final class Session {
     }
 
     func show(_ value: Value) {
-        console.out(value.display(width: Terminal.width) + "\n")
+        console.out(value.display(width: Terminal.width, colour: Terminal.imageMode != .plain) + "\n")
     }
 
     func report(_ errors: [LangError], in source: Source) {

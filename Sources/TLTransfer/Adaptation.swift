@@ -64,7 +64,12 @@ public enum Alignment: String, CaseIterable, Sendable {
         case .mmd: return try Discrepancy.linearMMD(fs, ft)
         case .mkmmd: return try Discrepancy.multiKernelMMD(fs, ft)
         case .coral: return try Discrepancy.coral(fs, ft)
-        case .cmd: return try Discrepancy.cmd(fs, ft)
+        case .cmd:
+            // CMD assumes features bounded in [a, b]; ReLU features are not, so the interval is the
+            // batch's observed range (detached): the moments then compare shapes, not scales.
+            let pooled = try Tensor.concat([fs.detached(), ft.detached()], axis: 0).scalars
+            let low = pooled.min() ?? 0, high = pooled.max() ?? 1
+            return try Discrepancy.cmd(fs, ft, low: low, high: Swift.max(high, low + 1e-6))
         }
     }
 }
@@ -112,6 +117,7 @@ extension Trainer {
 
     /// Discrepancy-based adaptation: cross-entropy on the source plus `weight` times the chosen
     /// discrepancy between the source and target features of `net[0:at]` (DDC, DAN, Deep CORAL, CMD).
+    /// The weight grows from 0 to `weight` over training as 2/(1 + e^(−10p)) − 1.
     public static func fitAligned(_ net: Sequential, at: Int, source: Dataset, target: Dataset, alignment: Alignment,
                                   weight: Float, options: TrainingOptions, using generator: inout RandomGenerator,
                                   progress: ((TrainingProgress) -> Void)? = nil) throws -> History {
@@ -123,6 +129,9 @@ extension Trainer {
             throw TrainingError(description: "source and target samples differ in shape")
         }
         let features = try net.view(0..<at), head = try net.view(at..<net.count)
+        let batchesPerEpoch = (source.count + options.batchSize - 1) / options.batchSize
+        let totalSteps = Double(Swift.max(1, options.epochs * batchesPerEpoch))
+        var step = 0
         return try loop(net, count: source.count, options: options, using: &generator, progress: progress,
                         epochBatches: { g in try pairedBatches(source, target, options: options, using: &g) }) { pair in
             let labels = pair.source.y ?? []
@@ -130,7 +139,11 @@ extension Trainer {
             let logits = try head.forward(hs)
             let classification = try Loss.crossEntropy(logits, labels)
             let discrepancy = try alignment.loss(hs, ht)
-            return Step(loss: try classification + discrepancy * weight, reported: Double(try classification.item()),
+            // The weight ramps up as DANN's λ does, so the features learn the labels before they
+            // are pulled together (at full weight from the start, MK-MMD collapses them to zero).
+            let ramp = LambdaSetting.schedule.value(progress: Double(step) / totalSteps)
+            step += 1
+            return Step(loss: try classification + discrepancy * (weight * ramp), reported: Double(try classification.item()),
                         correct: zip(try logits.detached().argmaxRows(), labels).filter { $0 == $1 }.count, samples: labels.count)
         }
     }

@@ -75,6 +75,12 @@ public struct TrainingProgress: Sendable {
     public var loss: Double, accuracy: Double
     public var samplesPerSecond: Double
     public var elapsed: Double
+
+    public init(epoch: Int, epochs: Int, batch: Int, batches: Int, loss: Double, accuracy: Double,
+                samplesPerSecond: Double, elapsed: Double) {
+        (self.epoch, self.epochs, self.batch, self.batches) = (epoch, epochs, batch, batches)
+        (self.loss, self.accuracy, self.samplesPerSecond, self.elapsed) = (loss, accuracy, samplesPerSecond, elapsed)
+    }
 }
 
 /// An error during training that names where it happened.
@@ -163,12 +169,12 @@ public enum Trainer {
         let anchor = options.conservative > 0 ? L2SP(anchoring: parameters) : nil
         defer { model.setTraining(false) }
         var history = History()
-        let start = now()
+        let start = Clock.seconds()
         let batchesPerEpoch = (count + options.batchSize - 1) / options.batchSize
         let totalSteps = Double(Swift.max(1, options.epochs * batchesPerEpoch))
         var step = 0
         for epoch in 1...Swift.max(1, options.epochs) where options.epochs > 0 {
-            let epochStart = now()
+            let epochStart = Clock.seconds()
             var lossSum = 0.0, correct = 0, seen = 0, labelled = false
             var domainCorrect = 0, domainSeen = 0
             for (b, batch) in try epochBatches(&generator).enumerated() {
@@ -196,14 +202,14 @@ public enum Trainer {
                 lossSum += result.reported * Double(result.samples)
                 seen += result.samples
                 if let progress {
-                    let elapsed = now() - epochStart
+                    let elapsed = Clock.seconds() - epochStart
                     progress(TrainingProgress(epoch: epoch, epochs: options.epochs, batch: b + 1, batches: batchesPerEpoch,
                                               loss: lossSum / Double(Swift.max(seen, 1)),
                                               accuracy: labelled ? Double(correct) / Double(Swift.max(seen, 1)) : .nan,
-                                              samplesPerSecond: Double(seen) / Swift.max(elapsed, 1e-9), elapsed: now() - start))
+                                              samplesPerSecond: Double(seen) / Swift.max(elapsed, 1e-9), elapsed: Clock.seconds() - start))
                 }
             }
-            let seconds = now() - epochStart
+            let seconds = Clock.seconds() - epochStart
             var record = EpochRecord(epoch: epoch, loss: lossSum / Double(Swift.max(seen, 1)),
                                      accuracy: labelled ? Double(correct) / Double(Swift.max(seen, 1)) : .nan, seconds: seconds,
                                      samplesPerSecond: Double(seen) / Swift.max(seconds, 1e-9))
@@ -266,11 +272,5 @@ public enum Trainer {
         }
         return Report(classes: data.classes, confusion: confusion, loss: lossSum / Double(Swift.max(1, data.count)),
                       source: data.domain.isEmpty ? data.name : "\(data.name)/\(data.domain)")
-    }
-
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }

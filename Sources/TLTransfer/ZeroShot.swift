@@ -82,7 +82,78 @@ public final class ConSE: Layer {
     public var summary: String { "ConSE(top \(top), \(seen.count) seen classes)" }
 }
 
+/// The attribute-classifier route (direct attribute prediction, Lampert et al. 2009): f predicts
+/// each attribute of an image (one logit each); an image goes to the class whose attribute row is
+/// most likely under those predictions, Σₘ aₘ log σ(oₘ) + (1 − aₘ) log(1 − σ(oₘ)).
+public final class AttributeClassifier: Layer {
+    public let f: any Layer
+
+    public init(f: any Layer) { self.f = f }
+
+    /// The attribute logits.
+    public func forward(_ x: Tensor) throws -> Tensor { try f.forward(x) }
+
+    /// The log-likelihood of each class's attributes for each image, N×C.
+    public func scores(_ x: Tensor, classTable: Tensor) throws -> Tensor {
+        try Self.scores(logits: try f.forward(x), classTable: classTable)
+    }
+
+    static func scores(logits: Tensor, classTable: Tensor) throws -> Tensor {
+        try check(logits: logits.shape, table: classTable)
+        // log σ(o) = −softplus(−o), log(1 − σ(o)) = −softplus(o).
+        let softplusOfMinus = try (-logits).relu() + ((-logits.abs()).exp() + 1).log()
+        let logYes = -softplusOfMinus, logNo = try -(softplusOfMinus + logits)
+        let table = try probabilities(classTable)
+        return try Tensor.matmul2D(logYes, table, transposeB: true) + Tensor.matmul2D(logNo, 1 - table, transposeB: true)
+    }
+
+    static func check(logits: [Int], table: Tensor) throws {
+        guard logits.count == 2, table.rank == 2, logits[1] == table.shape[1] else {
+            throw TrainingError(description: "an attribute classifier needs one output per attribute: f gives \(Shape.describe(Array(logits.dropFirst()))) per image, the class table has \(table.shape.last ?? 0) attributes")
+        }
+    }
+
+    /// The class table as probabilities: binary attributes as they are, continuous ones clamped to [0, 1].
+    static func probabilities(_ table: Tensor) throws -> Tensor {
+        guard table.scalars.allSatisfy({ $0 >= 0 && $0 <= 1 }) else {
+            throw TrainingError(description: "an attribute classifier needs attributes between 0 and 1 (word vectors go to embedder() or conse())")
+        }
+        return table
+    }
+
+    public var children: [(name: String, layer: any Layer)] { [("f", f)] }
+    public func copy() -> any Layer { AttributeClassifier(f: f.copy()) }
+    public var summary: String { "AttributeClassifier" }
+}
+
 extension Trainer {
+    /// Trains an attribute classifier: binary cross-entropy between f's logits and the attributes
+    /// of each image's class (so the classes it sees only teach attributes, which unseen classes share).
+    public static func fitAttributeClassifier(_ model: AttributeClassifier, _ data: Dataset, classTable: Tensor,
+                                              options: TrainingOptions, using generator: inout RandomGenerator,
+                                              progress: ((TrainingProgress) -> Void)? = nil) throws -> History {
+        guard data.y != nil else { throw TrainingError(description: "training an attribute classifier needs labels") }
+        guard classTable.rank == 2, classTable.shape[0] == data.classes.count else {
+            throw TrainingError(description: "the class table must have one row per class (\(data.classes.count)), got \(Shape.describe(classTable.shape))")
+        }
+        let table = try AttributeClassifier.probabilities(classTable)
+        let seen = Array(Set(data.y ?? [])).sorted()
+        let position = Dictionary(uniqueKeysWithValues: seen.enumerated().map { ($1, $0) })
+        let seenTable = try table.indexSelect(seen)
+        return try loop(model, count: data.count, options: options, using: &generator, progress: progress,
+                        epochBatches: { g in AnySequence(try Batches(data, size: options.batchSize, shuffle: options.shuffle, using: &g)) }) { batch in
+            let labels = batch.y ?? []
+            let logits = try model.forward(batch.x)
+            try AttributeClassifier.check(logits: logits.shape, table: table)
+            let targets = try table.indexSelect(labels)
+            let loss = try Loss.binaryCrossEntropy(logits: logits, targets: targets)
+            // Accuracy here: the most likely seen class is the right one.
+            let predicted = try AttributeClassifier.scores(logits: logits.detached(), classTable: seenTable).argmaxRows()
+            let correct = zip(predicted, labels).filter { $0 == position[$1] }.count
+            return Step(loss: loss, reported: Double(try loss.item()), correct: correct, samples: labels.count)
+        }
+    }
+
     /// Trains an embedder on the seen classes of `data` with the margin hinge.
     public static func fitEmbedder(_ model: Embedder, _ data: Dataset, classTable: Tensor, options: TrainingOptions,
                                    using generator: inout RandomGenerator,
@@ -117,6 +188,8 @@ extension Trainer {
             let scores: Tensor
             if let embedder = model as? Embedder {
                 scores = try embedder.scores(x, classTable: table)
+            } else if let attributes = model as? AttributeClassifier {
+                scores = try attributes.scores(x, classTable: table)
             } else {
                 // Cosine similarity between semantic embeddings and class vectors.
                 let e = try model.forward(x)

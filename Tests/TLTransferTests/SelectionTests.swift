@@ -132,6 +132,33 @@ final class Identity: Layer {
         #expect(report.accuracy > 0.9)
     }
 
+    @Test func anAttributeClassifierPicksTheClassWhoseAttributesAreMostLikely() throws {
+        // Logits that say "attribute 3 yes, 1 and 2 no" belong to c; "1 and 2 yes, 3 no" to ab.
+        let ac = AttributeClassifier(f: Identity())
+        let x = try Tensor(shape: [2, 3], values: [-4, -4, 4, 4, 4, -4])
+        let data = try Dataset(name: "toy", x: x, y: [2, 3], classes: ["a", "b", "c", "ab"])
+        #expect(try Trainer.evaluateZeroShot(ac, data, classTable: table).accuracy == 1)
+        // The scores are the log-likelihoods of each class's attribute row.
+        let scores = try ac.scores(try Tensor(shape: [1, 3], values: [0, 0, 0]), classTable: table).scalars
+        for s in scores { #expect(abs(s - 3 * log(0.5)) < 1e-5) }
+        #expect(throws: TrainingError.self) { try ac.scores(x, classTable: try Tensor(shape: [4, 2], values: [Float](repeating: 0, count: 8))) }
+        #expect(throws: TrainingError.self) { try ac.scores(x, classTable: table * 3) }
+    }
+
+    @Test func attributesLearnedOnSeenClassesRecogniseAnUnseenOne() throws {
+        var g = RandomGenerator(seed: 5)
+        let ac = AttributeClassifier(f: Sequential([try Linear(3, 3, using: &g)]))
+        var options = TrainingOptions()
+        options.epochs = 40
+        options.optimizer = .adam
+        options.learningRate = 0.05
+        let h = try Trainer.fitAttributeClassifier(ac, try samples([0, 1, 2], 90, seed: 3), classTable: table, options: options, using: &g)
+        #expect(h.epochs.last!.loss < h.epochs.first!.loss)
+        #expect(h.epochs.last!.accuracy > 0.9, "seen-class accuracy")
+        let report = try Trainer.evaluateZeroShot(ac, try samples([2, 3], 40, seed: 4), classTable: table)
+        #expect(report.accuracy > 0.9)
+    }
+
     @Test func conseCombinesTheTopSeenClassVectors() throws {
         // Word vectors: a, b and their mix ab; an image equally likely to be a or b is an "ab".
         let vectors = try Tensor(shape: [4, 2], values: [1, 0, 0, 1, -1, -1, 0.7, 0.7])
@@ -141,5 +168,76 @@ final class Identity: Layer {
         let report = try Trainer.evaluateZeroShot(cz, data, classTable: vectors)
         #expect(report.accuracy == 1)
         #expect(throws: TrainingError.self) { try ConSE(classifier: Identity(), wordVectors: vectors, top: 0, seen: [0]) }
+    }
+}
+
+@Suite struct ProjectionTests {
+    /// Points in 3-D spread 3, 2 and 1 along three orthogonal (rotated) directions.
+    func spread(_ n: Int, seed: UInt64) throws -> Tensor {
+        var g = RandomGenerator(seed: seed)
+        let axes: [[Float]] = [[0.6, 0.8, 0], [-0.8, 0.6, 0], [0, 0, 1]]
+        var values: [Float] = []
+        for _ in 0..<n {
+            let z = [3 * g.nextNormal(), 2 * g.nextNormal(), g.nextNormal()]
+            values += (0..<3).map { c in (0..<3).reduce(Float(0)) { $0 + z[$1] * axes[$1][c] } + 5 }
+        }
+        return try Tensor(shape: [n, 3], values: values)
+    }
+
+    /// YᵀY of the projections: diagonal (components uncorrelated) with a descending diagonal.
+    func checkPrincipal(_ y: Tensor, totalVariance: Double) throws {
+        let k = y.shape[1]
+        let c = try Tensor.matmul2D(y, y, transposeA: true).scalars.map(Double.init)
+        for i in 0..<k { for j in 0..<k where i != j { #expect(abs(c[i * k + j]) < 1e-3 * c[0], "off-diagonal \(i),\(j)") } }
+        for i in 1..<k { #expect(c[i * k + i] <= c[(i - 1) * k + i - 1] * (1 + 1e-4)) }
+        let kept = (0..<k).reduce(0.0) { $0 + c[$1 * k + $1] }
+        #expect(abs(kept - totalVariance) < 1e-3 * totalVariance, "all variance kept")
+    }
+
+    @Test func pcaFindsTheDirectionsOfLargestSpread() throws {
+        let x = try spread(400, seed: 1)
+        let centred = try x - x.mean(axis: 0, keepDims: true)
+        let total = Double(try (centred * centred).sum().item())
+        let y = try Projection.pca(x, k: 3)
+        try checkPrincipal(y, totalVariance: total)
+        // The first component is the 3-spread direction (0.6, 0.8, 0): its variance is about 9.
+        let first = try Projection.pca(x, k: 1)
+        let variance = Double(try (first * first).mean().item())
+        #expect(variance > 7.5 && variance < 10.5)
+        // Signs are fixed: the largest projection of each component is positive.
+        for j in 0..<3 {
+            let column = (0..<400).map { y.scalars[$0 * 3 + j] }
+            #expect(column.max()! >= -column.min()!)
+        }
+    }
+
+    @Test func pcaOfFewWideSamplesUsesTheGramMatrixAndAgrees() throws {
+        // 6 samples of 40 values: rank 5 after centring, so 5 components keep everything.
+        var g = RandomGenerator(seed: 2)
+        let x = try Tensor(shape: [6, 40], values: (0..<240).map { _ in g.nextNormal() })
+        let centred = try x - x.mean(axis: 0, keepDims: true)
+        try checkPrincipal(try Projection.pca(x, k: 5), totalVariance: Double(try (centred * centred).sum().item()))
+        #expect(throws: TrainingError.self) { try Projection.pca(x, k: 7) }
+        #expect(throws: TrainingError.self) { try Projection.pca(try Tensor(shape: [1, 3], values: [1, 2, 3]), k: 1) }
+    }
+
+    @Test func tsneKeepsSeparateClustersApartAndRepeatsItself() throws {
+        var g = RandomGenerator(seed: 3)
+        // Two clusters of 25 points in 10-D, far apart.
+        let values = (0..<50).flatMap { i in (0..<10).map { _ in g.nextNormal() + (i < 25 ? 0 : 8) } }
+        let x = try Tensor(shape: [50, 10], values: values)
+        let map = try Projection.tsne(x, perplexity: 8, iterations: 300)
+        #expect(map.shape == [50, 2])
+        let m = map.scalars
+        for i in 0..<50 {
+            let nearest = (0..<50).filter { $0 != i }.min { a, b in
+                func d(_ j: Int) -> Float { let dx = m[i * 2] - m[j * 2], dy = m[i * 2 + 1] - m[j * 2 + 1]; return dx * dx + dy * dy }
+                return d(a) < d(b)
+            }!
+            #expect((nearest < 25) == (i < 25), "point \(i)'s nearest neighbour is in its own cluster")
+        }
+        #expect(try Projection.tsne(x, perplexity: 8, iterations: 300).scalars == m, "no randomness")
+        #expect(throws: TrainingError.self) { try Projection.tsne(x, perplexity: 30) }
+        #expect(throws: TrainingError.self) { try Projection.tsne(x, dims: 4) }
     }
 }

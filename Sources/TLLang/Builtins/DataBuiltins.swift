@@ -96,10 +96,10 @@ enum DataBuiltins {
             if classes.isEmpty, let labels { classes = (0...(labels.max() ?? 0)).map(String.init) }
             return .dataset(try Dataset(name: try args.string("name"), x: x, y: labels, classes: classes))
         },
-        Builtin("save", [.required("value", .any, "a tensor, a dataset or a record of tensors"),
+        Builtin("save", [.required("value", .any, "a tensor, dataset, model, record of tensors, figure or history"),
                          .required("path", .string, "where to write; the extension picks the format")],
                 group: "data",
-                help: "Writes a tensor to .npy (or .npz), a dataset to .npz (x and y), a model's weights to .safetensors (PyTorch's names and layouts), a record of tensors to .npz or .safetensors. The file appears whole or not at all.",
+                help: "Writes a value to a file: a tensor to .npy (or .npz), a dataset to .npz (x and y), a model's weights to .safetensors (PyTorch's names and layouts), a record of tensors to .npz or .safetensors, a figure to .svg, a history to .csv. The file appears whole or not at all.",
                 example: "save(ones(3), \"/tmp/tl-ones.npy\")") { args in
             let path = try args.string("path")
             let lower = path.lowercased()
@@ -108,6 +108,12 @@ enum DataBuiltins {
             case .tensor(let t): try NPY.write(t, to: path)
             case .dataset(let d): try DataFiles.save(d, to: path)
             case .model(let m): try m.network.saveWeights(to: path)
+            case .figure(let f):
+                guard lower.hasSuffix(".svg") else { throw args.error("a figure is saved as SVG: give a path ending in .svg") }
+                try FileIO.writeAtomically(Array(FigureSVG.render(f).utf8), to: path)
+            case .history(let h):
+                guard lower.hasSuffix(".csv") else { throw args.error("a history is saved as CSV: give a path ending in .csv") }
+                try FileIO.writeAtomically(Array(HistoryTable.csv(h).utf8), to: path)
             case .record(let r):
                 let tensors = try r.fields.map { f -> (String, Tensor) in
                     guard case .tensor(let t) = f.value else { throw args.error("field '\(f.key)' is a \(f.value.typeName), not a tensor") }
@@ -121,6 +127,14 @@ enum DataBuiltins {
             case let v: throw args.error("cannot save a \(v.typeName)")
             }
             return .none
+        },
+        Builtin("target_test", [dataset], group: "data",
+                help: "The same data marked as the target domain's test set: evaluate on it adds a reminder that choosing a model, epoch or λ by its labels is cheating (score() chooses without them).",
+                example: "tgt_test = target_test(digits(100, style=\"mnistm\"))") { args in
+            var d = try args.dataset("ds")
+            guard d.isLabelled else { throw args.error("target test data needs labels (it is for reporting accuracy)") }
+            d.isTargetTest = true
+            return .dataset(d)
         },
         Builtin("split", [dataset, .required("fraction", .number, "the share of samples in the first part, 0..1")], group: "data",
                 help: "Shuffles and splits a dataset in two: [first, rest].", example: "a, b = split(digits(100), 0.8); len(a)") { args in
@@ -192,7 +206,7 @@ enum DataBuiltins {
                 interpreter.output(HistoryTable.render(h) + "\n")
                 return .none
             case let v:
-                interpreter.output(v.display(width: interpreter.width) + "\n")
+                interpreter.output(v.display(width: interpreter.width, colour: interpreter.imageMode != .plain) + "\n")
                 return .none
             }
             if let images {

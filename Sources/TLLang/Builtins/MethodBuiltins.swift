@@ -34,6 +34,13 @@ enum MethodBuiltins {
             let g = args.isNone("g") ? nil : try args.model("g").network
             return .model(Model(try Embedder(f: f.network, g: g, margin: try args.float("margin")), inputShape: f.inputShape))
         },
+        Builtin("attribute_classifier", [.required("f", .model, "one output (a logit) per attribute")],
+                group: "models",
+                help: "Zero-shot learning by predicting attributes (DAP): train(ac, seen) teaches f each attribute of each image's class (binary cross-entropy); evaluate(ac, unseen) picks the class present whose attribute row is most likely under f's predictions.",
+                example: "ac = attribute_classifier(mlp([2352, 32, 12]))") { args in
+            let f = try args.model("f")
+            return .model(Model(AttributeClassifier(f: f.network), inputShape: f.inputShape))
+        },
         Builtin("conse", [.required("classifier", .model, "a classifier of the seen classes"),
                           .required("word_vectors", .tensor, "one semantic vector per class (classes × d)"),
                           .optional("top", .integer, .number(10), keyword: true, "how many of the most probable seen classes to combine")],

@@ -23,7 +23,7 @@ enum TrainingBuiltins {
             .optional("align_weight", .number, .number(1), keyword: true, "the weight of the alignment term"),
             .optional("at", .integer, .none, keyword: true, "with align=: the features compared are net[0:at]'s"),
             .optional("lambda", .any, .string("schedule"), keyword: true, "an attach()ed model's reversal factor: a number, or \"schedule\" for 2/(1+e^(−10p))−1"),
-            .optional("attributes", .tensor, .none, keyword: true, "an embedder's class table (classes × attributes or word vectors); the dataset's attributes by default"),
+            .optional("attributes", .tensor, .none, keyword: true, "a zero-shot model's class table (classes × attributes or word vectors); the dataset's attributes by default"),
             .optional("validate", .dataset, .none, keyword: true, "labelled data measured after each epoch"),
             .optional("shuffle", .bool, .bool(true), keyword: true, "a new order every epoch"),
             .optional("quiet", .bool, .bool(false), keyword: true, "no progress bar"),
@@ -52,6 +52,10 @@ enum TrainingBuiltins {
                 guard case .dataset(let data) = args.value("data") else { throw args.error("data must be a dataset") }
                 history = try Trainer.fitEmbedder(embedder, data, classTable: try classTable(args, data), options: options,
                                                   using: &GlobalRandom.generator, progress: progress)
+            } else if let attributes = model.network as? AttributeClassifier {
+                guard case .dataset(let data) = args.value("data") else { throw args.error("data must be a dataset") }
+                history = try Trainer.fitAttributeClassifier(attributes, data, classTable: try classTable(args, data), options: options,
+                                                             using: &GlobalRandom.generator, progress: progress)
             } else if let adversarial = model.network as? AdversarialNet {
                 guard let target else { throw args.error("an attach()ed model trains with target= (unlabelled target data)") }
                 guard case .dataset(let data) = args.value("data") else { throw args.error("data must be a dataset") }
@@ -104,7 +108,7 @@ enum TrainingBuiltins {
             if let multitask = model.network as? MultitaskNet {
                 return .list(try multitask.evaluate(try datasets(args.value("data"), args: args)).map { .report($0) })
             }
-            if model.network is Embedder || model.network is ConSE {
+            if model.network is Embedder || model.network is ConSE || model.network is AttributeClassifier {
                 guard case .dataset(let data) = args.value("data") else { throw args.error("data must be a dataset") }
                 let table: Tensor
                 if let cz = model.network as? ConSE { table = cz.wordVectors } else { table = try classTable(args, data) }
@@ -112,7 +116,12 @@ enum TrainingBuiltins {
             }
             guard case .dataset(let data) = args.value("data") else { throw args.error("data must be a dataset") }
             try checkFits(model, data.sampleShape, args: args)
-            return .report(try Trainer.evaluate(model.network, data))
+            let report = try Trainer.evaluate(model.network, data)
+            if data.isTargetTest, !args.interpreter.remindedOfTargetTest {
+                args.interpreter.remindedOfTargetTest = true
+                args.interpreter.output("note: target test data — report this accuracy, but choosing a model, epoch or λ by it is cheating; score() chooses without labels\n")
+            }
+            return .report(report)
         },
         Builtin("predict", [.required("model", .model, "a classifier"), .required("x", .any, "a tensor of samples, or a dataset")],
                 group: "training", help: "The predicted class id of every sample, as a tensor.",
