@@ -47,7 +47,7 @@ enum FigureBuiltins {
                             .optional("title", .string, .string(""), keyword: true, "a title above the figure")],
                 group: "looking at things",
                 help: "A scatter figure of 2-D points, coloured by group with a legend: the lecture's picture of features by class, or of source and target apart before adaptation and mixed after. Drawn in the terminal; save(fig, \"f.svg\") writes SVG.",
-                example: "p = pca(digits(60).x, k=2); scatter(p, color=tensor([0, 1] * 30), names=[\"even\", \"odd\"])") { args in
+                example: "d = digits(60); scatter(pca(d, k=2), color=d, title=\"digits by class\")") { args in
             let points = try args.tensor("points")
             guard points.rank == 2, points.shape[1] == 2 else {
                 throw args.error("points must be N×2 (one row per point), got \(Shape.describe(points.shape)); pca(x, k=2) or tsne(x) makes them")
