@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "TLEngine", dependencies: ["CBLAS"]),
         .target(name: "TLNN", dependencies: ["TLEngine", "CZlib"]),
         .target(name: "TLData", dependencies: ["TLNN"]),
-        .target(name: "TLRender", dependencies: ["TLEngine"]),
+        .target(name: "TLRender", dependencies: ["TLEngine", "CZlib"]),
         .target(name: "TLTransfer", dependencies: ["TLData"]),
         .target(name: "TLLang", dependencies: ["TLTransfer", "TLRender"]),
         .target(name: "TLShell", dependencies: ["TLLang", "CReadline"]),

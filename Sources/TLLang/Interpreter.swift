@@ -17,6 +17,9 @@ public final class Interpreter {
     public var progressEnded: (() -> Void)?
     /// How `show` draws images: colour escapes on a terminal, characters elsewhere.
     public var imageMode: ImageText.Mode = .plain
+    /// Takes figures and images to show in a richer form than text (a notebook's SVG and PNG);
+    /// returns false to leave them to the terminal rendering. nil: text only.
+    public var display: ((Display) -> Bool)?
     /// Whether this session has already said that target test data is not for choosing (said once).
     var remindedOfTargetTest = false
     /// Columns available for figures and images.
@@ -446,4 +449,11 @@ extension Value {
         if case .number = self { return true }
         return false
     }
+}
+
+/// What can be shown in a richer form than text.
+public enum Display {
+    case figure(Figure)
+    /// N×C×H×W images with a caption per image.
+    case images(Tensor, labels: [String])
 }

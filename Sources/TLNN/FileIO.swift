@@ -73,6 +73,16 @@ public enum FileIO {
         }
         ok = true
     }
+
+    /// Creates a directory if it is not there yet.
+    public static func makeDirectory(_ path: String) throws {
+        if mkdir(path, 0o755) == 0 || errno == EEXIST {
+            var info = stat()
+            guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else { throw FileError(path, "exists and is not a directory") }
+            return
+        }
+        throw FileError(path, "cannot create the directory: \(String(cString: strerror(errno)))")
+    }
 }
 
 /// Little-endian reads from a byte array with bounds checks that throw.

@@ -19,24 +19,14 @@ public enum ImageText {
     public static func render(_ images: Tensor, labels: [String] = [], mode: Mode, width: Int = 100) -> String {
         guard images.rank == 4, images.shape[1] == 1 || images.shape[1] == 3 else { return "" }
         let (n, c, h, w) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
-        let values = images.scalars
+        let values = unitRange(images)
         let perRow = Swift.max(1, (width + 1) / (w + 1))
         var out: [String] = []
         for rowStart in stride(from: 0, to: n, by: perRow) {
             let members = Array(rowStart..<Swift.min(n, rowStart + perRow))
-            // Per-image scale: identity for data in [0, 1], min–max otherwise.
-            let scales = members.map { i -> (Float, Float) in
-                let slice = values[(i * c * h * w)..<((i + 1) * c * h * w)]
-                let lo = slice.min() ?? 0, hi = slice.max() ?? 1
-                return lo >= 0 && hi <= 1 ? (0, 1) : (lo, Swift.max(hi - lo, 1e-6))
-            }
             func pixel(_ i: Int, _ k: Int, _ y: Int, _ x: Int) -> (Float, Float, Float) {
                 guard y < h else { return (0, 0, 0) }
-                let (lo, span) = scales[k]
-                func channel(_ ch: Int) -> Float {
-                    Swift.min(1, Swift.max(0, (values[((i * c + ch) * h + y) * w + x] - lo) / span))
-                }
-                return c == 3 ? (channel(0), channel(1), channel(2)) : (channel(0), channel(0), channel(0))
+                return colour(values, image: i, c: c, h: h, w: w, y: y, x: x)
             }
             for y in stride(from: 0, to: h, by: 2) {
                 var line = ""
@@ -60,6 +50,52 @@ public enum ImageText {
             }
         }
         return out.joined(separator: "\n")
+    }
+
+    /// The images' values mapped to [0, 1]: as they are when already there, else min–max per image.
+    static func unitRange(_ images: Tensor) -> [Float] {
+        var values = images.scalars
+        let n = images.shape[0], size = n > 0 ? values.count / n : 0
+        for i in 0..<n {
+            let range = (i * size)..<((i + 1) * size)
+            let lo = values[range].min() ?? 0, hi = values[range].max() ?? 1
+            guard lo < 0 || hi > 1 else { continue }
+            let span = Swift.max(hi - lo, 1e-6)
+            for k in range { values[k] = Swift.min(1, Swift.max(0, (values[k] - lo) / span)) }
+        }
+        return values
+    }
+
+    /// One pixel of image `i` of unit-range values as RGB (grey images repeat their channel).
+    static func colour(_ values: [Float], image i: Int, c: Int, h: Int, w: Int, y: Int, x: Int) -> (Float, Float, Float) {
+        func channel(_ ch: Int) -> Float { values[((i * c + ch) * h + y) * w + x] }
+        return c == 3 ? (channel(0), channel(1), channel(2)) : (channel(0), channel(0), channel(0))
+    }
+
+    /// N×C×H×W images side by side (at most `perRow` a row, 2 px apart, each pixel `scale`×`scale`)
+    /// as PNG bytes, for notebooks.
+    public static func png(_ images: Tensor, perRow: Int = 8, scale: Int = 2) -> [UInt8]? {
+        guard images.rank == 4, images.shape[1] == 1 || images.shape[1] == 3, images.shape[0] > 0 else { return nil }
+        let (n, c, h, w) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
+        let values = unitRange(images)
+        let columns = Swift.min(n, Swift.max(1, perRow)), rows = (n + columns - 1) / columns
+        let gap = 2, cellW = w * scale + gap, cellH = h * scale + gap
+        let width = columns * cellW - gap, height = rows * cellH - gap
+        guard width > 0, height > 0, width * height <= 50_000_000 else { return nil }
+        var rgb = [UInt8](repeating: 255, count: width * height * 3)
+        for i in 0..<n {
+            let ox = (i % columns) * cellW, oy = (i / columns) * cellH
+            for y in 0..<(h * scale) {
+                for x in 0..<(w * scale) {
+                    let p = colour(values, image: i, c: c, h: h, w: w, y: y / scale, x: x / scale)
+                    let at = ((oy + y) * width + ox + x) * 3
+                    rgb[at] = UInt8((p.0 * 255).rounded())
+                    rgb[at + 1] = UInt8((p.1 * 255).rounded())
+                    rgb[at + 2] = UInt8((p.2 * 255).rounded())
+                }
+            }
+        }
+        return PNG.encode(rgb: rgb, width: width, height: height)
     }
 
     static func cell(top: (Float, Float, Float), bottom: (Float, Float, Float), mode: Mode) -> String {

@@ -157,6 +157,7 @@ extension Session {
 
     @discardableResult
     private func execute(_ cell: Cell, of w: StepWalk) -> Outcome {
-        run(Cells.source(of: cell, name: w.path))
+        recorder.begin(code: cell.text)
+        return run(Cells.source(of: cell, name: w.path))
     }
 }

@@ -31,6 +31,18 @@ extension Session {
             let seconds = Clock.seconds() - start
             if outcome == .ok { s.console.out(s.console.dim("time: \(DispatchTimer.describe(seconds))") + "\n") }
         },
+        ShellCommand(name: "save", usage: ":save FILE.ipynb | FILE.md | FILE.tl",
+                     help: "Write the session so far (the cells as typed, with their outputs) as a notebook, Markdown or a script.") { s, arg, r in
+            guard !arg.isEmpty else { throw LangError.runtime(":save needs a file name ending in .ipynb, .md or .tl", at: r) }
+            // The session so far: every cell before the one holding this command.
+            let cells = Array(s.recorder.cells.dropLast())
+            do {
+                try NotebookWriter.write(cells, to: arg)
+            } catch {
+                throw LangError.runtime("\(error)", at: r)
+            }
+            s.console.out("saved \(cells.filter { $0.kind == .code }.count) cells to \(arg)\n")
+        },
         ShellCommand(name: "reset", usage: ":reset", help: "Forget every binding.") { s, _, _ in
             s.interpreter.reset()
             s.console.out("every binding is forgotten\n")

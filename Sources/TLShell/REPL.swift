@@ -29,6 +29,7 @@ extension Session {
                 if !errors.isEmpty && errors.allSatisfy({ $0.kind == .incomplete }) { continue }
                 reader.addHistory(buffer)
                 cellNumber += 1
+                recorder.begin(code: buffer)
                 buffer = ""
                 if run(source) == .quit { return 0 }
                 if let walk = pendingWalk, walk.next >= walk.cells.count { pendingWalk = nil }

@@ -18,12 +18,29 @@ public final class Session {
     var pendingWalk: StepWalk?
     /// Reads keys for step mode.
     var readKey: () -> Character? = Terminal.readKey
+    /// The cells run so far with their outputs (for `:save` and `--notebook`).
+    public let recorder = NotebookRecorder()
 
     public enum Outcome: Equatable { case ok, syntaxError, runtimeError, interrupted, quit }
 
     public init(console: Console = .standard) {
         self.console = console
-        interpreter.output = { [console] in console.out($0) }
+        interpreter.output = { [console, recorder] in
+            console.out($0)
+            recorder.record(.stream($0))
+        }
+        // Figures and images go to the notebook as SVG and PNG, to the terminal as text.
+        interpreter.display = { [unowned self] item in
+            switch item {
+            case .figure(let f):
+                self.console.out(FigureText.render(f, width: Terminal.width, colour: Terminal.imageMode != .plain) + "\n")
+                self.recorder.record(.figure(f))
+            case .images(let images, let labels):
+                self.console.out(ImageText.render(images, labels: labels, mode: self.interpreter.imageMode, width: self.interpreter.width) + "\n")
+                self.recorder.record(.images(images, labels: labels))
+            }
+            return true
+        }
         interpreter.imageMode = Terminal.imageMode
         interpreter.width = Terminal.width
         if Terminal.stderrIsTerminal {
@@ -71,14 +88,18 @@ public final class Session {
     }
 
     func show(_ value: Value) {
+        if case .figure(let f) = value, interpreter.display?(.figure(f)) == true { return }
         console.out(value.display(width: Terminal.width, colour: Terminal.imageMode != .plain) + "\n")
+        recorder.record(.result(value.display(width: 100)))
     }
 
     func report(_ errors: [LangError], in source: Source) {
         for e in errors {
             // A one-line cell typed at the prompt needs no position: the caret shows it.
             let typedLine = source.name.hasPrefix("[") && !source.text.contains("\n") && e.sourceName == source.name
-            console.err(colourise(e.formatted(position: !typedLine)) + "\n")
+            let text = e.formatted(position: !typedLine)
+            console.err(colourise(text) + "\n")
+            recorder.record(.error(text))
         }
     }
 
@@ -116,6 +137,36 @@ public final class Session {
     public func runFile(_ path: String) -> Int32 {
         guard let text = readScript(path) else { return 2 }
         return Session.status(run(Source(name: path, text: text)))
+    }
+
+    /// Runs a script cell by cell (`# %%` cells, or its statements) and writes it with every
+    /// cell's outputs to `output` (.ipynb, .md or .tl). After a runtime error the remaining cells
+    /// are written without running; a syntax error anywhere runs nothing.
+    public func writeNotebook(script path: String, to output: String) -> Int32 {
+        guard let text = readScript(path) else { return 2 }
+        let whole = Source(name: path, text: text)
+        let (_, errors) = Parser.parse(whole)
+        guard errors.isEmpty else {
+            report(errors, in: whole)
+            return 2
+        }
+        var outcome = Outcome.ok
+        for cell in Cells.split(text, name: path) {
+            switch cell.kind {
+            case .markdown: recorder.markdown(cell.text)
+            case .code where outcome != .ok: recorder.unrun(code: cell.text)
+            case .code:
+                recorder.begin(code: cell.text)
+                outcome = run(Cells.source(of: cell, name: path))
+            }
+        }
+        do {
+            try NotebookWriter.write(recorder.cells, to: output)
+        } catch {
+            console.err("tl: \(error)\n")
+            return 1
+        }
+        return outcome == .quit ? 0 : Session.status(outcome)
     }
 
     /// Parses a script and resolves its names without running it; reports every error.

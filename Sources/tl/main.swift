@@ -35,13 +35,19 @@ struct TL: ParsableCommand {
     @Flag(help: "Teaching mode: show each cell of FILE, wait for a key, run it.")
     var step = false
 
+    @Option(help: ArgumentHelp("Run FILE and write it with every cell's outputs: OUT.ipynb (Jupyter), OUT.md (Markdown, figures beside it) or OUT.tl.", valueName: "OUT"))
+    var notebook: String?
+
     @Flag(help: .hidden)
     var builtinsMarkdown = false
 
     func validate() throws {
-        let modes = [execute != nil, check, step].filter { $0 }.count
-        guard modes <= 1 else { throw ValidationError("use only one of -e, --check and --step") }
-        if (check || step || interactive) && file == nil { throw ValidationError("this mode needs a FILE") }
+        let modes = [execute != nil, check, step, notebook != nil].filter { $0 }.count
+        guard modes <= 1 else { throw ValidationError("use only one of -e, --check, --step and --notebook") }
+        if (check || step || interactive || notebook != nil) && file == nil { throw ValidationError("this mode needs a FILE") }
+        if let notebook, !([".ipynb", ".md", ".tl"].contains { notebook.lowercased().hasSuffix($0) }) {
+            throw ValidationError("--notebook writes .ipynb, .md or .tl, not '\(notebook)'")
+        }
         if execute != nil && file != nil { throw ValidationError("give either -e CODE or a FILE, not both") }
     }
 
@@ -56,6 +62,8 @@ struct TL: ParsableCommand {
         var status: Int32 = 0
         if let code = execute {
             status = Session.status(session.run(Source(name: "-e", text: code)))
+        } else if let file, let notebook {
+            status = session.writeNotebook(script: file, to: notebook)
         } else if let file, check {
             status = session.check(file)
         } else if let file, step {

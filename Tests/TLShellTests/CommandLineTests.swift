@@ -139,11 +139,17 @@ func writeScript(_ name: String, _ text: String) -> String {
     }
 
     #if !DEBUG
+    /// Each script runs to the end as `tl --notebook`, which writes a valid notebook of it.
     @Test(arguments: scripts(under: directory))
     func runs(_ name: String) throws {
-        let r = try Run([Self.directory + "/" + name])
+        let notebook = "/tmp/tl-lecture-\(getpid())-" + name.replacing(".tl", with: ".ipynb")
+        defer { unlink(notebook) }
+        let r = try Run(["--notebook", notebook, Self.directory + "/" + name])
         #expect(r.status == 0, "\(name): \(r.err)")
         #expect(r.out.contains("0."), "\(name) reports what it measured")
+        let cells = try validateNotebook(notebook)
+        #expect(cells.contains { $0["cell_type"] as? String == "markdown" }, "\(name) explains itself")
+        #expect(!cells.contains { cell in (cell["outputs"] as? [[String: Any]] ?? []).contains { $0["output_type"] as? String == "error" } })
     }
     #endif
 }

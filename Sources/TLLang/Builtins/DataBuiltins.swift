@@ -205,6 +205,8 @@ enum DataBuiltins {
             case .history(let h):
                 interpreter.output(HistoryTable.render(h) + "\n")
                 return .none
+            case .figure(let f) where interpreter.display?(.figure(f)) == true:
+                return .none
             case let v:
                 interpreter.output(v.display(width: interpreter.width, colour: interpreter.imageMode != .plain) + "\n")
                 return .none
@@ -213,7 +215,9 @@ enum DataBuiltins {
                 guard images.shape[1] == 1 || images.shape[1] == 3 else {
                     throw args.error("images need 1 or 3 channels, got \(images.shape[1])")
                 }
-                interpreter.output(ImageText.render(images, labels: labels, mode: interpreter.imageMode, width: interpreter.width) + "\n")
+                if interpreter.display?(.images(images, labels: labels)) != true {
+                    interpreter.output(ImageText.render(images, labels: labels, mode: interpreter.imageMode, width: interpreter.width) + "\n")
+                }
             }
             return .none
         },
