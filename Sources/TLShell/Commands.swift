@@ -79,6 +79,12 @@ extension Session {
             console.out(overview())
             return
         }
+        if let topic = Topic.named(name) {
+            var page = topic.page
+            if let b = BuiltinTable.byName[name] { page += "\nthe builtin " + name + ":\n\n" + Session.helpText(for: b) }
+            console.out(page)
+            return
+        }
         if let b = BuiltinTable.byName[name] {
             console.out(Session.helpText(for: b))
             return
@@ -87,7 +93,7 @@ extension Session {
             console.out("\(c.usage)\n\n  \(c.help)\n")
             return
         }
-        let known = BuiltinTable.names + Session.commands.map(\.name)
+        let known = Topic.all.map(\.name) + BuiltinTable.names + Session.commands.map(\.name)
         let close = known.filter { editDistanceAtMostTwo($0, name) }
         throw LangError.runtime("no help for '\(topic)'\(close.first.map { " (did you mean '\($0)'?)" } ?? ""); :help lists everything", at: range)
     }
@@ -107,7 +113,9 @@ extension Session {
         for c in Session.commands {
             out += "  " + c.usage.padding(to: 18) + c.help + "\n"
         }
-        out += "\n:help NAME explains a builtin or command, with an example.\n"
+        out += "\nthe lecture, a topic each (idea, formula, runnable example):\n"
+        out += wrap(Topic.all.map(\.name).joined(separator: "  "), indent: "  ") + "\n"
+        out += "\n:help NAME explains a topic, a builtin or a command, with an example.\n"
         return out
     }
 

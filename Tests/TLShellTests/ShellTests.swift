@@ -23,6 +23,35 @@ import Testing
         #expect(session.run(Source(name: "example", text: b.example)) == .ok, "example of \(name): \(capture.err)")
     }
 
+    /// Every lecture topic's example runs as printed, and its page has the idea and a formula.
+    @Test(arguments: Topic.all.map(\.name))
+    func topicExampleRuns(_ name: String) throws {
+        let topic = try #require(Topic.named(name))
+        let capture = Capture()
+        let session = Session(console: capture.console)
+        #expect(session.run(Source(name: "topic", text: topic.example)) == .ok, "example of \(name): \(capture.err)")
+        #expect(topic.page.contains("example (runs as is):"))
+        #expect(topic.text.split(separator: "\n").count >= 3, "a few lines of explanation")
+    }
+
+    @Test func helpListsTheLectureTopics() throws {
+        let capture = Capture()
+        let session = Session(console: capture.console)
+        #expect(session.run(Source(name: "[1]", text: ":help")) == .ok)
+        for name in ["finetune", "conservative", "layer-transfer", "multitask", "progressive", "dann", "mmd", "coral",
+                     "zero-shot", "conse", "self-taught", "when-to-finetune"] {
+            #expect(capture.out.contains(name), "\(name) is listed")
+            #expect(Topic.named(name) != nil)
+        }
+        #expect(session.run(Source(name: "[2]", text: ":help dann")) == .ok)
+        #expect(capture.out.contains("λ_p = 2 / (1 + e^(−10p)) − 1"))
+        // A topic that is also a builtin shows both.
+        #expect(session.run(Source(name: "[3]", text: ":help conse")) == .ok)
+        #expect(capture.out.contains("ConSE: convex combination") && capture.out.contains("conse(classifier, word_vectors"))
+        #expect(session.run(Source(name: "[4]", text: ":help zero-sht")) == .runtimeError)
+        #expect(capture.err.contains("did you mean 'zero-shot'?"))
+    }
+
     @Test func helpIsGeneratedFromTheDeclaration() {
         let capture = Capture()
         let session = Session(console: capture.console)

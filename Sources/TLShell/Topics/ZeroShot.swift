@@ -1,0 +1,27 @@
+extension Topic {
+    static let zeroShot = Topic(
+        name: "zero-shot", title: "Zero-shot learning by attributes",
+        text: """
+          Recognise classes no training image showed, from a description every class has: a row
+          of attributes (furry, striped, hooves, …) or a word vector. Two routes:
+          - attribute_classifier(f): predict each attribute of an image; an unseen image goes to
+            the class whose attribute row is most likely.
+          - embedder(f, g=…, margin=k): map images (f) and attribute rows (g) into one space and
+            train f(x)·g(y) to beat every other seen class by the margin; an unseen image goes
+            to the class whose embedding scores highest. attributes= word vectors works the same.
+          Train on the seen classes, evaluate on data of the unseen ones only.
+          """,
+        formula: """
+          attributes:  argmax_c Σ_m a_cm log σ(o_m) + (1 − a_cm) log(1 − σ(o_m))
+          embedding:   L = max(0, k − f(x)·g(a_y) + max_{m≠y} f(x)·g(a_m)),  predict argmax_c f(x)·g(a_c)
+          """,
+        example: """
+          seed(1)
+          zoo = animals(600)
+          seen = without(zoo, ["zebra", "cow"])
+          unseen = animals(100, classes=["zebra", "cow"], seed=2)
+          ac = attribute_classifier(mlp([2352, 32, 12]))
+          train(ac, seen, epochs=3, optimizer="adam", lr=0.001, quiet=true);
+          round(evaluate(ac, unseen).accuracy, 2)
+          """)
+}
