@@ -1,13 +1,45 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Synchronization
 
-/// A process-wide request to stop the current computation (set by Ctrl-C).
+/// A process-wide request to stop the current computation (set by Ctrl-C), and an optional
+/// per-thread deadline with the same effect (for bounded runs such as the fuzzer's).
 ///
 /// Long loops (the interpreter's statements, training batches) poll it and stop at the next
 /// safe point; setting it is async-signal-safe, so a SIGINT handler may call `request()`.
 public enum Cancellation {
     private static let flag = Atomic<Bool>(false)
 
-    public static var isRequested: Bool { flag.load(ordering: .relaxed) }
+    /// The calling thread's deadline (monotonic seconds), boxed; nil when there is none.
+    private static let deadlineKey: pthread_key_t = {
+        var key = pthread_key_t()
+        let status = pthread_key_create(&key, nil)
+        precondition(status == 0, "cannot create the thread-local deadline key")
+        return key
+    }()
+
+    public static var isRequested: Bool {
+        if flag.load(ordering: .relaxed) { return true }
+        guard let box = pthread_getspecific(deadlineKey) else { return false }
+        return Clock.seconds() > box.load(as: Double.self)
+    }
+
     public static func request() { flag.store(true, ordering: .relaxed) }
     public static func reset() { flag.store(false, ordering: .relaxed) }
+
+    /// Runs `body` on this thread as if Ctrl-C were pressed `seconds` from now.
+    public static func withDeadline<T>(seconds: Double, _ body: () throws -> T) rethrows -> T {
+        let box = UnsafeMutablePointer<Double>.allocate(capacity: 1)
+        box.initialize(to: Clock.seconds() + seconds)
+        let saved = pthread_getspecific(deadlineKey)
+        pthread_setspecific(deadlineKey, box)
+        defer {
+            pthread_setspecific(deadlineKey, saved)
+            box.deallocate()
+        }
+        return try body()
+    }
 }

@@ -15,6 +15,7 @@ public enum Shape {
             }
             n = p
         }
+        guard n <= Memory.budgetBytes / MemoryLayout<Float>.stride else { throw TensorError.overBudget(op: op, elements: n) }
         return n
     }
 
@@ -50,6 +51,7 @@ public enum Shape {
                 throw TensorError.shapeMismatch(op: op, "shapes cannot be broadcast together", a, b)
             }
         }
+        _ = try count(out, op: op)
         return out
     }
 

@@ -13,6 +13,8 @@ public enum TensorError: Error, Equatable, CustomStringConvertible {
     case invalidArgument(op: String, String)
     /// A tensor larger than the engine's limit.
     case tooLarge(op: String, elements: Int)
+    /// Larger than the memory budget (`Memory`).
+    case overBudget(op: String, elements: Int)
 
     public var description: String {
         switch self {
@@ -24,6 +26,8 @@ public enum TensorError: Error, Equatable, CustomStringConvertible {
             return "axis \(axis) is out of range for \(op) on a tensor of rank \(rank)"
         case let .invalidArgument(op, detail):
             return "\(op): \(detail)"
+        case let .overBudget(op, elements):
+            return "\(op): a tensor of \(elements) elements (\(Memory.describe(elements * 4))) is beyond the memory budget of \(Memory.describe(Memory.budgetBytes)); TL_MEMORY_BUDGET=8G (for example) raises it"
         case let .tooLarge(op, elements):
             let size = elements == Int.max ? "more than \(Shape.maxElements)" : String(elements)
             return "\(op): a tensor of \(size) elements is too large (the limit is \(Shape.maxElements))"

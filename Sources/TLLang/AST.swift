@@ -17,6 +17,32 @@ public struct Expr: Sendable {
 
     public var kind: Kind
     public var range: SourceRange
+    /// The depth of the tree under this node (1 for a leaf): the parser refuses trees deeper than
+    /// `Parser.maxHeight`, so evaluating and releasing one never exhausts the stack.
+    public let height: Int
+
+    public init(kind: Kind, range: SourceRange) {
+        self.kind = kind
+        self.range = range
+        func h(_ e: Expr?) -> Int { e?.height ?? 0 }
+        let below: Int
+        switch kind {
+        case .number, .string, .bool, .none, .name: below = 0
+        case .list(let items): below = items.map(\.height).max() ?? 0
+        case .record(let fields): below = fields.map(\.value.height).max() ?? 0
+        case .unary(_, let e), .property(let e, _): below = e.height
+        case .binary(_, let a, let b): below = Swift.max(a.height, b.height)
+        case .call(let f, let args): below = Swift.max(f.height, args.map(\.value.height).max() ?? 0)
+        case .index(let e, let items):
+            below = Swift.max(e.height, items.map { item in
+                switch item {
+                case .single(let x): return x.height
+                case .slice(let a, let b, let c, _): return Swift.max(h(a), h(b), h(c))
+                }
+            }.max() ?? 0)
+        }
+        height = below + 1
+    }
 }
 
 /// One argument of a call: positional, or `name=value`.

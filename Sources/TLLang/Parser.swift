@@ -3,6 +3,8 @@
 public struct Parser {
     /// How deeply expressions and blocks may nest before the parser gives up.
     static let maxNesting = 100
+    /// The deepest expression tree accepted (long chains such as 1 + 1 + … count too).
+    static let maxHeight = 400
 
     private let source: Source
     private var tokens: [Token]
@@ -310,6 +312,14 @@ public struct Parser {
 
     // MARK: Expressions
 
+    /// `e`, unless its tree is deeper than evaluation may safely recurse.
+    private func checked(_ e: Expr) throws -> Expr {
+        guard e.height <= Parser.maxHeight else {
+            throw error("expression is too deep (more than \(Parser.maxHeight) operations inside one another); split it with names")
+        }
+        return e
+    }
+
     mutating func expression() throws -> Expr {
         depth += 1
         defer { depth -= 1 }
@@ -326,7 +336,7 @@ public struct Parser {
                 case .symbol(let s) = current.kind, ops.contains(s) { op = s } else { return left }
             advance()
             let right = try next(&self)
-            left = Expr(kind: .binary(op, left, right), range: left.range.union(right.range))
+            left = try checked(Expr(kind: .binary(op, left, right), range: left.range.union(right.range)))
         }
     }
 
@@ -339,10 +349,16 @@ public struct Parser {
     }
 
     private mutating func notExpression() throws -> Expr {
-        guard isKeyword("not") else { return try comparison() }
-        let start = advance().range
-        let operand = try notExpression()
-        return Expr(kind: .unary("not", operand), range: start.union(operand.range))
+        // Prefix operators are gathered in a loop, not by recursion, so no chain of them can
+        // exhaust the stack before the depth check sees it.
+        var starts: [SourceRange] = []
+        while isKeyword("not") {
+            starts.append(advance().range)
+            guard starts.count <= Parser.maxHeight else { throw error("too many 'not's in a row") }
+        }
+        var e = try comparison()
+        for start in starts.reversed() { e = try checked(Expr(kind: .unary("not", e), range: start.union(e.range))) }
+        return e
     }
 
     private static let comparisons: Set<String> = ["==", "!=", "<", "<=", ">", ">="]
@@ -367,19 +383,44 @@ public struct Parser {
     }
 
     private mutating func unary() throws -> Expr {
-        guard isSymbol("-") || isSymbol("+") else { return try power() }
-        let op = advance()
-        let operand = try unary()
-        guard case .symbol("-") = op.kind else { return operand }
-        return Expr(kind: .unary("-", operand), range: op.range.union(operand.range))
+        var signs: [Token] = []
+        while isSymbol("-") || isSymbol("+") {
+            signs.append(advance())
+            guard signs.count <= Parser.maxHeight else { throw error("too many signs in a row") }
+        }
+        var e = try power()
+        for op in signs.reversed() where op.kind == .symbol("-") {
+            e = try checked(Expr(kind: .unary("-", e), range: op.range.union(e.range)))
+        }
+        return e
     }
 
+    /// `a ** b ** c` is `a ** (b ** c)`, and signs may precede an exponent (`2 ** -1`). Parsed in
+    /// a loop and assembled from the right, so a long chain cannot exhaust the stack.
     private mutating func power() throws -> Expr {
-        let base = try postfix()
-        guard isSymbol("**") else { return base }
-        advance()
-        let exponent = try unary()  // right-associative, and 2 ** -1 works
-        return Expr(kind: .binary("**", base, exponent), range: base.range.union(exponent.range))
+        var bases = [try postfix()]
+        var signs: [[Token]] = [[]]
+        while isSymbol("**") {
+            advance()
+            var before: [Token] = []
+            while isSymbol("-") || isSymbol("+") { before.append(advance()) }
+            guard bases.count + before.count <= Parser.maxHeight else { throw error("too many powers in a row") }
+            bases.append(try postfix())
+            signs.append(before)
+        }
+        func signed(_ e: Expr, _ ops: [Token]) throws -> Expr {
+            var e = e
+            for op in ops.reversed() where op.kind == .symbol("-") {
+                e = try checked(Expr(kind: .unary("-", e), range: op.range.union(e.range)))
+            }
+            return e
+        }
+        var e = try signed(bases[bases.count - 1], signs[bases.count - 1])
+        for i in stride(from: bases.count - 2, through: 0, by: -1) {
+            e = try checked(Expr(kind: .binary("**", bases[i], e), range: bases[i].range.union(e.range)))
+            if i > 0 { e = try signed(e, signs[i]) }
+        }
+        return e
     }
 
     private mutating func postfix() throws -> Expr {
@@ -390,17 +431,17 @@ public struct Parser {
                 let open = tokens[p - 1].range.start
                 let args = try arguments()
                 let close = try expect(")", "to close the call opened at \(open)")
-                e = Expr(kind: .call(e, args), range: e.range.union(close.range))
+                e = try checked(Expr(kind: .call(e, args), range: e.range.union(close.range)))
             } else if isSymbol(".") {
                 advance()
                 let (name, r) = try expectName("a property name after '.'")
-                e = Expr(kind: .property(e, name), range: e.range.union(r))
+                e = try checked(Expr(kind: .property(e, name), range: e.range.union(r)))
             } else if isSymbol("[") {
                 advance()
                 var items: [IndexItem] = []
                 repeat { items.append(try indexItem()) } while match(",")
                 let close = try expect("]", "to close the index opened at \(e.range.end)")
-                e = Expr(kind: .index(e, items), range: e.range.union(close.range))
+                e = try checked(Expr(kind: .index(e, items), range: e.range.union(close.range)))
             } else {
                 return e
             }

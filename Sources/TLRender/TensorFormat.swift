@@ -72,17 +72,51 @@ public enum TensorFormat {
         return fixedString(Float(mantissa), decimals: 4) + "e" + (exponent < 0 ? "-" : "+") + (e.count < 2 ? "0" + e : e)
     }
 
+    /// The elements a printout shows: all of them, or for a large tensor only `edgeItems` at each
+    /// end of every long axis (`cut` marks those axes), read without copying the rest, as NumPy
+    /// summarises.
+    struct Summary {
+        var shape: [Int]
+        var values: [Float]
+        var cut: [Bool]
+
+        init(_ t: Tensor) {
+            let elide = t.count > elisionThreshold
+            let kept = t.shape.map { n in elide && n > 2 * edgeItems ? Array(0..<edgeItems) + Array((n - edgeItems)..<n) : Array(0..<n) }
+            cut = t.shape.map { elide && $0 > 2 * edgeItems }
+            shape = kept.map(\.count)
+            let strides = Shape.strides(t.shape)
+            var out: [Float] = []
+            out.reserveCapacity(shape.reduce(1, *))
+            t.withUnsafeBufferPointer { p in
+                func visit(_ axis: Int, _ offset: Int) {
+                    if axis == kept.count {
+                        out.append(p[offset])
+                        return
+                    }
+                    for i in kept[axis] { visit(axis + 1, offset + i * strides[axis]) }
+                }
+                if t.count > 0 { visit(0, 0) }
+            }
+            values = out
+        }
+
+        /// The positions along `axis` to show, -1 for the `...` gap.
+        func positions(_ axis: Int) -> [Int] {
+            let n = shape[axis]
+            return cut[axis] ? Array(0..<edgeItems) + [-1] + Array(edgeItems..<n) : Array(0..<n)
+        }
+    }
+
     /// The nested-bracket body `[[1, 2], [3, 4]]` on one line.
     public static func inline(_ t: Tensor) -> String {
-        let values = t.scalars
+        let summary = Summary(t)
+        let values = summary.values
         let f = ElementFormatter(values)
         if t.rank == 0 { return f.format(values.first ?? 0) }
-        let elide = t.count > elisionThreshold
         func render(_ axis: Int, _ offset: Int) -> String {
-            let n = t.shape[axis]
-            let stride = t.shape[(axis + 1)...].reduce(1, *)
-            let indices = elide && n > 2 * edgeItems ? Array(0..<edgeItems) + [-1] + Array((n - edgeItems)..<n) : Array(0..<n)
-            let parts = indices.map { i -> String in
+            let stride = summary.shape[(axis + 1)...].reduce(1, *)
+            let parts = summary.positions(axis).map { i -> String in
                 if i < 0 { return "..." }
                 return axis == t.rank - 1 ? f.format(values[offset + i]) : render(axis + 1, offset + i * stride)
             }
@@ -93,25 +127,21 @@ public enum TensorFormat {
 
     /// Rows aligned in columns, one line per row of the last axis, as NumPy prints matrices.
     public static func block(_ t: Tensor, indent: String = "") -> String {
-        let values = t.scalars
+        let summary = Summary(t)
+        let values = summary.values
         let f = ElementFormatter(values)
         if t.rank == 0 { return indent + f.format(values.first ?? 0) }
-        let elide = t.count > elisionThreshold
-        func kept(_ n: Int) -> [Int] {
-            elide && n > 2 * edgeItems ? Array(0..<edgeItems) + [-1] + Array((n - edgeItems)..<n) : Array(0..<n)
-        }
         // One width for every element, so columns line up.
         let width = values.map { f.format($0).count }.max() ?? 1
         func pad(_ s: String) -> String { String(repeating: " ", count: Swift.max(0, width - s.count)) + s }
         // Lines of the sub-array at `offset` spanning axes axis..<rank, without indentation.
         func render(_ axis: Int, _ offset: Int) -> [String] {
-            let n = t.shape[axis]
-            let stride = t.shape[(axis + 1)...].reduce(1, *)
+            let stride = summary.shape[(axis + 1)...].reduce(1, *)
             if axis == t.rank - 1 {
-                return ["[" + kept(n).map { $0 < 0 ? pad("...") : pad(f.format(values[offset + $0])) }.joined(separator: ", ") + "]"]
+                return ["[" + summary.positions(axis).map { $0 < 0 ? pad("...") : pad(f.format(values[offset + $0])) }.joined(separator: ", ") + "]"]
             }
             var lines: [String] = []
-            let items = kept(n)
+            let items = summary.positions(axis)
             for (k, i) in items.enumerated() {
                 let child = i < 0 ? ["..."] : render(axis + 1, offset + i * stride)
                 for (j, line) in child.enumerated() {

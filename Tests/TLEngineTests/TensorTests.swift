@@ -2,6 +2,30 @@ import Foundation
 import Testing
 @testable import TLEngine
 
+@Suite struct MemoryBudgetTests {
+    @Test func requestsBeyondTheBudgetFailBeforeAllocating() throws {
+        try Memory.withBudget(bytes: 64 << 20) { try check() }
+    }
+
+    func check() throws {
+        #expect(throws: TensorError.self) { try Tensor.zeros([5_000, 5_000]) }
+        // A broadcast result is checked too: 5 000 × 5 000 from two small operands.
+        let column = try Tensor.ones([5_000, 1]), row = try Tensor.ones([1, 5_000])
+        do {
+            _ = try column + row
+            Issue.record("the broadcast sum should exceed the budget")
+        } catch let e as TensorError {
+            #expect(e.description.contains("beyond the memory budget of 64 MiB"))
+        }
+        #expect(try Tensor.zeros([1_000, 1_000]).count == 1_000_000)
+    }
+
+    @Test func budgetsAreReadFromTheEnvironmentForm() {
+        #expect(Memory.parse("512M") == 512 << 20 && Memory.parse(" 4g ") == 4 << 30 && Memory.parse("1048576") == 1 << 20)
+        #expect(Memory.parse("lots") == nil && Memory.parse("-1G") == nil && Memory.parse("99999999999G") == nil)
+    }
+}
+
 @Suite struct TensorTests {
     @Test func creation() throws {
         #expect(try Tensor.zeros([2, 3]).scalars == [0, 0, 0, 0, 0, 0])

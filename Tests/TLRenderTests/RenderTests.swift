@@ -45,6 +45,19 @@ import Testing
         #expect(block.split(separator: "\n").count == 7)
     }
 
+    /// Printing a large tensor reads only what it shows (the fuzzer found a 40000×40000 result
+    /// formatted element by element until the process was killed), and the precision is chosen
+    /// from the shown values, as NumPy does when it summarises.
+    @Test func aSummaryReadsOnlyTheShownElements() throws {
+        let big = try Tensor.arange(0, 3_000_000).reshaped([100, 100, 300])
+        let summary = TensorFormat.Summary(big)
+        #expect(summary.shape == [6, 6, 6] && summary.values.count == 216 && summary.cut == [true, true, true])
+        #expect(summary.values.prefix(4) == [0, 1, 2, 297])
+        #expect(TensorFormat.inline(try Tensor.arange(0, 1001).reshaped([1, 1001])).hasSuffix("..., 998, 999, 1000]]"))
+        let mixed = try Tensor(shape: [2000], values: [0.5] + [Float](repeating: 1, count: 1999))
+        #expect(TensorFormat.inline(mixed) == "[0.5, 1.0, 1.0, ..., 1.0, 1.0, 1.0]")
+    }
+
     @Test func blocksAlignColumns() throws {
         let t = try Tensor(shape: [2, 2], values: [1, -10, 100, 2])
         #expect(TensorFormat.block(t) == "[[  1, -10]\n [100,   2]]")

@@ -1,6 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
+import Synchronization
 import Testing
 
 /// `tl` run as a process with pipes: what a script, a pipeline or CI sees.
@@ -9,7 +11,9 @@ struct Run {
     let out: String
     let err: String
 
-    init(_ arguments: [String], input: String = "") throws {
+    /// Runs tl with `arguments` and `input` on standard input; a run longer than `timeout`
+    /// seconds is killed (and its status shows the signal, as a shell's does: 128 + signal).
+    init(_ arguments: [String], input: String = "", timeout: Double = 600) throws {
         var inPipe: [Int32] = [0, 0], outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
         guard pipe(&inPipe) == 0, pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw POSIXError(errno) }
         var actions = posix_spawn_file_actions_t()
@@ -27,6 +31,10 @@ struct Run {
         let spawned = posix_spawn(&pid, TerminalSession.executable, &actions, nil, argv, env)
         close(inPipe[0]); close(outPipe[1]); close(errPipe[1])
         guard spawned == 0 else { throw POSIXError(spawned) }
+        let finished = Mutex(false)
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { [pid] in
+            finished.withLock { if !$0 { kill(pid, SIGKILL) } }
+        }
         _ = input.utf8CString.withUnsafeBufferPointer { write(inPipe[1], $0.baseAddress, $0.count - 1) }
         close(inPipe[1])
         func drain(_ fd: Int32) -> String {
@@ -44,7 +52,9 @@ struct Run {
         err = drain(errPipe[0])
         var status: Int32 = 0
         waitpid(pid, &status, 0)
-        self.status = (status >> 8) & 0xFF
+        finished.withLock { $0 = true }
+        let signal = status & 0x7F
+        self.status = signal != 0 ? 128 + signal : (status >> 8) & 0xFF
     }
 }
 
