@@ -30,6 +30,12 @@ public enum Cancellation {
     public static func request() { flag.store(true, ordering: .relaxed) }
     public static func reset() { flag.store(false, ordering: .relaxed) }
 
+    /// Throws `Interrupted` when a stop was requested: the check long loops make between steps.
+    /// `place` says where it stopped: "at iteration 12".
+    public static func check(_ place: @autoclosure () -> String) throws {
+        if isRequested { throw Interrupted(place: place()) }
+    }
+
     /// Runs `body` on this thread as if Ctrl-C were pressed `seconds` from now.
     public static func withDeadline<T>(seconds: Double, _ body: () throws -> T) rethrows -> T {
         let box = UnsafeMutablePointer<Double>.allocate(capacity: 1)
@@ -42,4 +48,11 @@ public enum Cancellation {
         }
         return try body()
     }
+}
+
+/// A computation stopped by Ctrl-C (or a deadline) at a safe point; nothing was left half-done.
+public struct Interrupted: Error, CustomStringConvertible {
+    public let place: String
+    public init(place: String) { self.place = place }
+    public var description: String { "stopped by Ctrl-C \(place)" }
 }

@@ -308,6 +308,9 @@ public final class Interpreter {
                 return try b.body(&args)
             } catch let e as LangError {
                 throw e
+            } catch let e as Interrupted {
+                Cancellation.reset()
+                throw LangError(.interrupted, "\(b.name)(): \(e); every binding made so far is kept", at: range)
             } catch {
                 throw LangError.runtime(String(describing: error), at: range)
             }

@@ -159,7 +159,7 @@ public enum Projection {
         var gradient = [Double](repeating: 0, count: n * dims)
         var rowZ = [Double](repeating: 0, count: n)
         for iteration in 0..<iterations {
-            if Cancellation.isRequested { throw TrainingError(description: "tsne: stopped by Ctrl-C at iteration \(iteration)") }
+            try Cancellation.check("at iteration \(iteration) of \(iterations)")
             let early = iteration < 250
             let scale = early ? exaggeration : 1, momentum = early ? 0.5 : 0.8
             if iteration == 250 {

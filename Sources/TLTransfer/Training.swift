@@ -232,6 +232,7 @@ public enum Trainer {
         let n = x.shape.first ?? 0
         try GradMode.withoutGrad {
             for start in stride(from: 0, to: n, by: batchSize) {
+                try Cancellation.check("at sample \(start) of \(n)")
                 try body(start, try x.sliced(axis: 0, start: start, end: Swift.min(n, start + batchSize)))
             }
         }

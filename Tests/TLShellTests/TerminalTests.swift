@@ -241,6 +241,31 @@ func temporaryHistory(_ name: String) -> String {
         #expect(tl.exitStatus() == 0)
     }
 
+    /// Ctrl-C during evaluation and during t-SNE: the computation stops at its next step, the
+    /// prompt returns, and what was bound before is there.
+    @Test(arguments: [
+        "r = evaluate(big, many)",
+        "m = tsne(many.x[0:3000], iterations=100000)",
+    ])
+    func ctrlCStopsLongComputations(_ line: String) throws {
+        let tl = try TerminalSession(history: temporaryHistory("long"))
+        #expect(tl.expect("[1]> "))
+        tl.send("big = mlp([2352, 2048, 2048, 10]); many = digits(60000)\r")
+        #expect(tl.expect("[2]> "))
+        tl.send(line + "\r")
+        usleep(1_500_000)
+        tl.send("\u{03}")
+        #expect(tl.expect("(): stopped by Ctrl-C at "))
+        #expect(tl.expect("every binding made so far is kept"))
+        #expect(tl.expect("[3]> "))
+        let mark = tl.mark
+        tl.send("len(many)\r")
+        #expect(tl.expect("60000", after: mark))
+        #expect(tl.expect("[4]> "))
+        tl.send("\u{04}")
+        #expect(tl.exitStatus() == 0)
+    }
+
     @Test func ctrlCAtThePromptClearsTheLine() throws {
         let tl = try TerminalSession(history: temporaryHistory("clear"))
         #expect(tl.expect("[1]> "))
