@@ -157,6 +157,11 @@ import Testing
         broken.append("x")
         broken.append("y")
         #expect(warnings.err.components(separatedBy: "warning:").count == 2)
+        // A full disk: writes fail with ENOSPC.
+        let full = Capture()
+        let disk = HistoryFile(path: "/dev/full", warn: full.console.err)
+        disk.append("z")
+        #expect(full.err.contains("cannot write the history file /dev/full"))
     }
 }
 
