@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import TLData
 import TLEngine
 import TLRender
@@ -66,13 +71,20 @@ extension Value {
     public static func format(_ x: Double) -> String {
         if x.isNaN { return "nan" }
         if x.isInfinite { return x > 0 ? "inf" : "-inf" }
-        if x == x.rounded(), Swift.abs(x) < 1e15 { return String(Int64(x)) }
+        if x == x.rounded(), Swift.abs(x) < 9_007_199_254_740_992 { return String(Int64(x)) }
         if let f = Float(exactly: x), f.isFinite { return compact(f.description) }
-        // 15 significant digits hide binary rounding noise: 0.8 + 0.05 shows 0.85.
-        let exponent = (Swift.abs(x)).exponentBase10
-        let scale = pow10(14 - exponent)
-        let rounded = scale.isFinite && scale > 0 ? (x * scale).rounded() / scale : x
-        return compact((rounded.isFinite ? rounded : x).description)
+        // 15 significant digits hide binary rounding noise: 0.8 + 0.05 shows 0.85. When 15 digits
+        // say the number exactly, its shortest form is at most that long.
+        let fifteen = significant15(x)
+        if Double(fifteen) == x { return compact(x.description) }
+        return compact(Double(fifteen).map(\.description) ?? fifteen)
+    }
+
+    /// `x` printed with 15 significant digits (C's %.15g).
+    private static func significant15(_ x: Double) -> String {
+        var buffer = [CChar](repeating: 0, count: 64)
+        _ = withVaList([x]) { vsnprintf(&buffer, buffer.count, "%.15g", $0) }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// `1e-05` → `1e-5`.
@@ -134,25 +146,6 @@ extension Value {
         }
         return shown
     }
-}
-
-extension Double {
-    /// ⌊log10 |x|⌋ for finite non-zero x.
-    var exponentBase10: Int {
-        var e = 0
-        var m = Swift.abs(self)
-        guard m > 0, m.isFinite else { return 0 }
-        while m >= 10 { m /= 10; e += 1 }
-        while m < 1 { m *= 10; e -= 1 }
-        return e
-    }
-}
-
-/// 10^n as a Double.
-func pow10(_ n: Int) -> Double {
-    var r = 1.0
-    for _ in 0..<Swift.abs(n) { r *= 10 }
-    return n < 0 ? 1 / r : r
 }
 
 func quoted(_ s: String) -> String {
