@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import TLData
 import TLEngine
 import TLRender
@@ -75,17 +70,11 @@ extension Value {
         if let f = Float(exactly: x), f.isFinite { return compact(f.description) }
         // 15 significant digits hide binary rounding noise: 0.8 + 0.05 shows 0.85. When 15 digits
         // say the number exactly, its shortest form is at most that long.
-        let fifteen = significant15(x)
+        let fifteen = String(format: "%.15g", x)
         if Double(fifteen) == x { return compact(x.description) }
         return compact(Double(fifteen).map(\.description) ?? fifteen)
     }
 
-    /// `x` printed with 15 significant digits (C's %.15g).
-    private static func significant15(_ x: Double) -> String {
-        var buffer = [CChar](repeating: 0, count: 64)
-        _ = withVaList([x]) { vsnprintf(&buffer, buffer.count, "%.15g", $0) }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
 
     /// `1e-05` → `1e-5`.
     private static func compact(_ s: String) -> String {

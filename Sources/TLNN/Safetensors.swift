@@ -115,7 +115,8 @@ public enum Safetensors {
         try FileIO.writeAtomically(encode(tensors, metadata: metadata), to: path)
     }
 
-    static func jsonString(_ s: String) -> String {
+    /// `s` as a JSON string literal (quotes, backslashes and control characters escaped).
+    public static func jsonString(_ s: String) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {

@@ -93,7 +93,8 @@ public struct Figure: Sendable {
 }
 
 extension String {
-    init(format: String, _ x: Double) {
+    /// `x` through a C format (`"%.3g"`), without Foundation.
+    public init(format: String, _ x: Double) {
         var buffer = [CChar](repeating: 0, count: 64)
         _ = withVaList([x]) { vsnprintf(&buffer, buffer.count, format, $0) }
         self = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
