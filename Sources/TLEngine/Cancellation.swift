@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Synchronization
 
 /// A process-wide request to stop the current computation (set by Ctrl-C), and an optional
@@ -13,18 +8,13 @@ import Synchronization
 public enum Cancellation {
     private static let flag = Atomic<Bool>(false)
 
-    /// The calling thread's deadline (monotonic seconds), boxed; nil when there is none.
-    private static let deadlineKey: pthread_key_t = {
-        var key = pthread_key_t()
-        let status = pthread_key_create(&key, nil)
-        precondition(status == 0, "cannot create the thread-local deadline key")
-        return key
-    }()
+    /// The calling thread's deadline (monotonic seconds), nil when there is none.
+    private static let deadline = ThreadScoped<Double>()
 
     public static var isRequested: Bool {
         if flag.load(ordering: .relaxed) { return true }
-        guard let box = pthread_getspecific(deadlineKey) else { return false }
-        return Clock.seconds() > box.load(as: Double.self)
+        guard let limit = deadline.current else { return false }
+        return Clock.seconds() > limit
     }
 
     public static func request() { flag.store(true, ordering: .relaxed) }
@@ -38,15 +28,7 @@ public enum Cancellation {
 
     /// Runs `body` on this thread as if Ctrl-C were pressed `seconds` from now.
     public static func withDeadline<T>(seconds: Double, _ body: () throws -> T) rethrows -> T {
-        let box = UnsafeMutablePointer<Double>.allocate(capacity: 1)
-        box.initialize(to: Clock.seconds() + seconds)
-        let saved = pthread_getspecific(deadlineKey)
-        pthread_setspecific(deadlineKey, box)
-        defer {
-            pthread_setspecific(deadlineKey, saved)
-            box.deallocate()
-        }
-        return try body()
+        try deadline.with(Clock.seconds() + seconds, body)
     }
 }
 

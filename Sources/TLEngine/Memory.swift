@@ -11,32 +11,16 @@ import Synchronization
 public enum Memory {
     private static let budget = Atomic<Int>(initialBudget())
 
-    /// A budget for the calling thread only, boxed (tests and bounded runs); nil: the global one.
-    private static let threadKey: pthread_key_t = {
-        var key = pthread_key_t()
-        let status = pthread_key_create(&key, nil)
-        precondition(status == 0, "cannot create the thread-local budget key")
-        return key
-    }()
+    /// A budget for the calling thread only (tests and bounded runs); nil: the global one.
+    private static let threadBudget = ThreadScoped<Int>()
 
-    public static var budgetBytes: Int {
-        if let box = pthread_getspecific(threadKey) { return box.load(as: Int.self) }
-        return budget.load(ordering: .relaxed)
-    }
+    public static var budgetBytes: Int { threadBudget.current ?? budget.load(ordering: .relaxed) }
 
     public static func setBudget(bytes: Int) { budget.store(Swift.max(1 << 20, bytes), ordering: .relaxed) }
 
     /// Runs `body` with a budget of `bytes` on this thread.
     public static func withBudget<T>(bytes: Int, _ body: () throws -> T) rethrows -> T {
-        let box = UnsafeMutablePointer<Int>.allocate(capacity: 1)
-        box.initialize(to: Swift.max(1 << 20, bytes))
-        let saved = pthread_getspecific(threadKey)
-        pthread_setspecific(threadKey, box)
-        defer {
-            pthread_setspecific(threadKey, saved)
-            box.deallocate()
-        }
-        return try body()
+        try threadBudget.with(Swift.max(1 << 20, bytes), body)
     }
 
     /// Half of the machine's physical memory, unless the environment says otherwise.

@@ -112,12 +112,13 @@ struct ProgramFuzzer {
         var outcomes: [Session.Outcome: Int] = [:]
         var slowest = 0.0
         var session = Session(console: Capture().console)
+        let short = Self.corpus.filter { $0.count < 2_000 }
         for i in 0..<1_500 {
             if i % 50 == 0 { session = Session(console: Capture().console) }
             let text: String
             switch i % 4 {
             case 0: text = fuzzer.tokens(1 + fuzzer.generator.nextInt(below: 25))
-            case 1, 2: text = fuzzer.mutate(fuzzer.pick(Self.corpus.filter { $0.count < 2_000 }))
+            case 1, 2: text = fuzzer.mutate(fuzzer.pick(short))
             default: text = fuzzer.extreme()
             }
             let start = Clock.seconds()
