@@ -34,7 +34,7 @@ let package = Package(
         .executableTarget(
             name: "tl",
             dependencies: [
-                "TLShell",
+                "TLShell", "TLEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(

@@ -1,3 +1,4 @@
+import CBLAS
 import Dispatch
 #if canImport(Glibc)
 import Glibc
@@ -10,6 +11,24 @@ import Darwin
 public enum Parallel {
     /// Worker count for the engine's own loops (OpenBLAS has its own setting).
     nonisolated(unsafe) public static var threads: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+
+    /// Sets the worker count of both the engine's loops and OpenBLAS.
+    public static func setThreads(_ n: Int) {
+        threads = max(1, n)
+        openblas_set_num_threads(Int32(clamping: threads))
+    }
+
+    /// Applies `TL_THREADS` from the environment when it holds a positive count; returns a
+    /// warning for a value that is not one (the setting is then left alone).
+    public static func configureFromEnvironment() -> String? {
+        guard let raw = getenv("TL_THREADS") else { return nil }
+        let text = String(cString: raw)
+        guard let n = Int(text), n > 0, n <= 1024 else {
+            return "warning: TL_THREADS=\(text) is not a thread count from 1 to 1024; using \(threads)"
+        }
+        setThreads(n)
+        return nil
+    }
 
     /// Elements below which a loop runs on the calling thread.
     public static let grain = 32_768

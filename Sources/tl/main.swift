@@ -1,4 +1,5 @@
 import ArgumentParser
+import TLEngine
 import TLLang
 import TLShell
 
@@ -57,6 +58,7 @@ struct TL: ParsableCommand {
             return
         }
         InterruptHandler.install()
+        if let warning = Parallel.configureFromEnvironment() { Console.standard.err(warning + "\n") }
         let session = Session()
         let interactiveInput = Terminal.isInteractive
         var status: Int32 = 0

@@ -1,0 +1,238 @@
+#!/usr/bin/env python3
+"""tl against the peers of ../shared/bench/peers (PyTorch eager, hand-written NumPy), side by side.
+
+Each workload of Benchmarks/workloads/*.tl runs as a tl process (the language's own overhead
+counts) and its peer as a Python process, alternating tl and peer within every round, at fixed
+thread counts for both. Each process reports a median over its epochs or windows; the table gives
+the median of those over the rounds, and the ratio (tl's advantage: > 1 means tl is faster or
+smaller) as the median and min–max of the per-round ratios.
+
+The peer Python is $TL_PEER_PYTHON, else $VENV/bin/python (see the peers' README for the venv);
+without one, only tl's figures are printed.
+"""
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TL = os.path.join(ROOT, ".build", "release", "tl")
+WORKLOADS = os.path.join(ROOT, "Benchmarks", "workloads")
+PEERS = os.environ.get("TL_PEERS", os.path.join(ROOT, "..", "shared", "bench", "peers"))
+CURVE_BATCHES = [16, 32, 64, 128, 256, 512, 1024]
+
+
+def peer_python():
+    for candidate in (os.environ.get("TL_PEER_PYTHON"),
+                      os.path.join(os.environ["VENV"], "bin", "python") if os.environ.get("VENV") else None):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def thread_env(threads):
+    env = dict(os.environ)
+    for var in ("TL_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = str(threads)
+    return env
+
+
+def run_measured(cmd, threads, cwd=None):
+    """Runs `cmd` and returns (stdout, wall seconds, peak RSS MiB) using wait4 for this child alone."""
+    with tempfile.TemporaryFile() as out_file:
+        start = time.perf_counter()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                if cwd:
+                    os.chdir(cwd)
+                os.dup2(out_file.fileno(), 1)
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, 2)
+                os.execve(cmd[0], cmd, thread_env(threads))
+            finally:
+                os._exit(127)
+        _, status, usage = os.wait4(pid, 0)
+        wall = time.perf_counter() - start
+        if os.waitstatus_to_exitcode(status) != 0:
+            sys.exit(f"bench: {' '.join(cmd)} failed with status {os.waitstatus_to_exitcode(status)}")
+        out_file.seek(0)
+        return out_file.read().decode(), wall, usage.ru_maxrss / 1024
+
+
+def tl_script(name, settings):
+    """The workload with its top-level settings (`name = value` lines) replaced."""
+    with open(os.path.join(WORKLOADS, name + ".tl")) as f:
+        text = f.read()
+    for key, value in settings.items():
+        text, n = re.subn(rf"^{key} = .*$", f"{key} = {value}", text, count=1, flags=re.M)
+        if n != 1:
+            sys.exit(f"bench: {name}.tl has no setting line '{key} = …'")
+    path = os.path.join(tempfile.gettempdir(), f"tl-bench-{os.getpid()}-{name}.tl")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def tl_figures(name, settings, threads):
+    """Runs a workload; returns {key: [values]} from its `key… value` lines, plus wall time and RSS."""
+    out, wall, rss = run_measured([TL, tl_script(name, settings)], threads)
+    figures = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) >= 2:
+            try:
+                figures.setdefault(" ".join(parts[:-1]), []).append(float(parts[-1]))
+            except ValueError:
+                pass
+    return figures, wall, rss
+
+
+def peer_json(python, script, args, threads):
+    out, wall, rss = run_measured([python, script, "--threads", str(threads), "--json"] + args, threads, cwd=PEERS)
+    return json.loads(out.strip().splitlines()[-1]), wall, rss
+
+
+def median(xs):
+    return statistics.median(xs) if xs else float("nan")
+
+
+class Row:
+    def __init__(self, workload, threads, unit, peer_name, higher_is_better=True):
+        self.workload, self.threads, self.unit, self.peer_name = workload, threads, unit, peer_name
+        self.higher = higher_is_better
+        self.tl, self.peer = [], []
+
+    def add(self, tl_value, peer_value):
+        if tl_value is not None:
+            self.tl.append(tl_value)
+        if peer_value is not None:
+            self.peer.append(peer_value)
+
+    def ratios(self):
+        pairs = zip(self.tl, self.peer)
+        return [(t / p if self.higher else p / t) for t, p in pairs if t > 0 and p > 0]
+
+
+def fmt(x, unit):
+    if x != x:
+        return "—"
+    if unit in ("GFLOP/s", "ms", "MiB"):
+        return f"{x:.1f} {unit}"
+    if x >= 10000:
+        return f"{x / 1000:.1f}k {unit}"
+    return f"{x:.0f} {unit}" if x >= 100 else f"{x:.1f} {unit}"
+
+
+def print_table(rows, markdown):
+    if markdown:
+        print("| workload | threads | tl | peer | peer figure | ratio (median, min–max) |")
+        print("|---|---|---|---|---|---|")
+    for r in rows:
+        ratios = r.ratios()
+        ratio = f"{median(ratios):.2f} ({min(ratios):.2f}–{max(ratios):.2f})" if ratios else "—"
+        cells = [r.workload, str(r.threads), fmt(median(r.tl), r.unit), r.peer_name, fmt(median(r.peer), r.unit), ratio]
+        if markdown:
+            print("| " + " | ".join(cells) + " |")
+        else:
+            print(f"{cells[0]:<28}{cells[1]:>3}  {cells[2]:>16}  {cells[3]:<8}{cells[4]:>16}  {cells[5]}")
+
+
+def bench(threads, rounds, only, python, curve):
+    rows = []
+    peer = (lambda *a: peer_json(python, *a)) if python else None
+
+    def row(workload, unit, peer_name, higher_is_better=True):
+        """The row of `workload` against `peer_name`, created on first use."""
+        for r in rows:
+            if r.workload == workload and r.peer_name == peer_name:
+                return r
+        rows.append(Row(workload, threads, unit, peer_name, higher_is_better))
+        return rows[-1]
+
+    for k in range(rounds):
+        print(f"# {threads} thread(s), round {k + 1}/{rounds}", file=sys.stderr, flush=True)
+        if "gemm" in only:
+            for n in (256, 1024):
+                r = row(f"matmul {n}×{n}", "GFLOP/s", "torch")
+                figures, _, _ = tl_figures("gemm", {"n": n}, threads)
+                p = peer("gemm.py", ["--lib", "torch", "--sizes", str(n), "--repeats", "5"], threads)[0] if peer else None
+                r.add(median(figures.get(f"gemm {n}", [])), p["results"][str(n)]["torch"]["median"] if p else None)
+        if "mlp" in only:
+            figures, _, rss = tl_figures("mlp", {"batches": "[32, 128, 512]"}, threads)
+            p, _, prss = peer("mlp_train.py", ["--batches", "32,128,512", "--impl", "torch,numpy"], threads) if peer else (None, 0, None)
+            for bs in (32, 128, 512):
+                for impl in ("torch", "numpy"):
+                    r = row(f"MLP train, batch {bs}", "samples/s", impl)
+                    r.add(median(figures.get(f"train {bs}", [])), p["results"][f"{impl}_bs{bs}"]["median"] if p else None)
+            r = row("MLP run, peak RSS", "MiB", "torch+np", higher_is_better=False)
+            r.add(rss, prss)
+        if "cnn" in only:
+            figures, _, _ = tl_figures("cnn", {"samples": 12800}, threads)
+            p = peer("cnn_train.py", ["--samples", "12800"], threads)[0] if peer else None
+            for key, peer_key, name in (("train", "torch_train", "CNN train, batch 64"),
+                                        ("inference", "torch_infer", "CNN inference, batch 64")):
+                r = row(name, "samples/s", "torch")
+                r.add(median(figures.get(key, [])), p["results"][peer_key]["median"] if p else None)
+        if "dann" in only:
+            figures, _, _ = tl_figures("dann", {}, threads)
+            p = peer("dann_step.py", [], threads)[0] if peer else None
+            r = row("DANN step, 128+128", "steps/s", "torch")
+            r.add(median(figures.get("steps", [])), p["results"]["torch"]["median"] if p else None)
+        if "startup" in only:
+            t = [run_measured([TL, "-e", "1"], threads) for _ in range(5)]
+            q = [run_measured([python, "-c", "import torch"], threads) for _ in range(3)] if python else []
+            rt = row("start-up, wall", "ms", "torch", higher_is_better=False)
+            rt.add(median([w * 1000 for _, w, _ in t]), median([w * 1000 for _, w, _ in q]) if q else None)
+            rm = row("start-up, peak RSS", "MiB", "torch", higher_is_better=False)
+            rm.add(median([m for _, _, m in t]), median([m for _, _, m in q]) if q else None)
+    if curve:
+        print_curve(threads, python)
+    return rows
+
+
+def print_curve(threads, python):
+    """Time per training step against batch size for the MLP: the cost should grow linearly."""
+    batches = ", ".join(str(b) for b in CURVE_BATCHES)
+    figures, _, _ = tl_figures("mlp", {"batches": f"[{batches}]", "epochs": 1}, threads)
+    p = peer_json(python, "mlp_train.py", ["--batches", ",".join(map(str, CURVE_BATCHES)), "--impl", "torch",
+                                           "--epochs", "1"], threads)[0] if python else None
+    print(f"\nMLP step time against batch size, {threads} thread(s) (one epoch each):")
+    print("| batch | tl µs/step | tl µs/sample | torch µs/step | torch µs/sample |")
+    print("|---|---|---|---|---|")
+    for b in CURVE_BATCHES:
+        rate = median(figures.get(f"train {b}", []))
+        prate = p["results"][f"torch_bs{b}"]["median"] if p else float("nan")
+        print(f"| {b} | {b / rate * 1e6:.0f} | {1e6 / rate:.2f} | {b / prate * 1e6:.0f} | {1e6 / prate:.2f} |")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--threads", default="1,2", help="thread counts, e.g. 1,2")
+    ap.add_argument("--rounds", type=int, default=3, help="alternating rounds per workload (≥ 3 for the table)")
+    ap.add_argument("--only", default="gemm,mlp,cnn,dann,startup", help="workloads to run")
+    ap.add_argument("--curve", action="store_true", help="also print the MLP step-time curve over batch sizes")
+    ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    args = ap.parse_args()
+    if not os.access(TL, os.X_OK):
+        sys.exit(f"bench: {TL} is missing; scripts/bench builds it")
+    python = peer_python()
+    if not python:
+        print("# no peer Python ($TL_PEER_PYTHON or $VENV/bin/python): tl's figures only; see "
+              "../shared/bench/peers/README.md to install one", file=sys.stderr)
+    only = set(args.only.split(","))
+    rows = []
+    for threads in [int(t) for t in args.threads.split(",")]:
+        rows += bench(threads, args.rounds, only, python, args.curve)
+    print(f"\n# tl vs peers, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs, medians of {args.rounds} alternating rounds;"
+          " ratio > 1: tl ahead")
+    print_table(rows, args.markdown)
+
+
+if __name__ == "__main__":
+    main()
