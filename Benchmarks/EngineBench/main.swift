@@ -30,8 +30,9 @@ func timed(minimum: Double = 0.25, _ body: () -> Void) -> Double {
 let arguments = CommandLine.arguments
 let threads = arguments.firstIndex(of: "--threads").flatMap { Int(arguments[$0 + 1]) } ?? 2
 let rounds = arguments.firstIndex(of: "--rounds").flatMap { Int(arguments[$0 + 1]) } ?? 7
-openblas_set_num_threads(Int32(threads))
-Parallel.threads = threads
+// tl splits products over its own threads and keeps OpenBLAS single-threaded; the raw reference
+// runs with OpenBLAS's own threads. Each side sets OpenBLAS before it is timed.
+Parallel.setThreads(threads)
 
 print("# matmul: tl Tensor.matmul vs raw cblas_sgemm, fp32, \(threads) thread(s), \(rounds) alternating rounds")
 print("n      tl GFLOP/s   sgemm GFLOP/s   ratio (median, min–max)")
@@ -42,7 +43,9 @@ for n in [256, 1024] {
     var out = [Float](repeating: 0, count: n * n)
     var tl: [Double] = [], raw: [Double] = [], ratios: [Double] = []
     for _ in 0..<rounds {
+        openblas_set_num_threads(1)
         let t = timed { _ = try? Tensor.matmul(a, b) }
+        openblas_set_num_threads(Int32(threads))
         let r = timed {
             a.withUnsafeBufferPointer { pa in
                 b.withUnsafeBufferPointer { pb in
@@ -53,6 +56,7 @@ for n in [256, 1024] {
                 }
             }
         }
+        openblas_set_num_threads(1)
         tl.append(flops / t / 1e9)
         raw.append(flops / r / 1e9)
         ratios.append(r / t)

@@ -4,8 +4,8 @@
 struct Window {
     let n: Int, c: Int, h: Int, w: Int
     let kh: Int, kw: Int, stride: Int, pad: Int
-    var oh: Int { (h + 2 * pad - kh) / stride + 1 }
-    var ow: Int { (w + 2 * pad - kw) / stride + 1 }
+    /// Output height and width (stored: the kernels read them in their inner loops).
+    let oh: Int, ow: Int
 
     init(input: [Int], kh: Int, kw: Int, stride: Int, pad: Int, op: String) throws {
         guard input.count == 4 else {
@@ -20,6 +20,7 @@ struct Window {
             throw TensorError.badShape(
                 op: op, input, "a \(kh)×\(kw) window does not fit in \(h)×\(w) input with padding \(pad)")
         }
+        (oh, ow) = ((h + 2 * pad - kh) / stride + 1, (w + 2 * pad - kw) / stride + 1)
     }
 }
 
@@ -120,12 +121,17 @@ extension Tensor {
                         for img in 0..<g.n {
                             let plane = dst + (img * g.c + ch) * g.h * g.w
                             let col = src + row * columns + img * spatial
+                            // Output columns whose input column lies inside the image.
+                            let lo = Swift.min(g.ow, Swift.max(0, (g.pad - j + g.stride - 1) / g.stride))
+                            let hi = Swift.max(lo, Swift.min(g.ow, (g.w + g.pad - j + g.stride - 1) / g.stride))
                             for oy in 0..<g.oh {
                                 let y = oy * g.stride - g.pad + i
                                 guard y >= 0, y < g.h else { continue }
-                                for ox in 0..<g.ow {
-                                    let xx = ox * g.stride - g.pad + j
-                                    if xx >= 0 && xx < g.w { plane[y * g.w + xx] += col[oy * g.ow + ox] }
+                                let line = plane + y * g.w - g.pad + j, source = col + oy * g.ow
+                                if g.stride == 1 {
+                                    for ox in lo..<hi { line[ox] += source[ox] }
+                                } else {
+                                    for ox in lo..<hi { line[ox * g.stride] += source[ox] }
                                 }
                             }
                         }
@@ -145,19 +151,37 @@ extension Tensor {
         let src = x.storage.pointer, dst = out.storage.pointer
         Parallel.forRanges(planes, cost: outPlane * kernel * kernel) { range in
             for p in range {
-                let plane = src + p * g.h * g.w
+                let plane = src + p * g.h * g.w, values = dst + p * outPlane, positions = argmax + p * outPlane
+                if g.kh == 2, g.kw == 2, g.stride == 2 {
+                    // The common 2×2 pooling, unrolled.
+                    for oy in 0..<g.oh {
+                        let top = 2 * oy * g.w
+                        for ox in 0..<g.ow {
+                            let a = top + 2 * ox
+                            var best = plane[a], at = a
+                            let (b, c, d) = (plane[a + 1], plane[a + g.w], plane[a + g.w + 1])
+                            if b > best || b.isNaN { best = b; at = a + 1 }
+                            if c > best || c.isNaN { best = c; at = a + g.w }
+                            if d > best || d.isNaN { best = d; at = a + g.w + 1 }
+                            values[oy * g.ow + ox] = best
+                            positions[oy * g.ow + ox] = Int32(truncatingIfNeeded: at)
+                        }
+                    }
+                    continue
+                }
                 for oy in 0..<g.oh {
                     for ox in 0..<g.ow {
-                        var best = -Float.infinity, at = (oy * g.stride) * g.w + ox * g.stride
+                        let corner = (oy * g.stride) * g.w + ox * g.stride
+                        var best = plane[corner], at = corner
                         for i in 0..<g.kh {
-                            let rowStart = (oy * g.stride + i) * g.w + ox * g.stride
-                            for j in 0..<g.kw {
+                            let rowStart = corner + i * g.w
+                            for j in 0..<g.kw where i > 0 || j > 0 {
                                 let v = plane[rowStart + j]
                                 if v > best || v.isNaN { best = v; at = rowStart + j }
                             }
                         }
-                        dst[p * outPlane + oy * g.ow + ox] = best
-                        argmax[p * outPlane + oy * g.ow + ox] = Int32(at)
+                        values[oy * g.ow + ox] = best
+                        positions[oy * g.ow + ox] = Int32(truncatingIfNeeded: at)
                     }
                 }
             }
@@ -168,9 +192,10 @@ extension Tensor {
         out.record([x]) { grad in
             var dx = Tensor.zeros(like: inShape)
             let pg = grad.storage.pointer, pd = dx.storage.pointer
-            for p in 0..<planes {
-                for q in 0..<outPlane {
-                    pd[p * g.h * g.w + Int(indices.pointer[p * outPlane + q])] += pg[p * outPlane + q]
+            Parallel.forRanges(planes, cost: outPlane) { range in
+                for p in range {
+                    let plane = pd + p * g.h * g.w, positions = indices.pointer + p * outPlane, from = pg + p * outPlane
+                    for q in 0..<outPlane { plane[Int(positions[q])] += from[q] }
                 }
             }
             return [dx]

@@ -21,10 +21,39 @@ func gemm(
     for i in 0..<batch {
         // With a shared output (strideC 0) every entry after the first adds into it.
         let beta: Float = accumulate || (strideC == 0 && i > 0) ? 1 : 0
-        cblas_sgemm(
-            CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
-            Int32(m), Int32(n), Int32(k), 1, a + i * strideA, lda, b + i * strideB, ldb, beta,
-            c + i * strideC, Int32(n))
+        splitProduct(m: m, n: n, k: k, a: a + i * strideA, transposeA: transposeA, lda: lda,
+                     b: b + i * strideB, transposeB: transposeB, ldb: ldb, beta: beta, c: c + i * strideC)
+    }
+}
+
+/// One product C = op(A)·op(B) + β·C (C is m×n, row-major), split across `Parallel`'s threads
+/// by rows or by columns of C when it is large enough to pay for the hand-off. Each part is a
+/// single-threaded cblas_sgemm; the parts write disjoint blocks of C.
+@inline(__always)
+func splitProduct(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, transposeA: Bool, lda: Int32,
+                  b: UnsafePointer<Float>, transposeB: Bool, ldb: Int32, beta: Float, c: UnsafeMutablePointer<Float>) {
+    let (ta, tb) = (transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans)
+    let threads = Parallel.threads
+    // Rows when there are many (each part then packs all of B), else columns; blocks of 16.
+    let byRows = m >= 128 || n < 64
+    let extent = byRows ? m : n
+    let parts = min(threads, extent / 16)
+    guard parts > 1, m * n * k >= 1 << 18 else {
+        cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1, a, lda, b, ldb, beta, c, Int32(n))
+        return
+    }
+    let block = (extent + parts - 1) / parts
+    let size = (block + 15) / 16 * 16
+    Parallel.forChunks(parts) { p in
+        let lo = p * size, hi = Swift.min(extent, lo + size)
+        guard lo < hi else { return }
+        if byRows {
+            cblas_sgemm(CblasRowMajor, ta, tb, Int32(hi - lo), Int32(n), Int32(k), 1,
+                        transposeA ? a + lo : a + lo * Int(lda), lda, b, ldb, beta, c + lo * n, Int32(n))
+        } else {
+            cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(hi - lo), Int32(k), 1, a, lda,
+                        transposeB ? b + lo * Int(ldb) : b + lo, ldb, beta, c + lo, Int32(n))
+        }
     }
 }
 

@@ -1,21 +1,36 @@
 import CBLAS
-import Dispatch
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 
-/// Splits large loops across cores. Small loops run inline: below a few tens of thousands of
-/// elements the cost of waking a thread exceeds the work.
+/// Splits large loops and matrix products across cores, on one pool of threads.
+///
+/// OpenBLAS runs single-threaded and tl splits each large product itself: with two thread pools
+/// (OpenBLAS's spinning workers and ours) on few cores, each pool's idle spinning stole the cores
+/// the other one needed. Small loops run inline: below a few tens of thousands of elements the
+/// cost of handing work to another thread exceeds the work.
 public enum Parallel {
-    /// Worker count for the engine's own loops (OpenBLAS has its own setting).
-    nonisolated(unsafe) public static var threads: Int = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    nonisolated(unsafe) private static var configured = 1
+    private static let setup: Void = {
+        openblas_set_num_threads(1)
+        configured = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }()
+    /// One pool per worker count (a changed setting gets a new pool; the old one sleeps).
+    private static let pools = Mutex<[Int: WorkerPool]>([:])
 
-    /// Sets the worker count of both the engine's loops and OpenBLAS.
+    /// The number of threads used by every parallel loop and product, the caller's included.
+    public static var threads: Int {
+        setup
+        return configured
+    }
+
+    /// Sets the number of threads used by the engine's loops and products.
     public static func setThreads(_ n: Int) {
-        threads = max(1, n)
-        openblas_set_num_threads(Int32(clamping: threads))
+        setup
+        configured = max(1, min(n, 1024))
     }
 
     /// Applies `TL_THREADS` from the environment when it holds a positive count; returns a
@@ -43,20 +58,135 @@ public enum Parallel {
             return
         }
         let size = (count + chunks - 1) / chunks
-        // The chunks write disjoint ranges; the closure is shared across threads by design.
-        withoutActuallyEscaping(body) { body in
-            let shared = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                let lo = c * size
-                let hi = min(count, lo + size)
-                if lo < hi { shared.value(lo..<hi) }
-            }
+        forChunks(chunks) { c in
+            let lo = c * size, hi = min(count, lo + size)
+            if lo < hi { body(lo..<hi) }
         }
+    }
+
+    /// Calls `body(0)`, …, `body(chunks − 1)`, spread over the pool; returns when all are done.
+    /// A call made while the pool is busy (from inside a chunk, or from another thread) runs inline.
+    public static func forChunks(_ chunks: Int, _ body: (Int) -> Void) {
+        let workers = threads - 1
+        guard chunks > 1, workers > 0 else {
+            for c in 0..<chunks { body(c) }
+            return
+        }
+        let pool = pools.withLock { pools in
+            if let pool = pools[workers] { return pool }
+            let pool = WorkerPool(workers: workers)
+            pools[workers] = pool
+            return pool
+        }
+        guard pool.tryAcquire() else {
+            for c in 0..<chunks { body(c) }
+            return
+        }
+        defer { pool.release() }
+        withoutActuallyEscaping(body) { body in pool.run(chunks: chunks, body) }
     }
 }
 
-/// A value handed to worker threads whose safety the caller guarantees (disjoint writes).
-struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
+/// Threads that wait for chunked jobs: they spin briefly after each job (the next one usually
+/// follows within microseconds during training), then sleep on a condition variable.
+final class WorkerPool: @unchecked Sendable {
+    let workers: Int
+    /// Job generation in the high bits, next unclaimed chunk in the low 24 bits.
+    private let state = Atomic<Int>(0)
+    private let finished = Atomic<Int>(0)
+    private let sleepers = Atomic<Int>(0)
+    private let busy = Atomic<Bool>(false)
+    private var chunks = 0
+    private var job: ((Int) -> Void)?
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private static let chunkBits = 24
+    private static let spins = 200_000
+
+    init(workers: Int) {
+        self.workers = workers
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(wake, nil)
+        for _ in 0..<workers {
+            var thread = pthread_t()
+            let context = Unmanaged.passRetained(self).toOpaque()
+            let status = pthread_create(&thread, nil, { raw in
+                let pool = Unmanaged<WorkerPool>.fromOpaque(raw!).takeRetainedValue()
+                pool.work()
+                return nil
+            }, context)
+            if status == 0 {
+                pthread_detach(thread)
+            } else {
+                Unmanaged<WorkerPool>.fromOpaque(context).release()
+            }
+        }
+    }
+
+    func tryAcquire() -> Bool { busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged }
+    func release() { busy.store(false, ordering: .releasing) }
+
+    /// Runs a job on the calling thread and the workers. The caller holds `busy`.
+    func run(chunks: Int, _ body: @escaping (Int) -> Void) {
+        precondition(chunks < 1 << Self.chunkBits, "too many chunks")
+        job = body
+        self.chunks = chunks
+        finished.store(0, ordering: .relaxed)
+        let generation = (state.load(ordering: .relaxed) >> Self.chunkBits) + 1
+        state.store(generation << Self.chunkBits, ordering: .sequentiallyConsistent)
+        if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+            pthread_mutex_lock(mutex)
+            pthread_cond_broadcast(wake)
+            pthread_mutex_unlock(mutex)
+        }
+        drain(generation)
+        // Chunks claimed by workers may still be running.
+        while finished.load(ordering: .acquiring) < chunks {}
+        job = nil
+    }
+
+    /// Claims and runs chunks of job `generation` until none is left.
+    private func drain(_ generation: Int) {
+        var s = state.load(ordering: .acquiring)
+        while s >> Self.chunkBits == generation {
+            let chunk = s & ((1 << Self.chunkBits) - 1)
+            // While a chunk of this job is unclaimed the job cannot finish, so `chunks` and `job`
+            // read here belong to it.
+            let total = chunks
+            guard chunk < total else { return }
+            let (exchanged, original) = state.compareExchange(
+                expected: s, desired: s + 1, ordering: .acquiringAndReleasing)
+            if exchanged {
+                job!(chunk)
+                finished.add(1, ordering: .releasing)
+                s = state.load(ordering: .acquiring)
+            } else {
+                s = original
+            }
+        }
+    }
+
+    private func work() {
+        var seen = 0
+        while true {
+            var spins = 0
+            var generation = state.load(ordering: .acquiring) >> Self.chunkBits
+            while generation == seen {
+                if spins < Self.spins {
+                    spins += 1
+                } else {
+                    pthread_mutex_lock(mutex)
+                    sleepers.add(1, ordering: .sequentiallyConsistent)
+                    while state.load(ordering: .sequentiallyConsistent) >> Self.chunkBits == seen {
+                        pthread_cond_wait(wake, mutex)
+                    }
+                    sleepers.subtract(1, ordering: .sequentiallyConsistent)
+                    pthread_mutex_unlock(mutex)
+                }
+                generation = state.load(ordering: .acquiring) >> Self.chunkBits
+            }
+            seen = generation
+            drain(generation)
+        }
+    }
 }

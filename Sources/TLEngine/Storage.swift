@@ -1,3 +1,4 @@
+import CBLAS
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -11,8 +12,20 @@ final class Storage: @unchecked Sendable {
     @usableFromInline let count: Int
 
     /// Uninitialised storage for `count` elements; callers fill every element.
+    /// Keeps freed tensor memory in the heap for the next tensor. By default glibc maps each block
+    /// above 128 KiB afresh and returns it when freed, so every training step page-faulted its
+    /// activations and gradients in again. Blocks up to 32 MiB (glibc's ceiling for this setting)
+    /// now come from the heap, and up to 512 MiB of free heap is kept before it is trimmed.
+    private static let heapTuning: Void = {
+        #if canImport(Glibc)
+        _ = mallopt(M_MMAP_THRESHOLD, 32 << 20)
+        _ = mallopt(M_TRIM_THRESHOLD, 512 << 20)
+        #endif
+    }()
+
     @usableFromInline
     init(uninitializedCount count: Int) {
+        Storage.heapTuning
         self.count = count
         var raw: UnsafeMutableRawPointer?
         let bytes = max(count, 1) * MemoryLayout<Float>.stride

@@ -20,10 +20,10 @@ import Testing
 
     @Test func sameSeedSameImagesWhateverTheThreads() throws {
         let saved = Parallel.threads
-        defer { Parallel.threads = saved }
-        Parallel.threads = 1
+        defer { Parallel.setThreads(saved) }
+        Parallel.setThreads(1)
         let a = try Digits.generate(count: 64, style: .svhn, seed: 9)
-        Parallel.threads = 2
+        Parallel.setThreads(2)
         let b = try Digits.generate(count: 64, style: .svhn, seed: 9)
         #expect(a.x == b.x && a.y == b.y)
         let c = try Digits.generate(count: 64, style: .svhn, seed: 10)

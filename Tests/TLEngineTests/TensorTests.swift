@@ -1,4 +1,5 @@
 import Foundation
+import Dispatch
 import Testing
 @testable import TLEngine
 
@@ -228,12 +229,53 @@ import Testing
         var g = RandomGenerator(seed: 2)
         let x = try Tensor.randn([300_000], using: &g)
         let saved = Parallel.threads
-        defer { Parallel.threads = saved }
-        Parallel.threads = 1
+        defer { Parallel.setThreads(saved) }
+        Parallel.setThreads(1)
         let serial = try (x * x + 1).sqrt()
-        Parallel.threads = 2
+        Parallel.setThreads(2)
         let parallel = try (x * x + 1).sqrt()
         #expect(serial == parallel)
+    }
+
+    @Test func productsSplitAcrossThreadsGiveTheSameResult() throws {
+        var g = RandomGenerator(seed: 3)
+        let saved = Parallel.threads
+        defer { Parallel.setThreads(saved) }
+        // Shapes split by rows (m ≥ 128) and by columns, with every transpose flag.
+        for (m, n, k) in [(300, 70, 90), (40, 500, 64), (130, 130, 17)] {
+            for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+                let a = try Tensor.randn(ta ? [k, m] : [m, k], using: &g)
+                let b = try Tensor.randn(tb ? [n, k] : [k, n], using: &g)
+                Parallel.setThreads(1)
+                let serial = try Tensor.matmul2D(a, b, transposeA: ta, transposeB: tb)
+                Parallel.setThreads(3)
+                let split = try Tensor.matmul2D(a, b, transposeA: ta, transposeB: tb)
+                #expect(serial.shape == [m, n])
+                #expect(serial == split, "m \(m) n \(n) k \(k) transposes \(ta) \(tb)")
+            }
+        }
+    }
+
+    @Test func thePoolRunsEveryChunkOnceUnderConcurrentAndNestedCalls() throws {
+        let saved = Parallel.threads
+        defer { Parallel.setThreads(saved) }
+        Parallel.setThreads(2)
+        let callers = 4, chunks = 64
+        let counts = UnsafeMutablePointer<Int>.allocate(capacity: callers * chunks * chunks)
+        counts.initialize(repeating: 0, count: callers * chunks * chunks)
+        defer { counts.deallocate() }
+        let shared = UncheckedPointer(counts)
+        DispatchQueue.concurrentPerform(iterations: callers) { caller in
+            for _ in 0..<50 {
+                Parallel.forChunks(chunks) { outer in
+                    // A nested call runs inline on the thread that runs the outer chunk.
+                    Parallel.forChunks(chunks) { inner in
+                        shared.pointer[(caller * chunks + outer) * chunks + inner] += 1
+                    }
+                }
+            }
+        }
+        #expect((0..<callers * chunks * chunks).allSatisfy { counts[$0] == 50 })
     }
 }
 
@@ -287,4 +329,10 @@ import Testing
         try (x * x.detached()).sum().backward()
         #expect(x.grad?.scalars == [1, 2])
     }
+}
+
+/// A pointer handed to test threads that write disjoint elements.
+struct UncheckedPointer: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Int>
+    init(_ pointer: UnsafeMutablePointer<Int>) { self.pointer = pointer }
 }
