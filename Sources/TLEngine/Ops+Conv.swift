@@ -1,3 +1,5 @@
+import CBLAS
+
 // 2-D convolution through im2col and one GEMM for the whole batch, and 2-D max-pooling.
 
 /// Geometry of a convolution or pooling window over N×C×H×W input.
@@ -25,8 +27,10 @@ struct Window {
 }
 
 extension Tensor {
-    /// Cross-correlation of N×C×H×W input with O×C×kh×kw weights (PyTorch's `conv2d`, no bias).
-    public static func conv2d(_ x: Tensor, _ weight: Tensor, stride: Int = 1, padding: Int = 0) throws -> Tensor {
+    /// Cross-correlation of N×C×H×W input with O×C×kh×kw weights plus an optional bias of O values
+    /// (PyTorch's `conv2d`).
+    public static func conv2d(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil, stride: Int = 1,
+                              padding: Int = 0) throws -> Tensor {
         guard weight.rank == 4 else { throw TensorError.badShape(op: "conv2d", weight.shape, "expected O×C×kh×kw weights") }
         let g = try Window(input: x.shape, kh: weight.shape[2], kw: weight.shape[3], stride: stride, pad: padding, op: "conv2d")
         guard weight.shape[1] == g.c else {
@@ -34,39 +38,68 @@ extension Tensor {
                 op: "conv2d", "input has \(g.c) channels, weights expect \(weight.shape[1])", x.shape, weight.shape)
         }
         let o = weight.shape[0]
+        if let bias, bias.shape != [o] {
+            throw TensorError.shapeMismatch(op: "conv2d", "the bias needs one value per output channel", bias.shape, weight.shape)
+        }
         let rows = g.c * g.kh * g.kw, spatial = g.oh * g.ow, columns = g.n * spatial
         _ = try Shape.count([rows, columns], op: "conv2d")
         _ = try Shape.count([g.n, o, g.oh, g.ow], op: "conv2d")
 
-        // cols: (C·kh·kw) × (N·oh·ow); one GEMM gives O × (N·oh·ow), then reorder to N×O×oh×ow.
+        // cols: (C·kh·kw) × (N·oh·ow). Each image's product O × (oh·ow) is written straight into its
+        // place in the N×O×oh×ow result, onto its bias; images are spread over the threads.
         let cols = im2col(x, g)
-        var product = Tensor(uninitializedShape: [o, columns])
-        gemm(m: o, n: columns, k: rows, a: weight.storage.pointer, transposeA: false,
-             b: cols.storage.pointer, transposeB: false, c: product.storage.pointer)
-        var out = product.reshapedUnchecked([o, g.n, spatial]).permutedUnchecked([1, 0, 2])
-            .reshapedUnchecked([g.n, o, g.oh, g.ow])
-        guard recording(x, weight) else { return out }
+        let out = Tensor(uninitializedShape: [g.n, o, g.oh, g.ow])
+        let pw = weight.storage.pointer, pc = cols.storage.pointer, po = out.storage.pointer
+        let pb = bias?.storage.pointer
+        Parallel.forRanges(g.n, cost: o * spatial * rows / 8) { images in
+            for img in images {
+                let c = po + img * o * spatial
+                if let pb {
+                    for ch in 0..<o { (c + ch * spatial).update(repeating: pb[ch], count: spatial) }
+                }
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(o), Int32(spatial), Int32(rows), 1,
+                            pw, Int32(rows), pc + img * spatial, Int32(columns), pb == nil ? 0 : 1, c, Int32(spatial))
+            }
+        }
+        let inputs = [x, weight] + (bias.map { [$0] } ?? [])
+        guard recording(inputs) else { return out }
         let w = weight.detached()
-        let (needX, needW) = (x.requiresGrad, weight.requiresGrad)
-        out.record([x, weight]) { grad in
-            // G as O × (N·oh·ow), the layout of the forward product.
+        let (needX, needW, needB) = (x.requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false)
+        var result = out
+        result.record(inputs) { grad in
+            var dw: Tensor?, dx: Tensor?, db: Tensor?
+            if needB {
+                var d = Tensor(uninitializedShape: [o])
+                let pg = grad.storage.pointer, pd = d.storage.pointer
+                pd.update(repeating: 0, count: o)
+                for img in 0..<g.n {
+                    for ch in 0..<o {
+                        let plane = pg + (img * o + ch) * spatial
+                        var sum: Float = 0
+                        for i in 0..<spatial { sum += plane[i] }
+                        pd[ch] += sum
+                    }
+                }
+                db = d
+            }
+            guard needW || needX else { return [dx, dw, db] }
+            // G as O × (N·oh·ow), the layout of the columns.
             let g2 = grad.reshapedUnchecked([g.n, o, spatial]).permutedUnchecked([1, 0, 2])
-            var dw: Tensor?, dx: Tensor?
             if needW {
-                var d = Tensor(uninitializedShape: w.shape)
+                let d = Tensor(uninitializedShape: w.shape)
                 gemm(m: o, n: rows, k: columns, a: g2.storage.pointer, transposeA: false,
                      b: cols.storage.pointer, transposeB: true, c: d.storage.pointer)
                 dw = d
             }
             if needX {
-                var dcols = Tensor(uninitializedShape: [rows, columns])
+                let dcols = Tensor(uninitializedShape: [rows, columns])
                 gemm(m: rows, n: columns, k: o, a: w.storage.pointer, transposeA: true,
                      b: g2.storage.pointer, transposeB: false, c: dcols.storage.pointer)
                 dx = col2im(dcols, g)
             }
-            return [dx, dw]
+            return [dx, dw, db]
         }
-        return out
+        return result
     }
 
     /// Unfolds every kh×kw window of `x` into a column: row (c, i, j), column (n, oy, ox).
@@ -158,11 +191,26 @@ extension Tensor {
                         let top = 2 * oy * g.w
                         for ox in 0..<g.ow {
                             let a = top + 2 * ox
-                            var best = plane[a], at = a
+                            // Selects rather than branches: on real activations the winner
+                            // is unpredictable, and mispredicted branches dominated the cost.
+                            // Arithmetic rather than branches: the winner is unpredictable, and
+                            // mispredicted branches dominated the cost. A NaN anywhere wins.
                             let (b, c, d) = (plane[a + 1], plane[a + g.w], plane[a + g.w + 1])
-                            if b > best || b.isNaN { best = b; at = a + 1 }
-                            if c > best || c.isNaN { best = c; at = a + g.w }
-                            if d > best || d.isNaN { best = d; at = a + g.w + 1 }
+                            var best = plane[a], at = a
+                            var nan = (best != best ? 1 : 0) | (b != b ? 1 : 0) | (c != c ? 1 : 0) | (d != d ? 1 : 0)
+                            var take = b > best ? 1 : 0
+                            at &+= take &* (a &+ 1 &- at)
+                            best = b > best ? b : best
+                            take = c > best ? 1 : 0
+                            at &+= take &* (a &+ g.w &- at)
+                            best = c > best ? c : best
+                            take = d > best ? 1 : 0
+                            at &+= take &* (a &+ g.w &+ 1 &- at)
+                            best = d > best ? d : best
+                            if nan != 0 {
+                                at = [a, a + 1, a + g.w, a + g.w + 1].first { plane[$0].isNaN } ?? a
+                                best = .nan
+                            }
                             values[oy * g.ow + ox] = best
                             positions[oy * g.ow + ox] = Int32(truncatingIfNeeded: at)
                         }

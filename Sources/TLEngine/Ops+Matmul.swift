@@ -57,7 +57,63 @@ func splitProduct(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, transposeA: B
     }
 }
 
+/// Column sums of a rows×columns matrix into `out` (overwritten): the gradient of a bias.
+@inline(__always)
+func columnSums(_ g: UnsafePointer<Float>, rows: Int, columns: Int, into out: UnsafeMutablePointer<Float>) {
+    out.update(repeating: 0, count: columns)
+    for r in 0..<rows {
+        let row = g + r * columns
+        for j in 0..<columns { out[j] += row[j] }
+    }
+}
+
 extension Tensor {
+    /// x·Wᵀ + b for N×in input, out×in weights and an optional bias of `out` values (PyTorch's
+    /// `linear`). The bias is written into the result first and the product added onto it, so
+    /// no broadcast pass adds it and BLAS skips zeroing the output.
+    public static func linear(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?) throws -> Tensor {
+        guard x.rank == 2, weight.rank == 2, x.shape[1] == weight.shape[1] else {
+            throw TensorError.shapeMismatch(op: "linear", "expected N×in input and out×in weights", x.shape, weight.shape)
+        }
+        let (n, k, o) = (x.shape[0], x.shape[1], weight.shape[0])
+        if let bias, bias.shape != [o] {
+            throw TensorError.shapeMismatch(op: "linear", "the bias needs one value per output", bias.shape, weight.shape)
+        }
+        _ = try Shape.count([n, o], op: "linear")
+        var out = Tensor(uninitializedShape: [n, o])
+        let po = out.storage.pointer
+        if let bias {
+            for r in 0..<n { (po + r * o).update(from: bias.storage.pointer, count: o) }
+        }
+        gemm(m: n, n: o, k: k, a: x.storage.pointer, transposeA: false, b: weight.storage.pointer, transposeB: true,
+             c: po, accumulate: bias != nil)
+        let inputs = [x, weight] + (bias.map { [$0] } ?? [])
+        guard recording(inputs) else { return out }
+        let (xd, wd) = (x.detached(), weight.detached())
+        let (needX, needW, needB) = (x.requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false)
+        out.record(inputs) { g in
+            let pg = g.storage.pointer
+            var dx: Tensor?, dw: Tensor?, db: Tensor?
+            if needX {
+                var d = Tensor(uninitializedShape: [n, k])
+                gemm(m: n, n: k, k: o, a: pg, transposeA: false, b: wd.storage.pointer, transposeB: false, c: d.storage.pointer)
+                dx = d
+            }
+            if needW {
+                var d = Tensor(uninitializedShape: [o, k])
+                gemm(m: o, n: k, k: n, a: pg, transposeA: true, b: xd.storage.pointer, transposeB: false, c: d.storage.pointer)
+                dw = d
+            }
+            if needB {
+                var d = Tensor(uninitializedShape: [o])
+                columnSums(pg, rows: n, columns: o, into: d.storage.pointer)
+                db = d
+            }
+            return [dx, dw, db]
+        }
+        return out
+    }
+
     /// op(a) · op(b) for matrices, with op the transpose where asked. The primitive behind
     /// `matmul` and `Linear` (which multiplies by the weight transposed, without a copy).
     public static func matmul2D(_ a: Tensor, _ b: Tensor, transposeA: Bool = false,

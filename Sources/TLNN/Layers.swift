@@ -30,10 +30,8 @@ public final class Linear: Layer {
                 op: "linear", "input has \(x.shape.last ?? 0) features, layer expects \(inputFeatures)",
                 x.shape, weight.value.shape)
         }
-        let rows = x.reshapedRows(inputFeatures)
-        var y = try Tensor.matmul2D(rows, weight.value, transposeB: true)
-        if let bias { y = try y + bias.value }
-        return try y.reshaped(Array(x.shape.dropLast()) + [outputFeatures])
+        let y = try Tensor.linear(x.reshapedRows(inputFeatures), weight.value, bias?.value)
+        return x.rank == 2 ? y : try y.reshaped(Array(x.shape.dropLast()) + [outputFeatures])
     }
 
     public var ownParameters: [(name: String, parameter: Parameter)] {
@@ -89,9 +87,7 @@ public final class Conv2d: Layer {
             throw TensorError.shapeMismatch(
                 op: "conv", "input has \(x.shape[1]) channels, layer expects \(inputChannels)", x.shape, weight.value.shape)
         }
-        let y = try Tensor.conv2d(x, weight.value, stride: stride, padding: padding)
-        guard let bias else { return y }
-        return try y + bias.value.reshaped([1, outputChannels, 1, 1])
+        return try Tensor.conv2d(x, weight.value, bias: bias?.value, stride: stride, padding: padding)
     }
 
     public var ownParameters: [(name: String, parameter: Parameter)] {

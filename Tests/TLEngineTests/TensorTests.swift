@@ -237,7 +237,7 @@ import Testing
         #expect(serial == parallel)
     }
 
-    @Test func productsSplitAcrossThreadsGiveTheSameResult() throws {
+    @Test func productsSplitAcrossThreadsAgreeWithOneThread() throws {
         var g = RandomGenerator(seed: 3)
         let saved = Parallel.threads
         defer { Parallel.setThreads(saved) }
@@ -250,8 +250,13 @@ import Testing
                 let serial = try Tensor.matmul2D(a, b, transposeA: ta, transposeB: tb)
                 Parallel.setThreads(3)
                 let split = try Tensor.matmul2D(a, b, transposeA: ta, transposeB: tb)
-                #expect(serial.shape == [m, n])
-                #expect(serial == split, "m \(m) n \(n) k \(k) transposes \(ta) \(tb)")
+                let again = try Tensor.matmul2D(a, b, transposeA: ta, transposeB: tb)
+                #expect(serial.shape == [m, n] && split.shape == [m, n])
+                // The parts may round differently at their edges, but a split is repeatable.
+                let scale = serial.scalars.map(abs).max() ?? 1
+                let worst = zip(serial.scalars, split.scalars).map { abs($0 - $1) }.max() ?? 0
+                #expect(worst <= 1e-5 * scale, "m \(m) n \(n) k \(k) transposes \(ta) \(tb)")
+                #expect(split == again)
             }
         }
     }
