@@ -60,21 +60,35 @@ public final class SGD: Optimizer {
             guard mu != 0 else {
                 grad.withUnsafeBufferPointer { g in
                     p.value.withUnsafeMutableBufferPointer { w in
-                        for i in 0..<w.count { w[i] -= lr * (g[i] + wd * w[i]) }
+                        Parallel.forRanges(w.count) { r in
+                            for i in r { w[i] -= lr * (g[i] + wd * w[i]) }
+                        }
                     }
                 }
                 continue
             }
             let slot = state.slot(for: p, buffers: 1)
-            let first = slot.steps == 0
+            // The first step starts the buffer at the gradient (b = 0·μ + d); the loops below
+            // branch on nothing per element, so they vectorise.
+            let keep: Float = slot.steps == 0 ? 0 : mu, look: Float = nesterov ? mu : 0
             slot.steps += 1
             grad.withUnsafeBufferPointer { g in
                 p.value.withUnsafeMutableBufferPointer { w in
                     slot.tensors[0].withUnsafeMutableBufferPointer { b in
-                        for i in 0..<w.count {
-                            let d = g[i] + wd * w[i]
-                            b[i] = first ? d : mu * b[i] + d
-                            w[i] -= lr * (nesterov ? d + mu * b[i] : b[i])
+                        Parallel.forRanges(w.count) { r in
+                            if nesterov {
+                                for i in r {
+                                    let d = g[i] + wd * w[i]
+                                    b[i] = keep * b[i] + d
+                                    w[i] -= lr * (d + look * b[i])
+                                }
+                            } else {
+                                for i in r {
+                                    let d = g[i] + wd * w[i]
+                                    b[i] = keep * b[i] + d
+                                    w[i] -= lr * b[i]
+                                }
+                            }
                         }
                     }
                 }
