@@ -81,7 +81,11 @@ def tl_script(name, settings):
 
 def tl_figures(name, settings, threads):
     """Runs a workload; returns {key: [values]} from its `key… value` lines, plus wall time and RSS."""
-    out, wall, rss = run_measured([TL, tl_script(name, settings)], threads)
+    path = tl_script(name, settings)
+    try:
+        out, wall, rss = run_measured([TL, path], threads)
+    finally:
+        os.remove(path)
     figures = {}
     for line in out.splitlines():
         parts = line.split()

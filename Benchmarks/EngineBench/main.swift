@@ -56,7 +56,6 @@ for n in [256, 1024] {
                 }
             }
         }
-        openblas_set_num_threads(1)
         tl.append(flops / t / 1e9)
         raw.append(flops / r / 1e9)
         ratios.append(r / t)

@@ -48,7 +48,7 @@ extension Tensor {
         // cols: (C·kh·kw) × (N·oh·ow). Each image's product O × (oh·ow) is written straight into its
         // place in the N×O×oh×ow result, onto its bias; images are spread over the threads.
         let cols = im2col(x, g)
-        let out = Tensor(uninitializedShape: [g.n, o, g.oh, g.ow])
+        var out = Tensor(uninitializedShape: [g.n, o, g.oh, g.ow])
         let pw = weight.storage.pointer, pc = cols.storage.pointer, po = out.storage.pointer
         let pb = bias?.storage.pointer
         Parallel.forRanges(g.n, cost: o * spatial * rows / 8) { images in
@@ -65,8 +65,7 @@ extension Tensor {
         guard recording(inputs) else { return out }
         let w = weight.detached()
         let (needX, needW, needB) = (x.requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false)
-        var result = out
-        result.record(inputs) { grad in
+        out.record(inputs) { grad in
             var dw: Tensor?, dx: Tensor?, db: Tensor?
             if needB {
                 var d = Tensor(uninitializedShape: [o])
@@ -99,7 +98,7 @@ extension Tensor {
             }
             return [dx, dw, db]
         }
-        return result
+        return out
     }
 
     /// Unfolds every kh×kw window of `x` into a column: row (c, i, j), column (n, oy, ox).
