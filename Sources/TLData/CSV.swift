@@ -75,12 +75,14 @@ public enum CSV {
         guard labelColumn != nil else {
             return try Dataset(name: path.fileName, x: x, y: nil, classes: [])
         }
-        // Integer labels 0..k−1 keep their ids; anything else becomes sorted class names.
+        // Integer labels 0..k−1 keep their ids; anything else (names, negative or huge numbers)
+        // becomes class names, sorted — numerically when they are all integers.
         let ints = rawLabels.compactMap { Int($0) }
-        if ints.count == rawLabels.count, let top = ints.max(), ints.allSatisfy({ $0 >= 0 }) {
+        if ints.count == rawLabels.count, let top = ints.max(), ints.allSatisfy({ $0 >= 0 }), top < Dataset.maxClasses {
             return try Dataset(name: path.fileName, x: x, y: ints, classes: (0...top).map(String.init))
         }
-        let names = Array(Set(rawLabels)).sorted()
+        let names = ints.count == rawLabels.count
+            ? Array(Set(ints)).sorted().map(String.init) : Array(Set(rawLabels)).sorted()
         let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
         return try Dataset(name: path.fileName, x: x, y: rawLabels.map { index[$0] ?? 0 }, classes: names)
     }

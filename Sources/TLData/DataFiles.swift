@@ -19,13 +19,14 @@ public enum DataFormat: String, CaseIterable, Sendable {
     case csv, idx, npy, npz, safetensors
 
     public static func detect(_ path: String) throws -> DataFormat {
-        var info = stat()
-        if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { return .idx }
+        // The extension decides first: a directory named x.npy is then refused as not a file.
         let lower = path.lowercased()
         for (suffix, format) in [(".csv", DataFormat.csv), (".npy", .npy), (".npz", .npz), (".safetensors", .safetensors),
                                  ("-ubyte", .idx), ("-ubyte.gz", .idx), (".idx", .idx)] where lower.hasSuffix(suffix) {
             return format
         }
+        var info = stat()
+        if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { return .idx }
         let head = Array(try FileIO.read(path).prefix(8))
         if head.starts(with: NPY.magic) { return .npy }
         if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return .npz }
@@ -56,10 +57,10 @@ public enum DataFiles {
             guard let x = arrays.first(where: { $0.name == "x" })?.tensor else { return .tensors(arrays) }
             let yTensor = arrays.first(where: { $0.name == "y" })?.tensor
             let y = try yTensor.map { t -> [Int] in
-                guard t.rank == 1, t.count == x.shape.first ?? -1, t.scalars.allSatisfy({ $0 >= 0 && $0 == $0.rounded() }) else {
-                    throw FileError(path, "'y' must hold one non-negative integer class id per sample of 'x'")
+                guard t.rank == 1, t.count == x.shape.first ?? -1, let ids = Dataset.classIDs(t.scalars) else {
+                    throw FileError(path, "'y' must hold one class id per sample of 'x' (whole numbers 0…\(Dataset.maxClasses - 1))")
                 }
-                return t.scalars.map { Int($0) }
+                return ids
             }
             let classes = (0...(y?.max() ?? 0)).map(String.init)
             return .dataset(try Dataset(name: path.fileName, x: x, y: y, classes: y == nil ? [] : classes))

@@ -35,6 +35,21 @@ public struct Dataset {
         (self.attributes, self.attributeNames, self.wordVectors) = (attributes, attributeNames, wordVectors)
     }
 
+    /// The most classes a label vector may name (ids 0..<maxClasses).
+    public static let maxClasses = 100_000
+
+    /// Class ids from stored numbers (a label file, a `y` tensor): nil unless every value is a
+    /// whole number in 0..<maxClasses — NaN, infinities and huge ids are refused before any
+    /// conversion or allocation.
+    public static func classIDs<S: Sequence>(_ values: S) -> [Int]? where S.Element == Float {
+        var ids: [Int] = []
+        for v in values {
+            guard v >= 0, v < Float(maxClasses), v == v.rounded() else { return nil }
+            ids.append(Int(v))
+        }
+        return ids
+    }
+
     public var count: Int { x.shape[0] }
     /// The shape of one sample.
     public var sampleShape: [Int] { Array(x.shape.dropFirst()) }

@@ -12,9 +12,13 @@ import TLNN
 /// dimensions, then the data. Gzipped files (`.gz`) are read too.
 public enum IDX {
     public static func read(_ path: String) throws -> Tensor {
-        var bytes = try FileIO.read(path)
-        if bytes.count >= 2, bytes[0] == 0x1F, bytes[1] == 0x8B { bytes = try gunzip(bytes, path: path) }
-        return try decode(bytes, path: path)
+        try decode(file: FileIO.read(path), path: path)
+    }
+
+    /// The bytes of an IDX file as read from disk: gzipped or not.
+    public static func decode(file bytes: [UInt8], path: String) throws -> Tensor {
+        let plain = bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B ? try gunzip(bytes, path: path) : bytes
+        return try decode(plain, path: path)
     }
 
     public static func decode(_ bytes: [UInt8], path: String) throws -> Tensor {
@@ -37,10 +41,7 @@ public enum IDX {
         let rank = Int(bytes[3])
         guard rank >= 1, bytes.count >= 4 + 4 * rank else { throw FileError(path, "truncated: the IDX header needs \(4 + 4 * rank) bytes") }
         let shape = (0..<rank).map { Int(be(UInt32.self, 4 + 4 * $0)) }
-        let count: Int
-        do { count = try Shape.count(shape, op: "idx") } catch {
-            throw FileError(path, "IDX dimensions \(Shape.describe(shape)) are too large to load")
-        }
+        let count = try FileIO.elementCount(shape, path: path, "IDX dimensions \(Shape.describe(shape))")
         let start = 4 + 4 * rank
         guard bytes.count - start >= count * type.size else {
             throw FileError(path, "truncated: dimensions \(Shape.describe(shape)) need \(count * type.size) bytes of data, the file has \(bytes.count - start)")
@@ -49,8 +50,9 @@ public enum IDX {
         return try Tensor(shape: shape, values: values)
     }
 
-    /// Decompresses a gzip file (bounded: at most 1 GiB out).
+    /// Decompresses a gzip file, up to the memory budget.
     static func gunzip(_ input: [UInt8], path: String) throws -> [UInt8] {
+        let limit = Swift.min(Memory.budgetBytes, FileIO.maxReadBytes)
         var stream = z_stream()
         guard inflateInit2_(&stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw FileError(path, "cannot start decompression")
@@ -71,7 +73,10 @@ public enum IDX {
                     return out.count - Int(stream.avail_out)
                 }
                 output += chunk[0..<produced]
-            } while status == Z_OK && output.count < 1 << 30
+            } while status == Z_OK && output.count <= limit
+        }
+        if status == Z_OK, output.count > limit {
+            throw FileError(path, "decompresses to more than \(Memory.describe(limit)), the memory budget (TL_MEMORY_BUDGET sets it)")
         }
         guard status == Z_STREAM_END else { throw FileError(path, "is a corrupt or truncated gzip file") }
         return output
@@ -95,8 +100,7 @@ public enum IDX {
                 throw FileError(directory, "\(prefix) images \(Shape.describe(images.shape)) and labels \(Shape.describe(labels.shape)) do not match")
             }
             let x = try (images.reshaped([images.shape[0], 1, images.shape[1], images.shape[2]]) / 255).detached()
-            let y = labels.scalars.map { Int($0) }
-            guard y.allSatisfy({ (0..<10).contains($0) }) else { throw FileError(directory, "\(prefix) labels must be digits 0–9") }
+            guard let y = Dataset.classIDs(labels.scalars), y.allSatisfy({ (0..<10).contains($0) }) else { throw FileError(directory, "\(prefix) labels must be digits 0–9") }
             parts.append(try Dataset(name: "mnist", domain: "file", x: x, y: y, classes: (0..<10).map(String.init)))
         }
         return try Dataset.merge(parts[0], parts[1])

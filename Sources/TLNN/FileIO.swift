@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import TLEngine
 
 /// A file that could not be read or written, or whose contents are malformed.
 public struct FileError: Error, Equatable, CustomStringConvertible {
@@ -32,6 +33,7 @@ public enum FileIO {
         }
         let size = Int(info.st_size)
         guard size <= maxReadBytes else { throw FileError(path, "is \(size) bytes, more than tl reads at once") }
+        try checkBudget(size, path: path, "is")
         var bytes = [UInt8](repeating: 0, count: size)
         var done = 0
         try bytes.withUnsafeMutableBytes { buffer in
@@ -43,6 +45,26 @@ public enum FileIO {
             }
         }
         return bytes
+    }
+
+    /// Refuses, before anything is allocated, to hold more bytes than the memory budget.
+    public static func checkBudget(_ bytes: Int, path: String, _ what: String) throws {
+        guard bytes <= Memory.budgetBytes else {
+            throw FileError(path, "\(what) \(Memory.describe(bytes)), more than the memory budget of \(Memory.describe(Memory.budgetBytes)) (TL_MEMORY_BUDGET sets it)")
+        }
+    }
+
+    /// The number of values a file's `shape` declares, checked before anything is allocated:
+    /// `what` ("shape 3×4", "entry 'w' has shape 3×4") is too large, or over the memory budget.
+    public static func elementCount(_ shape: [Int], path: String, _ what: String) throws -> Int {
+        do {
+            return try Shape.count(shape, op: "load")
+        } catch TensorError.overBudget(_, let elements) {
+            try checkBudget(elements * MemoryLayout<Float>.stride, path: path, "\(what) loads as fp32 into")
+            return elements
+        } catch {
+            throw FileError(path, "\(what) is too large to load")
+        }
     }
 
     /// Writes `bytes` to a temporary file beside `path`, flushes it to disk and renames it into

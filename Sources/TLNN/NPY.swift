@@ -31,10 +31,7 @@ public enum NPY {
         }
         let header = try HeaderDict(text, path: path)
         let (type, bigEndian) = try elementType(header.descr, path: path)
-        let count: Int
-        do { count = try Shape.count(header.shape, op: "npy") } catch {
-            throw FileError(path, "shape \(Shape.describe(header.shape)) is too large to load")
-        }
+        let count = try FileIO.elementCount(header.shape, path: path, "shape \(Shape.describe(header.shape))")
         let dataStart = headerStart + headerLength
         let (needed, overflow) = count.multipliedReportingOverflow(by: type.size)
         guard !overflow, needed <= bytes.count - dataStart else {

@@ -129,6 +129,7 @@ enum ZipArchive {
         guard size <= input.count * 1032 + 64, size <= FileIO.maxReadBytes else {
             throw FileError(path, "member \(name) claims \(size) bytes from \(input.count) compressed")
         }
+        try FileIO.checkBudget(size, path: path, "member \(name) unpacks to")
         var output = [UInt8](repeating: 0, count: Swift.max(size, 1))
         var stream = z_stream()
         guard inflateInit2_(&stream, -MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {

@@ -59,10 +59,7 @@ public enum Safetensors {
             let shape = try shapeValues.map { try exactInt($0, path: path, what: "a dimension of '\(name)'") }
             let begin = try exactInt(offsets[0], path: path, what: "an offset of '\(name)'")
             let end = try exactInt(offsets[1], path: path, what: "an offset of '\(name)'")
-            let count: Int
-            do { count = try Shape.count(shape, op: name) } catch {
-                throw FileError(path, "entry '\(name)' has shape \(Shape.describe(shape)), too large to load")
-            }
+            let count = try FileIO.elementCount(shape, path: path, "entry '\(name)' of shape \(Shape.describe(shape))")
             guard begin >= 0, begin <= end, end <= dataLength else {
                 throw FileError(path, "entry '\(name)' claims bytes \(begin)..<\(end) but the data section has \(dataLength)")
             }

@@ -13,7 +13,9 @@ struct Run {
 
     /// Runs tl with `arguments` and `input` on standard input; a run longer than `timeout`
     /// seconds is killed (and its status shows the signal, as a shell's does: 128 + signal).
-    init(_ arguments: [String], input: String = "", timeout: Double = 600) throws {
+    /// `executable` runs another program the same way (a test's helper).
+    init(_ arguments: [String], input: String = "", timeout: Double = 600,
+         executable: String = TerminalSession.executable) throws {
         var inPipe: [Int32] = [0, 0], outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
         guard pipe(&inPipe) == 0, pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw POSIXError(errno) }
         var actions = posix_spawn_file_actions_t()
@@ -23,12 +25,12 @@ struct Run {
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
         for fd in inPipe + outPipe + errPipe { posix_spawn_file_actions_addclose(&actions, fd) }
-        let argv: [UnsafeMutablePointer<CChar>?] = ([TerminalSession.executable] + arguments).map { strdup($0) } + [nil]
+        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         let environment = ["HOME=/tmp", "TL_HISTORY=/dev/null", "PATH=/usr/bin:/bin"]
         let env: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
         defer { (argv + env).forEach { free($0) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, TerminalSession.executable, &actions, nil, argv, env)
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, env)
         close(inPipe[0]); close(outPipe[1]); close(errPipe[1])
         guard spawned == 0 else { throw POSIXError(spawned) }
         let finished = Mutex(false)

@@ -87,10 +87,10 @@ enum DataBuiltins {
             var labels: [Int]?
             if !args.isNone("y") {
                 let y = try args.tensor("y")
-                guard y.rank == 1, y.scalars.allSatisfy({ $0 >= 0 && $0 == $0.rounded() && $0 < 100_000 }) else {
-                    throw args.error("y must be a vector of class ids 0..k−1 (k at most 100000)")
+                guard y.rank == 1, let ids = Dataset.classIDs(y.scalars) else {
+                    throw args.error("y must be a vector of class ids 0..k−1 (k at most \(Dataset.maxClasses))")
                 }
-                labels = y.scalars.map { Int($0) }
+                labels = ids
             }
             var classes = try args.isNone("classes") ? [] : args.list("classes").map { $0.plain }
             if classes.isEmpty, let labels { classes = (0...(labels.max() ?? 0)).map(String.init) }

@@ -105,10 +105,9 @@ enum MethodBuiltins {
                 help: "Trains a linear classifier (softmax regression) on fixed features: how much the features alone tell about the classes. Returns the model; evaluate it on other features with dataset(x, y).",
                 example: "probe = linear_probe(randn(20, 4), tensor(range(20)) % 2)") { args in
             let x = try args.tensor("features"), y = try args.tensor("labels")
-            guard x.rank == 2, y.rank == 1, y.count == x.shape[0], y.scalars.allSatisfy({ $0 >= 0 && $0 == $0.rounded() && $0 < 1e6 }) else {
-                throw args.error("features must be N×d and labels N non-negative class ids")
+            guard x.rank == 2, y.rank == 1, y.count == x.shape[0], let labels = Dataset.classIDs(y.scalars) else {
+                throw args.error("features must be N×d and labels N class ids 0..k−1 (k at most \(Dataset.maxClasses))")
             }
-            let labels = y.scalars.map { Int($0) }
             let k = (labels.max() ?? 0) + 1
             let data = try Dataset(name: "features", x: x, y: labels, classes: (0..<k).map(String.init))
             let probe = Sequential([try Linear(x.shape[1], k, using: &GlobalRandom.generator)])
