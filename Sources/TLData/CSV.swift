@@ -8,45 +8,71 @@ public enum CSV {
     /// column was asked for explicitly (`required`).
     public static func load(_ path: String, label: String? = "label", required: Bool = false) throws -> Dataset {
         let bytes = try FileIO.read(path)
-        guard let text = String(validating: bytes, as: UTF8.self) else { throw FileError(path, "is not UTF-8 text") }
-        return try parse(text, path: path, label: label, required: required)
-    }
-
-    /// Splits one line into fields, honouring double quotes ("a,b" and "" inside quotes).
-    static func fields(_ line: Substring, path: String, line number: Int) throws -> [String] {
-        var fields: [String] = []
-        var field = ""
-        var quoted = false
-        var i = line.startIndex
-        while i < line.endIndex {
-            let c = line[i]
-            if quoted {
-                if c == "\"" {
-                    let next = line.index(after: i)
-                    if next < line.endIndex, line[next] == "\"" { field.append("\""); i = next } else { quoted = false }
-                } else {
-                    field.append(c)
-                }
-            } else if c == "\"" {
-                quoted = true
-            } else if c == "," {
-                fields.append(field)
-                field = ""
-            } else {
-                field.append(c)
-            }
-            i = line.index(after: i)
-        }
-        guard !quoted else { throw FileError(path, "line \(number): a quoted field is not closed") }
-        fields.append(field)
-        return fields.map { $0.trimmingSpaces }
+        guard String(validating: bytes, as: UTF8.self) != nil else { throw FileError(path, "is not UTF-8 text") }
+        return try parse(bytes: bytes, path: path, label: label, required: required)
     }
 
     public static func parse(_ text: String, path: String, label: String? = "label", required: Bool = false) throws -> Dataset {
-        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
-        while let last = lines.last, last.allSatisfy({ $0 == " " }) { lines.removeLast() }
-        guard let headerLine = lines.first else { throw FileError(path, "is empty; a CSV file needs a header row") }
-        let header = try fields(headerLine, path: path, line: 1)
+        try parse(bytes: Array(text.utf8), path: path, label: label, required: required)
+    }
+
+    /// The lines of a text: byte ranges without their `\n` or `\r\n`; trailing blank lines dropped.
+    static func lines(_ bytes: [UInt8]) -> [Range<Int>] {
+        var lines: [Range<Int>] = []
+        var start = 0
+        for i in bytes.indices where bytes[i] == 0x0A {
+            lines.append(start..<(i > start && bytes[i - 1] == 0x0D ? i - 1 : i))
+            start = i + 1
+        }
+        lines.append(start..<bytes.count)
+        while let last = lines.last, isBlank(bytes[last]) { lines.removeLast() }
+        return lines
+    }
+
+    static func isBlank(_ line: ArraySlice<UInt8>) -> Bool { line.allSatisfy { $0 == 0x20 } }
+
+    /// Splits one line into fields, honouring double quotes ("a,b" and "" inside quotes); spaces
+    /// and tabs around a field are dropped.
+    static func fields(_ line: ArraySlice<UInt8>, path: String, line number: Int) throws -> [String] {
+        var fields: [String] = []
+        var field: [UInt8] = []
+        var quoted = false
+        var i = line.startIndex
+        func finish() {
+            var lo = field.startIndex, hi = field.endIndex
+            while lo < hi, field[lo] == 0x20 || field[lo] == 0x09 { lo += 1 }
+            while hi > lo, field[hi - 1] == 0x20 || field[hi - 1] == 0x09 { hi -= 1 }
+            fields.append(String(decoding: field[lo..<hi], as: UTF8.self))
+            field.removeAll(keepingCapacity: true)
+        }
+        while i < line.endIndex {
+            let c = line[i]
+            if quoted {
+                if c == 0x22 {
+                    if i + 1 < line.endIndex, line[i + 1] == 0x22 { field.append(0x22); i += 1 } else { quoted = false }
+                } else {
+                    field.append(c)
+                }
+            } else if c == 0x22 {
+                quoted = true
+            } else if c == 0x2C {
+                finish()
+            } else {
+                field.append(c)
+            }
+            i += 1
+        }
+        guard !quoted else { throw FileError(path, "line \(number): a quoted field is not closed") }
+        finish()
+        return fields
+    }
+
+    static func parse(bytes: [UInt8], path: String, label: String?, required: Bool) throws -> Dataset {
+        let lines = Self.lines(bytes)
+        guard let headerLine = lines.first else {
+            throw FileError(path, "is empty; a CSV file needs a header row")
+        }
+        let header = try fields(bytes[headerLine], path: path, line: 1)
         let labelColumn = label.flatMap { header.firstIndex(of: $0) }
         if let label, labelColumn == nil, required {
             throw FileError(path, "has no column named '\(label)' (columns: \(header.prefix(8).joined(separator: ", "))\(header.count > 8 ? ", …" : "")); pass label= to name the label column")
@@ -56,14 +82,17 @@ public enum CSV {
         var values: [Float] = []
         var rawLabels: [String] = []
         var rows = 0
-        for (k, line) in lines.enumerated().dropFirst() {
-            if line.allSatisfy({ $0 == " " }) { continue }
+        values.reserveCapacity((lines.count - 1) * featureColumns.count)
+        for (k, range) in lines.enumerated().dropFirst() {
+            let line = bytes[range]
+            if isBlank(line) { continue }
+            if k % 4096 == 0 { try Cancellation.check("at line \(k + 1) of \(lines.count)") }
             let cells = try fields(line, path: path, line: k + 1)
             guard cells.count == header.count else {
                 throw FileError(path, "line \(k + 1) has \(cells.count) fields, the header has \(header.count)")
             }
             for c in featureColumns {
-                guard let v = Float(cells[c]), cells[c].allSatisfy({ !$0.isWhitespace }) else {
+                guard let v = Float(cells[c]), cells[c].utf8.allSatisfy({ $0 > 0x20 }) else {
                     throw FileError(path, "line \(k + 1), column \(c + 1) ('\(header[c])'): '\(cells[c])' is not a number")
                 }
                 values.append(v)
@@ -78,11 +107,15 @@ public enum CSV {
         // Integer labels 0..k−1 keep their ids; anything else (names, negative or huge numbers)
         // becomes class names, sorted — numerically when they are all integers.
         let ints = rawLabels.compactMap { Int($0) }
-        if ints.count == rawLabels.count, let top = ints.max(), ints.allSatisfy({ $0 >= 0 }), top < Dataset.maxClasses {
-            return try Dataset(name: path.fileName, x: x, y: ints, classes: (0...top).map(String.init))
+        if ints.count == rawLabels.count {
+            if let top = ints.max(), ints.allSatisfy({ $0 >= 0 }), top < Dataset.maxClasses {
+                return try Dataset(name: path.fileName, x: x, y: ints, classes: (0...top).map(String.init))
+            }
+            let ids = Array(Set(ints)).sorted()
+            let index = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
+            return try Dataset(name: path.fileName, x: x, y: ints.map { index[$0] ?? 0 }, classes: ids.map(String.init))
         }
-        let names = ints.count == rawLabels.count
-            ? Array(Set(ints)).sorted().map(String.init) : Array(Set(rawLabels)).sorted()
+        let names = Array(Set(rawLabels)).sorted()
         let index = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, $0) })
         return try Dataset(name: path.fileName, x: x, y: rawLabels.map { index[$0] ?? 0 }, classes: names)
     }

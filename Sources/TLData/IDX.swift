@@ -62,6 +62,7 @@ public enum IDX {
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         var source = input
         var status: Int32 = Z_OK
+        var stopped = false
         source.withUnsafeMutableBufferPointer { inp in
             stream.next_in = inp.baseAddress
             stream.avail_in = uInt(inp.count)
@@ -73,8 +74,11 @@ public enum IDX {
                     return out.count - Int(stream.avail_out)
                 }
                 output += chunk[0..<produced]
-            } while status == Z_OK && output.count <= limit
+                // Ctrl-C is looked at every 16 MiB of output.
+                if output.count % (1 << 24) < produced, Cancellation.isRequested { stopped = true }
+            } while status == Z_OK && output.count <= limit && !stopped
         }
+        if stopped { try Cancellation.check("after decompressing \(Memory.describe(output.count))") }
         if status == Z_OK, output.count > limit {
             throw FileError(path, "decompresses to more than \(Memory.describe(limit)), the memory budget (TL_MEMORY_BUDGET sets it)")
         }

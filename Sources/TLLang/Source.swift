@@ -33,23 +33,23 @@ public struct Source: Sendable {
     public let name: String
     public let text: String
     let scalars: [Unicode.Scalar]
+    /// Where each line starts (scalar offsets), so that an error's line is found without a scan.
+    let lineStarts: [Int]
 
     public init(name: String, text: String) {
         self.name = name
         self.text = text
-        scalars = Array(text.unicodeScalars)
+        let scalars = Array(text.unicodeScalars)
+        self.scalars = scalars
+        lineStarts = [0] + scalars.indices.filter { scalars[$0] == "\n" }.map { $0 + 1 }
     }
 
     /// The text of a 1-based line, without its newline.
     public func line(_ number: Int) -> String {
-        var current = 1
-        var start = 0
-        for (i, c) in scalars.enumerated() where c == "\n" {
-            if current == number { return String(String.UnicodeScalarView(scalars[start..<i])) }
-            current += 1
-            start = i + 1
-        }
-        return current == number ? String(String.UnicodeScalarView(scalars[start...])) : ""
+        guard number >= 1, number <= lineStarts.count else { return "" }
+        let start = lineStarts[number - 1]
+        let end = number < lineStarts.count ? lineStarts[number] - 1 : scalars.count
+        return String(String.UnicodeScalarView(scalars[start..<end]))
     }
 
     /// The text covered by `range`.

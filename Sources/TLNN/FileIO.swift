@@ -38,7 +38,8 @@ public enum FileIO {
         var done = 0
         try bytes.withUnsafeMutableBytes { buffer in
             while done < size {
-                let n = Glibc.read(fd, buffer.baseAddress! + done, size - done)
+                try Cancellation.check("after reading \(Memory.describe(done)) of \(Memory.describe(size))")
+                let n = Glibc.read(fd, buffer.baseAddress! + done, Swift.min(size - done, 1 << 26))
                 if n < 0 && errno == EINTR { continue }
                 guard n > 0 else { throw FileError(path, "read failed after \(done) of \(size) bytes") }
                 done += n

@@ -137,14 +137,24 @@ enum ZipArchive {
         }
         defer { inflateEnd(&stream) }
         var mutableInput = input
-        let status: Int32 = mutableInput.withUnsafeMutableBufferPointer { inp in
-            output.withUnsafeMutableBufferPointer { out in
-                stream.next_in = inp.baseAddress
-                stream.avail_in = uInt(inp.count)
-                stream.next_out = out.baseAddress
-                stream.avail_out = uInt(size)
-                return CZlib.inflate(&stream, Z_FINISH)
+        var status: Int32 = Z_OK
+        var done = 0
+        // In steps of 16 MiB of output, so that Ctrl-C is noticed during a large member.
+        while status == Z_OK {
+            try Cancellation.check("after unpacking \(Memory.describe(done)) of \(name)")
+            let step = Swift.min(size - done, 1 << 24)
+            status = mutableInput.withUnsafeMutableBufferPointer { inp in
+                output.withUnsafeMutableBufferPointer { out in
+                    stream.next_in = inp.baseAddress! + Int(stream.total_in)
+                    stream.avail_in = uInt(Swift.min(inp.count - Int(stream.total_in), Int(UInt32.max)))
+                    stream.next_out = out.baseAddress! + done
+                    stream.avail_out = uInt(step)
+                    return CZlib.inflate(&stream, step == size - done ? Z_FINISH : Z_NO_FLUSH)
+                }
             }
+            let produced = Int(stream.total_out) - done
+            done = Int(stream.total_out)
+            if status == Z_OK, produced == 0 { break }
         }
         guard status == Z_STREAM_END, Int(stream.total_out) == size else {
             throw FileError(path, "member \(name) is corrupt (decompression failed)")

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Testing
+import TLNN
 
 /// `tl` running on a pseudo-terminal, so readline is engaged as a person would see it.
 final class TerminalSession {
@@ -262,6 +263,35 @@ func temporaryHistory(_ name: String) -> String {
         tl.send("len(many)\r")
         #expect(tl.expect("60000", after: mark))
         #expect(tl.expect("[4]> "))
+        tl.send("\u{04}")
+        #expect(tl.exitStatus() == 0)
+    }
+
+    /// Ctrl-C while `load` parses a large CSV (about 2 s of work): the load stops at a line, the
+    /// name it was going to bind stays unbound, and earlier bindings are there.
+    @Test func ctrlCStopsALoad() throws {
+        let path = "/tmp/tl-slow-load-\(getpid()).csv"
+        var text = Array("a,b,c,d,e,f,g,h,label\n".utf8)
+        let row = Array("0.125,1.5,2.25,-3.75,4.5,5.0625,6.5,7.25,".utf8)
+        for i in 0..<400_000 { text += row; text += Array(String(i % 10).utf8); text.append(0x0A) }
+        try FileIO.writeAtomically(text, to: path)
+        defer { unlink(path) }
+        let tl = try TerminalSession(history: temporaryHistory("load"))
+        #expect(tl.expect("[1]> "))
+        tl.send("kept = 5\r")
+        #expect(tl.expect("[2]> "))
+        tl.send("d = load(\"\(path)\")\r")
+        usleep(500_000)
+        tl.send("\u{03}")
+        #expect(tl.expect("load(): stopped by Ctrl-C "), "stopped inside load, at a line or while reading")
+        #expect(tl.expect("[3]> "))
+        let mark = tl.mark
+        tl.send("kept + 1\r")
+        #expect(tl.expect("6\r\n", after: mark))
+        #expect(tl.expect("[4]> "))
+        tl.send("d\r")
+        #expect(tl.expect("name 'd' is not defined", after: mark))
+        #expect(tl.expect("[5]> "))
         tl.send("\u{04}")
         #expect(tl.exitStatus() == 0)
     }
