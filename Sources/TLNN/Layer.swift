@@ -49,6 +49,10 @@ extension Layer {
     /// Number of learnable values.
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
 
+    /// Whether, in training, one sample's output depends on the rest of its batch (batch
+    /// statistics): such a layer must see different domains' batches separately.
+    public var couplesSamples: Bool { self is BatchNorm || children.contains { $0.layer.couplesSamples } }
+
     /// Freezes or unfreezes every parameter.
     public func setFrozen(_ frozen: Bool) {
         for p in parameters { p.isFrozen = frozen }

@@ -97,16 +97,27 @@ extension Trainer {
         let batchesPerEpoch = (source.count + options.batchSize - 1) / options.batchSize
         let totalSteps = Double(Swift.max(1, options.epochs * batchesPerEpoch))
         var step = 0
+        let separateDomains = net.features.couplesSamples
         return try loop(net, count: source.count, options: options, using: &generator, progress: progress,
                         epochBatches: { g in try pairedBatches(source, target, options: options, using: &g) }) { pair in
             net.reversal.lambda = lambda.value(progress: Double(step) / totalSteps)
             step += 1
             let labels = pair.source.y ?? []
-            let hs = try net.features.forward(pair.source.x), ht = try net.features.forward(pair.target)
+            let ns = pair.source.x.shape[0], nt = pair.target.shape[0]
+            // One pass over both batches (one product per layer, as PyTorch's DANN does), unless
+            // batch statistics would then mix the domains.
+            let h: Tensor, hs: Tensor
+            if separateDomains {
+                hs = try net.features.forward(pair.source.x)
+                h = try Tensor.concat([hs, try net.features.forward(pair.target)], axis: 0)
+            } else {
+                h = try net.features.forward(Tensor.concat([pair.source.x, pair.target], axis: 0))
+                hs = try h.sliced(axis: 0, start: 0, end: ns)
+            }
             let logits = try net.classifier.forward(hs)
             let classification = try Loss.crossEntropy(logits, labels)
-            let domains = Array(repeating: 0, count: hs.shape[0]) + Array(repeating: 1, count: ht.shape[0])
-            let domainLogits = try net.domainLogits(Tensor.concat([hs, ht], axis: 0))
+            let domains = Array(repeating: 0, count: ns) + Array(repeating: 1, count: nt)
+            let domainLogits = try net.domainLogits(h)
             let domainLoss = try Loss.crossEntropy(domainLogits, domains)
             let domainCorrect = zip(try domainLogits.detached().argmaxRows(), domains).filter { $0 == $1 }.count
             return Step(loss: try classification + domainLoss, reported: Double(try classification.item()),
