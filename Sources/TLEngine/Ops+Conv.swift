@@ -1,6 +1,6 @@
 import CBLAS
 
-// 2-D convolution through im2col and one GEMM for the whole batch, and 2-D max-pooling.
+// 2-D convolution through im2col and a GEMM per image, and 2-D max-pooling.
 
 /// Geometry of a convolution or pooling window over N×C×H×W input.
 struct Window {
@@ -41,35 +41,39 @@ extension Tensor {
         if let bias, bias.shape != [o] {
             throw TensorError.shapeMismatch(op: "conv2d", "the bias needs one value per output channel", bias.shape, weight.shape)
         }
-        let rows = g.c * g.kh * g.kw, spatial = g.oh * g.ow, columns = g.n * spatial
-        _ = try Shape.count([rows, columns], op: "conv2d")
+        let rows = g.c * g.kh * g.kw, spatial = g.oh * g.ow, image = g.c * g.h * g.w
+        _ = try Shape.count([rows, spatial], op: "conv2d")
         _ = try Shape.count([g.n, o, g.oh, g.ow], op: "conv2d")
 
-        // cols: (C·kh·kw) × (N·oh·ow). Each image's product O × (oh·ow) is written straight into its
-        // place in the N×O×oh×ow result, onto its bias; images are spread over the threads.
-        let cols = im2col(x, g)
+        // Image by image, over the threads: the image's columns, (C·kh·kw) × (oh·ow), are unfolded
+        // into a buffer that stays in cache, and the product O × (oh·ow) is written straight into
+        // the image's place in the N×O×oh×ow result, onto its bias. Nothing batch-sized is kept.
         var out = Tensor(uninitializedShape: [g.n, o, g.oh, g.ow])
-        let pw = weight.storage.pointer, pc = cols.storage.pointer, po = out.storage.pointer
+        let pw = weight.storage.pointer, px = x.storage.pointer, po = out.storage.pointer
         let pb = bias?.storage.pointer
         Parallel.forRanges(g.n, cost: o * spatial * rows / 8) { images in
+            let cols = UnsafeMutablePointer<Float>.allocate(capacity: rows * spatial)
+            defer { cols.deallocate() }
             for img in images {
+                im2col(px + img * image, g, into: cols)
                 let c = po + img * o * spatial
                 if let pb {
                     for ch in 0..<o { (c + ch * spatial).update(repeating: pb[ch], count: spatial) }
                 }
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(o), Int32(spatial), Int32(rows), 1,
-                            pw, Int32(rows), pc + img * spatial, Int32(columns), pb == nil ? 0 : 1, c, Int32(spatial))
+                            pw, Int32(rows), cols, Int32(spatial), pb == nil ? 0 : 1, c, Int32(spatial))
             }
         }
         let inputs = [x, weight] + (bias.map { [$0] } ?? [])
         guard recording(inputs) else { return out }
-        let w = weight.detached()
+        let w = weight.detached(), input = x.detached()
         let (needX, needW, needB) = (x.requiresGrad, weight.requiresGrad, bias?.requiresGrad ?? false)
         out.record(inputs) { grad in
             var dw: Tensor?, dx: Tensor?, db: Tensor?
+            let pg = grad.storage.pointer
             if needB {
                 var d = Tensor(uninitializedShape: [o])
-                let pg = grad.storage.pointer, pd = d.storage.pointer
+                let pd = d.storage.pointer
                 pd.update(repeating: 0, count: o)
                 for img in 0..<g.n {
                     for ch in 0..<o {
@@ -82,96 +86,120 @@ extension Tensor {
                 db = d
             }
             guard needW || needX else { return [dx, dw, db] }
-            // G as O × (N·oh·ow), the layout of the columns.
-            let g2 = grad.reshapedUnchecked([g.n, o, spatial]).permutedUnchecked([1, 0, 2])
+            // Image by image again, each image's gradient G (O × oh·ow) read where it lies:
+            // dW += G · colsᵀ with the columns unfolded anew (cheaper than keeping them), and
+            // dcols = Wᵀ · G folded back onto the image's own part of dx. Each thread sums dW
+            // for its images; the sums are added in chunk order.
+            let chunks = Swift.max(1, Swift.min(Parallel.threads, g.n)), per = (g.n + chunks - 1) / chunks
+            let partial = UnsafeMutablePointer<Float>.allocate(capacity: needW ? chunks * o * rows : 1)
+            defer { partial.deallocate() }
+            if needW { partial.update(repeating: 0, count: chunks * o * rows) }
+            let d = needX ? Tensor.zeros(like: input.shape) : nil
+            let pin = input.storage.pointer, pdx = d?.storage.pointer
+            Parallel.forChunks(chunks) { chunk in
+                let cols = UnsafeMutablePointer<Float>.allocate(capacity: rows * spatial)
+                defer { cols.deallocate() }
+                for img in Swift.min(g.n, chunk * per)..<Swift.min(g.n, (chunk + 1) * per) {
+                    let gi = pg + img * o * spatial
+                    if needW {
+                        im2col(pin + img * image, g, into: cols)
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(o), Int32(rows), Int32(spatial), 1,
+                                    gi, Int32(spatial), cols, Int32(spatial), 1, partial + chunk * o * rows, Int32(rows))
+                    }
+                    if let pdx {
+                        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(rows), Int32(spatial), Int32(o), 1,
+                                    pw, Int32(rows), gi, Int32(spatial), 0, cols, Int32(spatial))
+                        col2im(cols, g, addingInto: pdx + img * image)
+                    }
+                }
+            }
             if needW {
-                let d = Tensor(uninitializedShape: w.shape)
-                gemm(m: o, n: rows, k: columns, a: g2.storage.pointer, transposeA: false,
-                     b: cols.storage.pointer, transposeB: true, c: d.storage.pointer)
-                dw = d
+                let sum = Tensor(uninitializedShape: w.shape)
+                let ps = sum.storage.pointer
+                ps.update(from: partial, count: o * rows)
+                for chunk in 1..<chunks {
+                    let part = partial + chunk * o * rows
+                    for i in 0..<(o * rows) { ps[i] += part[i] }
+                }
+                dw = sum
             }
-            if needX {
-                let dcols = Tensor(uninitializedShape: [rows, columns])
-                gemm(m: rows, n: columns, k: o, a: w.storage.pointer, transposeA: true,
-                     b: g2.storage.pointer, transposeB: false, c: dcols.storage.pointer)
-                dx = col2im(dcols, g)
-            }
+            dx = d
             return [dx, dw, db]
         }
         return out
     }
 
-    /// Unfolds every kh×kw window of `x` into a column: row (c, i, j), column (n, oy, ox).
-    static func im2col(_ x: Tensor, _ g: Window) -> Tensor {
-        let spatial = g.oh * g.ow, columns = g.n * spatial
-        var cols = Tensor(uninitializedShape: [g.c * g.kh * g.kw, columns])
-        let src = x.storage.pointer, dst = cols.storage.pointer
-        Parallel.forRanges(g.c * g.kh * g.kw, cost: columns) { rowRange in
-            for row in rowRange {
-                let ch = row / (g.kh * g.kw), i = (row / g.kw) % g.kh, j = row % g.kw
-                for img in 0..<g.n {
-                    let plane = src + (img * g.c + ch) * g.h * g.w
-                    let out = dst + row * columns + img * spatial
-                    for oy in 0..<g.oh {
-                        let y = oy * g.stride - g.pad + i
-                        let line = out + oy * g.ow
-                        guard y >= 0, y < g.h else {
-                            line.update(repeating: 0, count: g.ow)
-                            continue
-                        }
-                        if g.stride == 1 {
-                            // Output columns whose input column j − pad + ox lies inside the image,
-                            // copied in one run; the padding on either side is zero.
-                            let lo = Swift.min(g.ow, Swift.max(0, g.pad - j)), hi = Swift.max(lo, Swift.min(g.ow, g.w + g.pad - j))
-                            if lo > 0 { line.update(repeating: 0, count: lo) }
-                            if hi > lo { (line + lo).update(from: plane + y * g.w + lo - g.pad + j, count: hi - lo) }
-                            if hi < g.ow { (line + hi).update(repeating: 0, count: g.ow - hi) }
-                            continue
-                        }
-                        for ox in 0..<g.ow {
-                            let xx = ox * g.stride - g.pad + j
-                            line[ox] = xx >= 0 && xx < g.w ? plane[y * g.w + xx] : 0
-                        }
-                    }
-                }
-            }
+    /// Copies `n` floats where `n` is small (an output row of a convolution: 8–32): in vector
+    /// registers, as a call to memmove per row cost more than the copy itself.
+    @inline(__always)
+    static func copyShortRun(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
+        let d = UnsafeMutableRawPointer(dst), s = UnsafeRawPointer(src)
+        var k = 0
+        while k + 8 <= n {
+            d.storeBytes(of: s.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self), toByteOffset: 4 * k, as: SIMD8<Float>.self)
+            k += 8
         }
-        return cols
+        if k + 4 <= n {
+            d.storeBytes(of: s.loadUnaligned(fromByteOffset: 4 * k, as: SIMD4<Float>.self), toByteOffset: 4 * k, as: SIMD4<Float>.self)
+            k += 4
+        }
+        while k < n {
+            d.storeBytes(of: s.loadUnaligned(fromByteOffset: 4 * k, as: Float.self), toByteOffset: 4 * k, as: Float.self)
+            k += 1
+        }
     }
 
-    /// Adds every column back onto the window it came from (the adjoint of `im2col`).
-    static func col2im(_ cols: Tensor, _ g: Window) -> Tensor {
-        let spatial = g.oh * g.ow, columns = g.n * spatial
-        var x = Tensor.zeros(like: [g.n, g.c, g.h, g.w])
-        let src = cols.storage.pointer, dst = x.storage.pointer
-        // Split by channel: rows of one channel write only that channel's planes.
-        Parallel.forRanges(g.c, cost: g.kh * g.kw * columns) { channels in
-            for ch in channels {
-                for i in 0..<g.kh {
-                    for j in 0..<g.kw {
-                        let row = (ch * g.kh + i) * g.kw + j
-                        for img in 0..<g.n {
-                            let plane = dst + (img * g.c + ch) * g.h * g.w
-                            let col = src + row * columns + img * spatial
-                            // Output columns whose input column lies inside the image.
-                            let lo = Swift.min(g.ow, Swift.max(0, (g.pad - j + g.stride - 1) / g.stride))
-                            let hi = Swift.max(lo, Swift.min(g.ow, (g.w + g.pad - j + g.stride - 1) / g.stride))
-                            for oy in 0..<g.oh {
-                                let y = oy * g.stride - g.pad + i
-                                guard y >= 0, y < g.h else { continue }
-                                let line = plane + y * g.w - g.pad + j, source = col + oy * g.ow
-                                if g.stride == 1 {
-                                    for ox in lo..<hi { line[ox] += source[ox] }
-                                } else {
-                                    for ox in lo..<hi { line[ox * g.stride] += source[ox] }
-                                }
-                            }
-                        }
-                    }
+    /// Unfolds every kh×kw window of one C×H×W image into a column of `dst`: row (c, i, j),
+    /// column (oy, ox), rows oh·ow long.
+    static func im2col(_ src: UnsafePointer<Float>, _ g: Window, into dst: UnsafeMutablePointer<Float>) {
+        let spatial = g.oh * g.ow
+        for row in 0..<(g.c * g.kh * g.kw) {
+            let ch = row / (g.kh * g.kw), i = (row / g.kw) % g.kh, j = row % g.kw
+            let plane = src + ch * g.h * g.w
+            let out = dst + row * spatial
+            // Output columns whose input column lies inside the image; padding on either side is zero.
+            let lo = Swift.min(g.ow, Swift.max(0, (g.pad - j + g.stride - 1) / g.stride))
+            let hi = Swift.max(lo, Swift.min(g.ow, (g.w + g.pad - j + g.stride - 1) / g.stride))
+            for oy in 0..<g.oh {
+                let y = oy * g.stride - g.pad + i
+                let line = out + oy * g.ow
+                guard y >= 0, y < g.h else {
+                    line.update(repeating: 0, count: g.ow)
+                    continue
+                }
+                for ox in 0..<lo { line[ox] = 0 }
+                let source = plane + y * g.w - g.pad + j
+                if g.stride == 1 {
+                    copyShortRun(line + lo, source + lo, hi - lo)
+                } else {
+                    for ox in lo..<hi { line[ox] = source[ox * g.stride] }
+                }
+                for ox in hi..<g.ow { line[ox] = 0 }
+            }
+        }
+    }
+
+    /// Adds every column of one image's `cols` back onto the window it came from, in `dst`, the
+    /// image's C×H×W gradient (the adjoint of `im2col`).
+    static func col2im(_ cols: UnsafePointer<Float>, _ g: Window, addingInto dst: UnsafeMutablePointer<Float>) {
+        let spatial = g.oh * g.ow
+        for row in 0..<(g.c * g.kh * g.kw) {
+            let ch = row / (g.kh * g.kw), i = (row / g.kw) % g.kh, j = row % g.kw
+            let plane = dst + ch * g.h * g.w
+            let col = cols + row * spatial
+            let lo = Swift.min(g.ow, Swift.max(0, (g.pad - j + g.stride - 1) / g.stride))
+            let hi = Swift.max(lo, Swift.min(g.ow, (g.w + g.pad - j + g.stride - 1) / g.stride))
+            for oy in 0..<g.oh {
+                let y = oy * g.stride - g.pad + i
+                guard y >= 0, y < g.h else { continue }
+                let line = plane + y * g.w - g.pad + j, source = col + oy * g.ow
+                if g.stride == 1 {
+                    for ox in lo..<hi { line[ox] += source[ox] }
+                } else {
+                    for ox in lo..<hi { line[ox * g.stride] += source[ox] }
                 }
             }
         }
-        return x
     }
 
     /// Max over k×k windows of N×C×H×W input, moving by `stride` (default k).
@@ -190,8 +218,6 @@ extension Tensor {
                         let top = 2 * oy * g.w
                         for ox in 0..<g.ow {
                             let a = top + 2 * ox
-                            // Selects rather than branches: on real activations the winner
-                            // is unpredictable, and mispredicted branches dominated the cost.
                             // Arithmetic rather than branches: the winner is unpredictable, and
                             // mispredicted branches dominated the cost. A NaN anywhere wins.
                             let (b, c, d) = (plane[a + 1], plane[a + g.w], plane[a + g.w + 1])

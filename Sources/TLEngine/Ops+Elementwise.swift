@@ -250,7 +250,28 @@ extension Tensor {
     public func abs() -> Tensor {
         unary({ Swift.abs($0) }, derivative: { x, _, g in x > 0 ? g : (x < 0 ? -g : 0) })
     }
-    public func relu() -> Tensor { unary({ $0 > 0 ? $0 : 0 }, derivative: { x, _, g in x > 0 ? g : 0 }) }
+    /// max(x, 0) (NaN gives 0); the gradient passes where the output is positive. Written out
+    /// rather than through `unary`: a closure called per element keeps the loops from being
+    /// vectorised, and ReLU runs on every activation of every network.
+    public func relu() -> Tensor {
+        var out = Tensor(uninitializedShape: shape)
+        let src = storage.pointer, dst = out.storage.pointer
+        Parallel.forRanges(count) { r in
+            for i in r { dst[i] = src[i] > 0 ? src[i] : 0 }
+        }
+        if Tensor.recording(self) {
+            let y = out.detached()
+            out.record([self]) { g in
+                var dx = Tensor(uninitializedShape: y.shape)
+                let py = y.storage.pointer, pg = g.storage.pointer, pd = dx.storage.pointer
+                Parallel.forRanges(y.count) { r in
+                    for i in r { pd[i] = py[i] > 0 ? pg[i] : 0 }
+                }
+                return [dx]
+            }
+        }
+        return out
+    }
     public func sigmoid() -> Tensor {
         unary(cost: 4, { x in
             // Split by sign so exp never overflows.

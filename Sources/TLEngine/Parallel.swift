@@ -21,10 +21,20 @@ public enum Parallel {
     /// One pool per worker count (a changed setting gets a new pool; the old one sleeps).
     private static let pools = Mutex<[Int: WorkerPool]>([:])
 
+    /// A count set for one thread's scope (`withThreads`).
+    private static let scoped = ThreadScoped<Int>()
+
     /// The number of threads used by every parallel loop and product, the caller's included.
     public static var threads: Int {
         setup
-        return configured
+        return scoped.current ?? configured
+    }
+
+    /// Runs `body` with loops and products started on this thread split `n` ways; other threads
+    /// keep the global setting (tests comparing thread counts run side by side with others).
+    public static func withThreads<T>(_ n: Int, _ body: () throws -> T) rethrows -> T {
+        setup
+        return try scoped.with(max(1, min(n, 1024)), body)
     }
 
     /// Sets the number of threads used by the engine's loops and products.

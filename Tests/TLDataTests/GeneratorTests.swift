@@ -19,12 +19,8 @@ import Testing
     }
 
     @Test func sameSeedSameImagesWhateverTheThreads() throws {
-        let saved = Parallel.threads
-        defer { Parallel.setThreads(saved) }
-        Parallel.setThreads(1)
-        let a = try Digits.generate(count: 64, style: .svhn, seed: 9)
-        Parallel.setThreads(2)
-        let b = try Digits.generate(count: 64, style: .svhn, seed: 9)
+        let a = try Parallel.withThreads(1) { try Digits.generate(count: 64, style: .svhn, seed: 9) }
+        let b = try Parallel.withThreads(2) { try Digits.generate(count: 64, style: .svhn, seed: 9) }
         #expect(a.x == b.x && a.y == b.y)
         let c = try Digits.generate(count: 64, style: .svhn, seed: 10)
         #expect(a.x != c.x)

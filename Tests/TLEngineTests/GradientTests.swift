@@ -79,6 +79,15 @@ import Testing
         try checkGradients([[2, 3, 6, 5], [4, 3, 3, 2]]) { try Tensor.conv2d($0[0], $0[1], stride: stride, padding: padding) }
     }
 
+    /// Images are split over the threads and the weight gradient summed per thread: batches that
+    /// do not divide evenly, and more threads than images, give the same gradients.
+    @Test(arguments: [1, 3, 4])
+    func convolutionOverThreads(threads: Int) throws {
+        try Parallel.withThreads(threads) {
+            try checkGradients([[5, 2, 5, 5], [3, 2, 3, 3], [3]]) { try Tensor.conv2d($0[0], $0[1], bias: $0[2], padding: 1) }
+        }
+    }
+
     @Test func maxPooling() throws {
         try checkGradients([[2, 3, 6, 6]], [.distinct]) { try Tensor.maxPool2d($0[0], kernel: 2) }
         try checkGradients([[1, 2, 7, 7]], [.distinct]) { try Tensor.maxPool2d($0[0], kernel: 3, stride: 2) }

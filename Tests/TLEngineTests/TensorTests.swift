@@ -228,29 +228,22 @@ import Testing
     @Test func largeElementwiseRunsInParallelWithTheSameResult() throws {
         var g = RandomGenerator(seed: 2)
         let x = try Tensor.randn([300_000], using: &g)
-        let saved = Parallel.threads
-        defer { Parallel.setThreads(saved) }
-        Parallel.setThreads(1)
-        let serial = try (x * x + 1).sqrt()
-        Parallel.setThreads(2)
-        let parallel = try (x * x + 1).sqrt()
+        let serial = try Parallel.withThreads(1) { try (x * x + 1).sqrt() }
+        let parallel = try Parallel.withThreads(2) { try (x * x + 1).sqrt() }
         #expect(serial == parallel)
     }
 
     @Test func productsSplitAcrossThreadsAgreeWithOneThread() throws {
         var g = RandomGenerator(seed: 3)
-        let saved = Parallel.threads
-        defer { Parallel.setThreads(saved) }
         // Shapes split by rows (m ≥ 128) and by columns, with every transpose flag.
         for (m, n, k) in [(300, 70, 90), (40, 500, 64), (130, 130, 17)] {
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
                 let a = try Tensor.randn(ta ? [k, m] : [m, k], using: &g)
                 let b = try Tensor.randn(tb ? [n, k] : [k, n], using: &g)
-                Parallel.setThreads(1)
-                let serial = try Tensor.matmul2D(a, b, transposeA: ta, transposeB: tb)
-                Parallel.setThreads(3)
-                let split = try Tensor.matmul2D(a, b, transposeA: ta, transposeB: tb)
-                let again = try Tensor.matmul2D(a, b, transposeA: ta, transposeB: tb)
+                let serial = try Parallel.withThreads(1) { try Tensor.matmul2D(a, b, transposeA: ta, transposeB: tb) }
+                let (split, again) = try Parallel.withThreads(3) {
+                    (try Tensor.matmul2D(a, b, transposeA: ta, transposeB: tb), try Tensor.matmul2D(a, b, transposeA: ta, transposeB: tb))
+                }
                 #expect(serial.shape == [m, n] && split.shape == [m, n])
                 // The parts may round differently at their edges, but a split is repeatable.
                 let scale = serial.scalars.map(abs).max() ?? 1
@@ -262,20 +255,19 @@ import Testing
     }
 
     @Test func thePoolRunsEveryChunkOnceUnderConcurrentAndNestedCalls() throws {
-        let saved = Parallel.threads
-        defer { Parallel.setThreads(saved) }
-        Parallel.setThreads(2)
         let callers = 4, chunks = 64
         let counts = UnsafeMutablePointer<Int>.allocate(capacity: callers * chunks * chunks)
         counts.initialize(repeating: 0, count: callers * chunks * chunks)
         defer { counts.deallocate() }
         let shared = UncheckedPointer(counts)
         DispatchQueue.concurrentPerform(iterations: callers) { caller in
-            for _ in 0..<50 {
-                Parallel.forChunks(chunks) { outer in
-                    // A nested call runs inline on the thread that runs the outer chunk.
-                    Parallel.forChunks(chunks) { inner in
-                        shared.pointer[(caller * chunks + outer) * chunks + inner] += 1
+            Parallel.withThreads(2) {
+                for _ in 0..<50 {
+                    Parallel.forChunks(chunks) { outer in
+                        // A nested call runs inline on the thread that runs the outer chunk.
+                        Parallel.forChunks(chunks) { inner in
+                            shared.pointer[(caller * chunks + outer) * chunks + inner] += 1
+                        }
                     }
                 }
             }
