@@ -24,6 +24,12 @@ struct Window {
         }
         (oh, ow) = ((h + 2 * pad - kh) / stride + 1, (w + 2 * pad - kw) / stride + 1)
     }
+
+    /// For kernel column `j`: the output columns lo..<hi whose input column lies inside the image.
+    func insideColumns(_ j: Int) -> (lo: Int, hi: Int) {
+        let lo = Swift.min(ow, Swift.max(0, (pad - j + stride - 1) / stride))
+        return (lo, Swift.max(lo, Swift.min(ow, (w + pad - j + stride - 1) / stride)))
+    }
 }
 
 extension Tensor {
@@ -157,9 +163,8 @@ extension Tensor {
             let ch = row / (g.kh * g.kw), i = (row / g.kw) % g.kh, j = row % g.kw
             let plane = src + ch * g.h * g.w
             let out = dst + row * spatial
-            // Output columns whose input column lies inside the image; padding on either side is zero.
-            let lo = Swift.min(g.ow, Swift.max(0, (g.pad - j + g.stride - 1) / g.stride))
-            let hi = Swift.max(lo, Swift.min(g.ow, (g.w + g.pad - j + g.stride - 1) / g.stride))
+            // Padding on either side of the inside columns is zero.
+            let (lo, hi) = g.insideColumns(j)
             for oy in 0..<g.oh {
                 let y = oy * g.stride - g.pad + i
                 let line = out + oy * g.ow
@@ -187,8 +192,7 @@ extension Tensor {
             let ch = row / (g.kh * g.kw), i = (row / g.kw) % g.kh, j = row % g.kw
             let plane = dst + ch * g.h * g.w
             let col = cols + row * spatial
-            let lo = Swift.min(g.ow, Swift.max(0, (g.pad - j + g.stride - 1) / g.stride))
-            let hi = Swift.max(lo, Swift.min(g.ow, (g.w + g.pad - j + g.stride - 1) / g.stride))
+            let (lo, hi) = g.insideColumns(j)
             for oy in 0..<g.oh {
                 let y = oy * g.stride - g.pad + i
                 guard y >= 0, y < g.h else { continue }
