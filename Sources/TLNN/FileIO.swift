@@ -50,9 +50,11 @@ public enum FileIO {
 
     /// Refuses, before anything is allocated, to hold more bytes than the memory budget.
     public static func checkBudget(_ bytes: Int, path: String, _ what: String) throws {
-        guard bytes <= Memory.budgetBytes else {
-            throw FileError(path, "\(what) \(Memory.describe(bytes)), more than the memory budget of \(Memory.describe(Memory.budgetBytes)) (TL_MEMORY_BUDGET sets it)")
-        }
+        guard bytes <= Memory.budgetBytes else { throw overBudget(bytes, path: path, what) }
+    }
+
+    static func overBudget(_ bytes: Int, path: String, _ what: String) -> FileError {
+        FileError(path, "\(what) \(Memory.describe(bytes)), more than the memory budget of \(Memory.describe(Memory.budgetBytes)) (TL_MEMORY_BUDGET sets it)")
     }
 
     /// The number of values a file's `shape` declares, checked before anything is allocated:
@@ -61,8 +63,7 @@ public enum FileIO {
         do {
             return try Shape.count(shape, op: "load")
         } catch TensorError.overBudget(_, let elements) {
-            try checkBudget(elements * MemoryLayout<Float>.stride, path: path, "\(what) loads as fp32 into")
-            return elements
+            throw overBudget(elements * MemoryLayout<Float>.stride, path: path, "\(what) loads as fp32 into")
         } catch {
             throw FileError(path, "\(what) is too large to load")
         }
