@@ -265,7 +265,12 @@ extension Tensor {
                 var dx = Tensor(uninitializedShape: y.shape)
                 let py = y.storage.pointer, pg = g.storage.pointer, pd = dx.storage.pointer
                 Parallel.forRanges(y.count) { r in
-                    for i in r { pd[i] = py[i] > 0 ? pg[i] : 0 }
+                    // Both loads unconditional, so the choice is a vector blend: a conditional
+                    // load of g kept a branch per element (half of them mispredicted).
+                    for i in r {
+                        let (yi, gi) = (py[i], pg[i])
+                        pd[i] = yi > 0 ? gi : 0
+                    }
                 }
                 return [dx]
             }
