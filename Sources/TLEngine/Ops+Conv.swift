@@ -155,9 +155,45 @@ extension Tensor {
         }
     }
 
+    /// Adds `n` floats of `src` onto `dst` where `n` is small, in vector registers.
+    @inline(__always)
+    static func addShortRun(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
+        let d = UnsafeMutableRawPointer(dst), s = UnsafeRawPointer(src)
+        var k = 0
+        while k + 8 <= n {
+            let sum = d.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
+                + s.loadUnaligned(fromByteOffset: 4 * k, as: SIMD8<Float>.self)
+            d.storeBytes(of: sum, toByteOffset: 4 * k, as: SIMD8<Float>.self)
+            k += 8
+        }
+        while k < n {
+            dst[k] += src[k]
+            k += 1
+        }
+    }
+
     /// Unfolds every kh×kw window of one C×H×W image into a column of `dst`: row (c, i, j),
     /// column (oy, ox), rows oh·ow long.
     static func im2col(_ src: UnsafePointer<Float>, _ g: Window, into dst: UnsafeMutablePointer<Float>) {
+        if g.stride == 1, g.pad == 0 {
+            // The common case, with nothing to clip: each column row is oh runs of ow inputs,
+            // walked by pointer (the general loop's index arithmetic cost more than the copies).
+            var out = dst
+            for ch in 0..<g.c {
+                let plane = src + ch * g.h * g.w
+                for i in 0..<g.kh {
+                    for j in 0..<g.kw {
+                        var line = plane + i * g.w + j
+                        for _ in 0..<g.oh {
+                            copyShortRun(out, line, g.ow)
+                            out += g.ow
+                            line += g.w
+                        }
+                    }
+                }
+            }
+            return
+        }
         let spatial = g.oh * g.ow
         for row in 0..<(g.c * g.kh * g.kw) {
             let ch = row / (g.kh * g.kw), i = (row / g.kw) % g.kh, j = row % g.kw
@@ -187,6 +223,24 @@ extension Tensor {
     /// Adds every column of one image's `cols` back onto the window it came from, in `dst`, the
     /// image's C×H×W gradient (the adjoint of `im2col`).
     static func col2im(_ cols: UnsafePointer<Float>, _ g: Window, addingInto dst: UnsafeMutablePointer<Float>) {
+        if g.stride == 1, g.pad == 0 {
+            // As in im2col: runs of ow values added back, walked by pointer.
+            var col = cols
+            for ch in 0..<g.c {
+                let plane = dst + ch * g.h * g.w
+                for i in 0..<g.kh {
+                    for j in 0..<g.kw {
+                        var line = plane + i * g.w + j
+                        for _ in 0..<g.oh {
+                            addShortRun(line, col, g.ow)
+                            col += g.ow
+                            line += g.w
+                        }
+                    }
+                }
+            }
+            return
+        }
         let spatial = g.oh * g.ow
         for row in 0..<(g.c * g.kh * g.kw) {
             let ch = row / (g.kh * g.kw), i = (row / g.kw) % g.kh, j = row % g.kw
@@ -220,7 +274,22 @@ extension Tensor {
                     // The common 2×2 pooling, unrolled.
                     for oy in 0..<g.oh {
                         let top = 2 * oy * g.w
-                        for ox in 0..<g.ow {
+                        // Eight (then four) windows at a time from two rows of inputs split into
+                        // even and odd columns; the rest one by one below.
+                        var vectored = 0
+                        while vectored + 8 <= g.ow {
+                            Tensor.maxPool2x2(plane, top + 2 * vectored, rowLength: g.w,
+                                              values: values + oy * g.ow + vectored,
+                                              positions: positions + oy * g.ow + vectored)
+                            vectored += 8
+                        }
+                        if vectored + 4 <= g.ow {
+                            Tensor.maxPool2x2Four(plane, top + 2 * vectored, rowLength: g.w,
+                                                  values: values + oy * g.ow + vectored,
+                                                  positions: positions + oy * g.ow + vectored)
+                            vectored += 4
+                        }
+                        for ox in vectored..<g.ow {
                             let a = top + 2 * ox
                             // Arithmetic rather than branches: the winner is unpredictable, and
                             // mispredicted branches dominated the cost. A NaN anywhere wins.
@@ -278,6 +347,56 @@ extension Tensor {
             return [dx]
         }
         return out
+    }
+
+    /// Eight 2×2 windows side by side, whose top-left corners are inputs `a`, `a + 2`, …: their
+    /// maxima and the positions of the maxima, with the scalar loop's rules (the first of equal
+    /// values wins; a NaN wins, the first NaN if several).
+    @inline(__always)
+    static func maxPool2x2(_ plane: UnsafePointer<Float>, _ a: Int, rowLength w: Int,
+                           values: UnsafeMutablePointer<Float>, positions: UnsafeMutablePointer<Int32>) {
+        let raw = UnsafeRawPointer(plane)
+        let top = raw.loadUnaligned(fromByteOffset: 4 * a, as: SIMD16<Float>.self)
+        let bottom = raw.loadUnaligned(fromByteOffset: 4 * (a + w), as: SIMD16<Float>.self)
+        let first = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14) &+ Int32(truncatingIfNeeded: a)
+        var best = top.evenHalf, at = first
+        keepLarger(&best, &at, top.oddHalf, first &+ 1)
+        keepLarger(&best, &at, bottom.evenHalf, first &+ Int32(truncatingIfNeeded: w))
+        keepLarger(&best, &at, bottom.oddHalf, first &+ Int32(truncatingIfNeeded: w + 1))
+        UnsafeMutableRawPointer(values).storeBytes(of: best, as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(positions).storeBytes(of: at, as: SIMD8<Int32>.self)
+    }
+
+    /// Four windows, as `maxPool2x2` (a 4-wide output row, as after a 5×5 convolution of 12×12).
+    @inline(__always)
+    static func maxPool2x2Four(_ plane: UnsafePointer<Float>, _ a: Int, rowLength w: Int,
+                               values: UnsafeMutablePointer<Float>, positions: UnsafeMutablePointer<Int32>) {
+        let raw = UnsafeRawPointer(plane)
+        let top = raw.loadUnaligned(fromByteOffset: 4 * a, as: SIMD8<Float>.self)
+        let bottom = raw.loadUnaligned(fromByteOffset: 4 * (a + w), as: SIMD8<Float>.self)
+        let first = SIMD4<Int32>(0, 2, 4, 6) &+ Int32(truncatingIfNeeded: a)
+        var best = top.evenHalf, at = first
+        keepLarger(&best, &at, top.oddHalf, first &+ 1)
+        keepLarger(&best, &at, bottom.evenHalf, first &+ Int32(truncatingIfNeeded: w))
+        keepLarger(&best, &at, bottom.oddHalf, first &+ Int32(truncatingIfNeeded: w + 1))
+        UnsafeMutableRawPointer(values).storeBytes(of: best, as: SIMD4<Float>.self)
+        UnsafeMutableRawPointer(positions).storeBytes(of: at, as: SIMD4<Int32>.self)
+    }
+
+    /// Lane by lane: `v` and its position replace `best` and `at` where `v` is larger, or is the
+    /// first NaN. (Concrete types: through the generic SIMD protocol the lanes went one by one.)
+    @inline(__always)
+    static func keepLarger(_ best: inout SIMD8<Float>, _ at: inout SIMD8<Int32>, _ v: SIMD8<Float>, _ position: SIMD8<Int32>) {
+        let take = (v .> best) .| ((v .!= v) .& (best .== best))
+        best.replace(with: v, where: take)
+        at.replace(with: position, where: take)
+    }
+
+    @inline(__always)
+    static func keepLarger(_ best: inout SIMD4<Float>, _ at: inout SIMD4<Int32>, _ v: SIMD4<Float>, _ position: SIMD4<Int32>) {
+        let take = (v .> best) .| ((v .!= v) .& (best .== best))
+        best.replace(with: v, where: take)
+        at.replace(with: position, where: take)
     }
 
     /// Inverted dropout: in training, zeroes each element with probability `p` and scales the rest

@@ -77,6 +77,8 @@ import Testing
     @Test(arguments: [(1, 0), (2, 1), (1, 2)])
     func convolution(stride: Int, padding: Int) throws {
         try checkGradients([[2, 3, 6, 5], [4, 3, 3, 2]]) { try Tensor.conv2d($0[0], $0[1], stride: stride, padding: padding) }
+        // Output rows of 11: one vector of 8 and 3 left over in im2col and col2im.
+        try checkGradients([[1, 2, 4, 13], [2, 2, 2, 3]]) { try Tensor.conv2d($0[0], $0[1], stride: stride, padding: padding) }
     }
 
     /// Images are split over the threads and the weight gradient summed per thread: batches that
@@ -91,6 +93,34 @@ import Testing
     @Test func maxPooling() throws {
         try checkGradients([[2, 3, 6, 6]], [.distinct]) { try Tensor.maxPool2d($0[0], kernel: 2) }
         try checkGradients([[1, 2, 7, 7]], [.distinct]) { try Tensor.maxPool2d($0[0], kernel: 3, stride: 2) }
+    }
+
+    /// 2×2 pooling takes output rows eight and four windows at a time (widths 24 → 12 = 8 + 4,
+    /// 8 → 4, 18 → 9 = 8 + 1, 6 → 3): the maxima and where the gradient goes follow the one-by-one
+    /// rule — the first of equal values wins, and a NaN wins (the first NaN if several).
+    @Test(arguments: [24, 8, 18, 6])
+    func twoByTwoPoolingPicksTheFirstLargest(width: Int) throws {
+        let (planes, h) = (3, 4)
+        var rng = RandomGenerator(seed: UInt64(width))
+        // Values from a small set, so ties are common, and NaNs in some windows.
+        var xs = (0..<(planes * h * width)).map { _ in Float(Int(rng.nextFloat() * 3)) }
+        for i in stride(from: 5, to: xs.count, by: 23) { xs[i] = .nan }
+        (xs[1], xs[width]) = (.nan, .nan)  // two NaNs in the first window: the top one wins
+        let x = tensor([1, planes, h, width], xs).requiringGrad()
+        let y = try Tensor.maxPool2d(x, kernel: 2)
+        let (oh, ow) = (h / 2, width / 2)
+        let r = (0..<(planes * oh * ow)).map { Float($0 + 1) }
+        try (y * tensor(y.shape, r)).sum().backward()
+        var values = [Float](), grad = [Float](repeating: 0, count: xs.count)
+        for p in 0..<planes { for oy in 0..<oh { for ox in 0..<ow {
+            let corner = p * h * width + 2 * oy * width + 2 * ox
+            let window = [corner, corner + 1, corner + width, corner + width + 1]
+            let at = window.first { xs[$0].isNaN } ?? window.reduce(corner) { xs[$1] > xs[$0] ? $1 : $0 }
+            values.append(xs[at])
+            grad[at] += r[(p * oh + oy) * ow + ox]
+        } } }
+        #expect(y.scalars.map { $0.bitPattern } == values.map { $0.bitPattern })
+        #expect(x.grad?.scalars == grad)
     }
 
     @Test func batchNormInTraining() throws {
