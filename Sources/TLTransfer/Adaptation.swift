@@ -78,10 +78,22 @@ extension Trainer {
     /// Pairs each source batch of an epoch with a target batch (the target cycles if smaller).
     static func pairedBatches(_ source: Dataset, _ target: Dataset, options: TrainingOptions,
                               using g: inout RandomGenerator) throws -> AnySequence<(source: (x: Tensor, y: [Int]?), target: Tensor)> {
-        let s = Array(try Batches(source, size: options.batchSize, shuffle: options.shuffle, using: &g))
-        let t = Array(try Batches(target, size: options.batchSize, shuffle: options.shuffle, using: &g))
-        guard !t.isEmpty else { throw TrainingError(description: "the target data has no samples") }
-        return AnySequence(s.enumerated().map { ($0.element, t[$0.offset % t.count].x) })
+        let s = try Batches(source, size: options.batchSize, shuffle: options.shuffle, using: &g)
+        let t = try Batches(target, size: options.batchSize, shuffle: options.shuffle, using: &g)
+        guard t.count > 0 else { throw TrainingError(description: "the target data has no samples") }
+        // Drawn as they are used, one pair in memory at a time (the epoch's batches gathered up
+        // front were a second copy of both datasets); a shorter target starts over.
+        typealias Pair = (source: (x: Tensor, y: [Int]?), target: Tensor)
+        return AnySequence { () -> AnyIterator<Pair> in
+            let sourceBatches = s.makeIterator()
+            var targetBatches = t.makeIterator()
+            return AnyIterator { () -> Pair? in
+                guard let batch = sourceBatches.next() else { return nil }
+                if let next = targetBatches.next() { return (batch, next.x) }
+                targetBatches = t.makeIterator()
+                return targetBatches.next().map { (batch, $0.x) }
+            }
+        }
     }
 
     /// Domain-adversarial training: label loss on source batches, domain loss on source and target

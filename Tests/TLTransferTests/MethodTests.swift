@@ -22,6 +22,28 @@ import Testing
         #expect(throws: TrainingError.self) { try net.fit([a], options: options, using: &g) }
     }
 
+    /// Adaptation pairs every source batch with a target batch, starting the target over when it
+    /// runs out, and draws each pair only when it is used.
+    @Test func sourceBatchesArePairedWithACycledTarget() throws {
+        let source = try Dataset(name: "s", x: Tensor(shape: [5, 1], values: [0, 1, 2, 3, 4]), y: [0, 1, 0, 1, 0], classes: ["a", "b"])
+        let target = try Dataset(name: "t", x: Tensor(shape: [3, 1], values: [10, 11, 12]), y: nil, classes: [])
+        var options = TrainingOptions()
+        options.batchSize = 2
+        options.shuffle = false
+        var g = RandomGenerator(seed: 1)
+        let pairs = try Trainer.pairedBatches(source, target, options: options, using: &g)
+        for _ in 0..<2 {  // the sequence can be walked again
+            let walked = pairs.map { ($0.source.x.scalars, $0.source.y ?? [], $0.target.scalars) }
+            #expect(walked.map(\.0) == [[0, 1], [2, 3], [4]])
+            #expect(walked.map(\.1) == [[0, 1], [0, 1], [0]])
+            #expect(walked.map(\.2) == [[10, 11], [12], [10, 11]])
+        }
+        var iterator = pairs.makeIterator()
+        #expect(iterator.next()?.target.scalars == [10, 11])
+        let empty = try Dataset(name: "e", x: Tensor.zeros([0, 1]), y: nil, classes: [])
+        #expect(throws: TrainingError.self) { try Trainer.pairedBatches(source, empty, options: options, using: &g) }
+    }
+
     @Test func progressiveColumnsStayFrozenWhileTheNewOneLearns() throws {
         var g = RandomGenerator(seed: 2)
         let old = try Models.mlp([2, 8, 2], using: &g)
