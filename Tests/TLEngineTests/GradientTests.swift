@@ -77,8 +77,11 @@ import Testing
     @Test(arguments: [(1, 0), (2, 1), (1, 2)])
     func convolution(stride: Int, padding: Int) throws {
         try checkGradients([[2, 3, 6, 5], [4, 3, 3, 2]]) { try Tensor.conv2d($0[0], $0[1], stride: stride, padding: padding) }
-        // Output rows of 11: one vector of 8 and 3 left over in im2col and col2im.
-        try checkGradients([[1, 2, 4, 13], [2, 2, 2, 3]]) { try Tensor.conv2d($0[0], $0[1], stride: stride, padding: padding) }
+        // Output rows of 11: one vector of 8 and 3 left over in im2col and col2im; ten channels:
+        // eight bias sums side by side and two alone.
+        try checkGradients([[2, 2, 4, 13], [10, 2, 2, 3], [10]]) {
+            try Tensor.conv2d($0[0], $0[1], bias: $0[2], stride: stride, padding: padding)
+        }
     }
 
     /// Images are split over the threads and the weight gradient summed per thread: batches that
