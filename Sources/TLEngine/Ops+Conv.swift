@@ -284,7 +284,7 @@ extension Tensor {
         Parallel.forRanges(planes, cost: outPlane * kernel * kernel) { range in
             for p in range {
                 let plane = src + p * g.h * g.w, values = dst + p * outPlane, positions = argmax + p * outPlane
-                if g.kh == 2, g.kw == 2, g.stride == 2 {
+                if g.kh == 2, g.kw == 2, g.stride == 2, g.h * g.w < 1 << 24 {
                     // The common 2×2 pooling, unrolled.
                     for oy in 0..<g.oh {
                         let top = 2 * oy * g.w
@@ -365,20 +365,21 @@ extension Tensor {
 
     /// Eight 2×2 windows side by side, whose top-left corners are inputs `a`, `a + 2`, …: their
     /// maxima and the positions of the maxima, with the scalar loop's rules (the first of equal
-    /// values wins; a NaN wins, the first NaN if several).
+    /// values wins; a NaN wins, the first NaN if several). Positions are carried as floats, exact
+    /// below 2^24, so every blend uses the float comparison's own mask.
     @inline(__always)
     static func maxPool2x2(_ plane: UnsafePointer<Float>, _ a: Int, rowLength w: Int,
                            values: UnsafeMutablePointer<Float>, positions: UnsafeMutablePointer<Int32>) {
         let raw = UnsafeRawPointer(plane)
         let top = raw.loadUnaligned(fromByteOffset: 4 * a, as: SIMD16<Float>.self)
         let bottom = raw.loadUnaligned(fromByteOffset: 4 * (a + w), as: SIMD16<Float>.self)
-        let first = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14) &+ Int32(truncatingIfNeeded: a)
+        let first = SIMD8<Float>(0, 2, 4, 6, 8, 10, 12, 14) + Float(a)
         var best = top.evenHalf, at = first
-        keepLarger(&best, &at, top.oddHalf, first &+ 1)
-        keepLarger(&best, &at, bottom.evenHalf, first &+ Int32(truncatingIfNeeded: w))
-        keepLarger(&best, &at, bottom.oddHalf, first &+ Int32(truncatingIfNeeded: w + 1))
+        keepLarger(&best, &at, top.oddHalf, first + 1)
+        keepLarger(&best, &at, bottom.evenHalf, first + Float(w))
+        keepLarger(&best, &at, bottom.oddHalf, first + Float(w + 1))
         UnsafeMutableRawPointer(values).storeBytes(of: best, as: SIMD8<Float>.self)
-        UnsafeMutableRawPointer(positions).storeBytes(of: at, as: SIMD8<Int32>.self)
+        storePositions(at, into: positions)
     }
 
     /// Four windows, as `maxPool2x2` (a 4-wide output row, as after a 5×5 convolution of 12×12).
@@ -388,26 +389,37 @@ extension Tensor {
         let raw = UnsafeRawPointer(plane)
         let top = raw.loadUnaligned(fromByteOffset: 4 * a, as: SIMD8<Float>.self)
         let bottom = raw.loadUnaligned(fromByteOffset: 4 * (a + w), as: SIMD8<Float>.self)
-        let first = SIMD4<Int32>(0, 2, 4, 6) &+ Int32(truncatingIfNeeded: a)
+        let first = SIMD4<Float>(0, 2, 4, 6) + Float(a)
         var best = top.evenHalf, at = first
-        keepLarger(&best, &at, top.oddHalf, first &+ 1)
-        keepLarger(&best, &at, bottom.evenHalf, first &+ Int32(truncatingIfNeeded: w))
-        keepLarger(&best, &at, bottom.oddHalf, first &+ Int32(truncatingIfNeeded: w + 1))
+        keepLarger(&best, &at, top.oddHalf, first + 1)
+        keepLarger(&best, &at, bottom.evenHalf, first + Float(w))
+        keepLarger(&best, &at, bottom.oddHalf, first + Float(w + 1))
         UnsafeMutableRawPointer(values).storeBytes(of: best, as: SIMD4<Float>.self)
-        UnsafeMutableRawPointer(positions).storeBytes(of: at, as: SIMD4<Int32>.self)
+        storePositions(at, into: positions)
+    }
+
+    /// Writes float positions as integers: stored as floats, then converted in place lane by lane
+    /// (the SIMD conversion initialisers are generic and went through a call per lane).
+    @inline(__always)
+    static func storePositions<V: SIMD>(_ at: V, into positions: UnsafeMutablePointer<Int32>) where V.Scalar == Float {
+        let raw = UnsafeMutableRawPointer(positions)
+        raw.storeBytes(of: at, as: V.self)
+        for i in 0..<V.scalarCount {
+            positions[i] = Int32(raw.load(fromByteOffset: 4 * i, as: Float.self))
+        }
     }
 
     /// Lane by lane: `v` and its position replace `best` and `at` where `v` is larger, or is the
     /// first NaN. (Concrete types: through the generic SIMD protocol the lanes went one by one.)
     @inline(__always)
-    static func keepLarger(_ best: inout SIMD8<Float>, _ at: inout SIMD8<Int32>, _ v: SIMD8<Float>, _ position: SIMD8<Int32>) {
+    static func keepLarger(_ best: inout SIMD8<Float>, _ at: inout SIMD8<Float>, _ v: SIMD8<Float>, _ position: SIMD8<Float>) {
         let take = (v .> best) .| ((v .!= v) .& (best .== best))
         best.replace(with: v, where: take)
         at.replace(with: position, where: take)
     }
 
     @inline(__always)
-    static func keepLarger(_ best: inout SIMD4<Float>, _ at: inout SIMD4<Int32>, _ v: SIMD4<Float>, _ position: SIMD4<Int32>) {
+    static func keepLarger(_ best: inout SIMD4<Float>, _ at: inout SIMD4<Float>, _ v: SIMD4<Float>, _ position: SIMD4<Float>) {
         let take = (v .> best) .| ((v .!= v) .& (best .== best))
         best.replace(with: v, where: take)
         at.replace(with: position, where: take)
