@@ -186,26 +186,33 @@ extension Tensor {
         }
     }
 
+    /// The common case of im2col and col2im, stride 1 and no padding, with nothing to clip: every
+    /// column row (c, i, j) is oh runs of ow image values. Calls `body(image, column)` with the
+    /// offsets of each run in the image and in the columns, in column order — run by run rather
+    /// than element by element (the general loop's index arithmetic cost more than the copies).
+    @inline(__always)
+    static func forEachUnclippedRun(_ g: Window, _ body: (_ image: Int, _ column: Int) -> Void) {
+        var column = 0
+        for ch in 0..<g.c {
+            for i in 0..<g.kh {
+                for j in 0..<g.kw {
+                    var image = ch * g.h * g.w + i * g.w + j
+                    for _ in 0..<g.oh {
+                        body(image, column)
+                        // Inside the image and the columns by construction: no overflow checks.
+                        column &+= g.ow
+                        image &+= g.w
+                    }
+                }
+            }
+        }
+    }
+
     /// Unfolds every kh×kw window of one C×H×W image into a column of `dst`: row (c, i, j),
     /// column (oy, ox), rows oh·ow long.
     static func im2col(_ src: UnsafePointer<Float>, _ g: Window, into dst: UnsafeMutablePointer<Float>) {
         if g.stride == 1, g.pad == 0 {
-            // The common case, with nothing to clip: each column row is oh runs of ow inputs,
-            // walked by pointer (the general loop's index arithmetic cost more than the copies).
-            var out = dst
-            for ch in 0..<g.c {
-                let plane = src + ch * g.h * g.w
-                for i in 0..<g.kh {
-                    for j in 0..<g.kw {
-                        var line = plane + i * g.w + j
-                        for _ in 0..<g.oh {
-                            copyShortRun(out, line, g.ow)
-                            out += g.ow
-                            line += g.w
-                        }
-                    }
-                }
-            }
+            forEachUnclippedRun(g) { image, column in copyShortRun(dst + column, src + image, g.ow) }
             return
         }
         let spatial = g.oh * g.ow
@@ -238,21 +245,7 @@ extension Tensor {
     /// image's C×H×W gradient (the adjoint of `im2col`).
     static func col2im(_ cols: UnsafePointer<Float>, _ g: Window, addingInto dst: UnsafeMutablePointer<Float>) {
         if g.stride == 1, g.pad == 0 {
-            // As in im2col: runs of ow values added back, walked by pointer.
-            var col = cols
-            for ch in 0..<g.c {
-                let plane = dst + ch * g.h * g.w
-                for i in 0..<g.kh {
-                    for j in 0..<g.kw {
-                        var line = plane + i * g.w + j
-                        for _ in 0..<g.oh {
-                            addShortRun(line, col, g.ow)
-                            col += g.ow
-                            line += g.w
-                        }
-                    }
-                }
-            }
+            forEachUnclippedRun(g) { image, column in addShortRun(dst + image, cols + column, g.ow) }
             return
         }
         let spatial = g.oh * g.ow
