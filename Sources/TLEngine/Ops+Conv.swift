@@ -281,19 +281,13 @@ extension Tensor {
                     // The common 2×2 pooling, unrolled.
                     for oy in 0..<g.oh {
                         let top = 2 * oy * g.w
-                        // Eight (then four) windows at a time from two rows of inputs split into
-                        // even and odd columns; the rest one by one below.
+                        // Four windows at a time from two rows of inputs split into even and odd
+                        // columns; the rest one by one below.
                         var vectored = 0
-                        while vectored + 8 <= g.ow {
+                        while vectored + 4 <= g.ow {
                             Tensor.maxPool2x2(plane, top + 2 * vectored, rowLength: g.w,
                                               values: values + oy * g.ow + vectored,
                                               positions: positions + oy * g.ow + vectored)
-                            vectored += 8
-                        }
-                        if vectored + 4 <= g.ow {
-                            Tensor.maxPool2x2Four(plane, top + 2 * vectored, rowLength: g.w,
-                                                  values: values + oy * g.ow + vectored,
-                                                  positions: positions + oy * g.ow + vectored)
                             vectored += 4
                         }
                         for ox in vectored..<g.ow {
@@ -356,29 +350,15 @@ extension Tensor {
         return out
     }
 
-    /// Eight 2×2 windows side by side, whose top-left corners are inputs `a`, `a + 2`, …: their
-    /// maxima and the positions of the maxima, with the scalar loop's rules (the first of equal
-    /// values wins; a NaN wins, the first NaN if several). Positions are carried as floats, exact
-    /// below 2^24, so every blend uses the float comparison's own mask.
+    /// Four 2×2 windows side by side, whose top-left corners are inputs `a`, `a + 2`, `a + 4`,
+    /// `a + 6`: their maxima and the positions of the maxima, with the scalar loop's rules (the
+    /// first of equal values wins; a NaN wins, the first NaN if several). Four lanes are one SSE
+    /// register, the width the engine is built for. Positions are carried as floats, exact below
+    /// 2^24, so every blend uses the float comparison's own mask (through the integer lanes, and
+    /// through Swift's generic SIMD code, the lanes went one by one).
     @inline(__always)
     static func maxPool2x2(_ plane: UnsafePointer<Float>, _ a: Int, rowLength w: Int,
                            values: UnsafeMutablePointer<Float>, positions: UnsafeMutablePointer<Int32>) {
-        let raw = UnsafeRawPointer(plane)
-        let top = raw.loadUnaligned(fromByteOffset: 4 * a, as: SIMD16<Float>.self)
-        let bottom = raw.loadUnaligned(fromByteOffset: 4 * (a + w), as: SIMD16<Float>.self)
-        let first = SIMD8<Float>(0, 2, 4, 6, 8, 10, 12, 14) + Float(a)
-        var best = top.evenHalf, at = first
-        keepLarger(&best, &at, top.oddHalf, first + 1)
-        keepLarger(&best, &at, bottom.evenHalf, first + Float(w))
-        keepLarger(&best, &at, bottom.oddHalf, first + Float(w + 1))
-        UnsafeMutableRawPointer(values).storeBytes(of: best, as: SIMD8<Float>.self)
-        storePositions(at, into: positions)
-    }
-
-    /// Four windows, as `maxPool2x2` (a 4-wide output row, as after a 5×5 convolution of 12×12).
-    @inline(__always)
-    static func maxPool2x2Four(_ plane: UnsafePointer<Float>, _ a: Int, rowLength w: Int,
-                               values: UnsafeMutablePointer<Float>, positions: UnsafeMutablePointer<Int32>) {
         let raw = UnsafeRawPointer(plane)
         let top = raw.loadUnaligned(fromByteOffset: 4 * a, as: SIMD8<Float>.self)
         let bottom = raw.loadUnaligned(fromByteOffset: 4 * (a + w), as: SIMD8<Float>.self)
@@ -388,29 +368,15 @@ extension Tensor {
         keepLarger(&best, &at, bottom.evenHalf, first + Float(w))
         keepLarger(&best, &at, bottom.oddHalf, first + Float(w + 1))
         UnsafeMutableRawPointer(values).storeBytes(of: best, as: SIMD4<Float>.self)
-        storePositions(at, into: positions)
-    }
-
-    /// Writes float positions as integers: stored as floats, then converted in place lane by lane
-    /// (the SIMD conversion initialisers are generic and went through a call per lane).
-    @inline(__always)
-    static func storePositions<V: SIMD>(_ at: V, into positions: UnsafeMutablePointer<Int32>) where V.Scalar == Float {
-        let raw = UnsafeMutableRawPointer(positions)
-        raw.storeBytes(of: at, as: V.self)
-        for i in 0..<V.scalarCount {
-            positions[i] = Int32(raw.load(fromByteOffset: 4 * i, as: Float.self))
-        }
+        // Stored as floats, then converted in place (the SIMD conversion initialisers are generic
+        // and went through a call per lane).
+        let out = UnsafeMutableRawPointer(positions)
+        out.storeBytes(of: at, as: SIMD4<Float>.self)
+        for i in 0..<4 { positions[i] = Int32(out.load(fromByteOffset: 4 * i, as: Float.self)) }
     }
 
     /// Lane by lane: `v` and its position replace `best` and `at` where `v` is larger, or is the
-    /// first NaN. (Concrete types: through the generic SIMD protocol the lanes went one by one.)
-    @inline(__always)
-    static func keepLarger(_ best: inout SIMD8<Float>, _ at: inout SIMD8<Float>, _ v: SIMD8<Float>, _ position: SIMD8<Float>) {
-        let take = (v .> best) .| ((v .!= v) .& (best .== best))
-        best.replace(with: v, where: take)
-        at.replace(with: position, where: take)
-    }
-
+    /// first NaN.
     @inline(__always)
     static func keepLarger(_ best: inout SIMD4<Float>, _ at: inout SIMD4<Float>, _ v: SIMD4<Float>, _ position: SIMD4<Float>) {
         let take = (v .> best) .| ((v .!= v) .& (best .== best))

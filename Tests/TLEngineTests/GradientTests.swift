@@ -98,9 +98,9 @@ import Testing
         try checkGradients([[1, 2, 7, 7]], [.distinct]) { try Tensor.maxPool2d($0[0], kernel: 3, stride: 2) }
     }
 
-    /// 2×2 pooling takes output rows eight and four windows at a time (widths 24 → 12 = 8 + 4,
-    /// 8 → 4, 18 → 9 = 8 + 1, 6 → 3): the maxima and where the gradient goes follow the one-by-one
-    /// rule — the first of equal values wins, and a NaN wins (the first NaN if several).
+    /// 2×2 pooling takes output rows four windows at a time (widths 24 → 12 = 3 × 4, 8 → 4,
+    /// 18 → 9 = 2 × 4 + 1, 6 → 3 one by one): the maxima and where the gradient goes follow the
+    /// one-by-one rule — the first of equal values wins, and a NaN wins (the first NaN if several).
     @Test(arguments: [24, 8, 18, 6])
     func twoByTwoPoolingPicksTheFirstLargest(width: Int) throws {
         let (planes, h) = (3, 4)

@@ -268,8 +268,8 @@ func temporaryHistory(_ name: String) -> String {
     }
 
     /// Ctrl-C while `load` parses a large CSV: the load stops at a line, the name it was going to
-    /// bind stays unbound, and earlier bindings are there. 72 MB, several seconds of parsing: a
-    /// quarter of it was once parsed within the half second before the Ctrl-C, and the test failed.
+    /// bind stays unbound, and earlier bindings are there. 69 MB, over 2 s of parsing: a 17 MB file
+    /// once parsed within the half second before the Ctrl-C, and the test failed.
     @Test func ctrlCStopsALoad() throws {
         let path = "/tmp/tl-slow-load-\(getpid()).csv"
         var text = Array("a,b,c,d,e,f,g,h,label\n".utf8)
