@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, lowest first: CBLAS/CZlib → TLEngine → TLNN → … → tl.
-// Each target imports only targets below it (see ../shared/docs/ARCHITECTURE.md).
+// Each target imports only targets below it (see docs/architecture.md).
 let package = Package(
     name: "tl",
     platforms: [.macOS(.v15)],

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""tl against the peers of ../shared/bench/peers (PyTorch eager, hand-written NumPy), side by side.
+"""tl against the peers of Benchmarks/peers (PyTorch eager, hand-written NumPy), side by side.
 
 Each workload of Benchmarks/workloads/*.tl runs as a tl process (the language's own overhead
 counts) and its peer as a Python process, alternating tl and peer within every round, at fixed
@@ -7,8 +7,9 @@ thread counts for both. Each process reports a median over its epochs or windows
 the median of those over the rounds, and the ratio (tl's advantage: > 1 means tl is faster or
 smaller) as the median and min–max of the per-round ratios.
 
-The peer Python is $TL_PEER_PYTHON, else $VENV/bin/python (see the peers' README for the venv);
-without one, only tl's figures are printed.
+The peer Python is $TL_PEER_PYTHON, else $VENV/bin/python, else .venv-peers/bin/python (which
+scripts/bench creates from Benchmarks/peers/requirements.txt); without one, or with --no-peers,
+only tl's figures are printed.
 """
 import argparse
 import json
@@ -23,13 +24,14 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TL = os.path.join(ROOT, ".build", "release", "tl")
 WORKLOADS = os.path.join(ROOT, "Benchmarks", "workloads")
-PEERS = os.environ.get("TL_PEERS", os.path.join(ROOT, "..", "shared", "bench", "peers"))
+PEERS = os.path.join(ROOT, "Benchmarks", "peers")
 CURVE_BATCHES = [16, 32, 64, 128, 256, 512, 1024]
 
 
 def peer_python():
     for candidate in (os.environ.get("TL_PEER_PYTHON"),
-                      os.path.join(os.environ["VENV"], "bin", "python") if os.environ.get("VENV") else None):
+                      os.path.join(os.environ["VENV"], "bin", "python") if os.environ.get("VENV") else None,
+                      os.path.join(ROOT, ".venv-peers", "bin", "python")):
         if candidate and os.access(candidate, os.X_OK):
             return candidate
     return None
@@ -222,13 +224,14 @@ def main():
     ap.add_argument("--only", default="gemm,mlp,cnn,dann,startup", help="workloads to run")
     ap.add_argument("--curve", action="store_true", help="also print the MLP step-time curve over batch sizes")
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
+    ap.add_argument("--no-peers", action="store_true", help="measure tl alone")
     args = ap.parse_args()
     if not os.access(TL, os.X_OK):
         sys.exit(f"bench: {TL} is missing; scripts/bench builds it")
-    python = peer_python()
-    if not python:
-        print("# no peer Python ($TL_PEER_PYTHON or $VENV/bin/python): tl's figures only; see "
-              "../shared/bench/peers/README.md to install one", file=sys.stderr)
+    python = None if args.no_peers else peer_python()
+    if not python and not args.no_peers:
+        print("# no peer Python ($TL_PEER_PYTHON, $VENV/bin/python or .venv-peers/bin/python): tl's figures "
+              "only; see Benchmarks/peers/README.md", file=sys.stderr)
     only = set(args.only.split(","))
     rows = []
     for threads in [int(t) for t in args.threads.split(",")]:

@@ -78,7 +78,7 @@ extension Tensor {
             var dw: Tensor?, dx: Tensor?, db: Tensor?
             let pg = grad.storage.pointer
             if needB {
-                var d = Tensor(uninitializedShape: [o])
+                let d = Tensor(uninitializedShape: [o])
                 let pd = d.storage.pointer
                 pd.update(repeating: 0, count: o)
                 for img in 0..<g.n {
@@ -296,7 +296,7 @@ extension Tensor {
                             // mispredicted branches dominated the cost. A NaN anywhere wins.
                             let (b, c, d) = (plane[a + 1], plane[a + g.w], plane[a + g.w + 1])
                             var best = plane[a], at = a
-                            var nan = (best != best ? 1 : 0) | (b != b ? 1 : 0) | (c != c ? 1 : 0) | (d != d ? 1 : 0)
+                            let nan = (best != best ? 1 : 0) | (b != b ? 1 : 0) | (c != c ? 1 : 0) | (d != d ? 1 : 0)
                             var take = b > best ? 1 : 0
                             at &+= take &* (a &+ 1 &- at)
                             best = b > best ? b : best
@@ -337,7 +337,7 @@ extension Tensor {
         guard recording(x) else { return out }
         let inShape = x.shape
         out.record([x]) { grad in
-            var dx = Tensor.zeros(like: inShape)
+            let dx = Tensor.zeros(like: inShape)
             let pg = grad.storage.pointer, pd = dx.storage.pointer
             Parallel.forRanges(planes, cost: outPlane) { range in
                 for p in range {

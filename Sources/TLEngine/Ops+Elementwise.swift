@@ -13,7 +13,7 @@ extension Tensor {
     /// `f` applied to every element.
     @inline(__always)
     func map(cost: Int = 1, _ f: (Float) -> Float) -> Tensor {
-        var out = Tensor(uninitializedShape: shape)
+        let out = Tensor(uninitializedShape: shape)
         let src = storage.pointer
         let dst = out.storage.pointer
         Parallel.forRanges(count, cost: cost) { r in
@@ -26,7 +26,7 @@ extension Tensor {
     @inline(__always)
     static func zipSame(_ a: Tensor, _ b: Tensor, cost: Int = 1, _ f: (Float, Float) -> Float) -> Tensor {
         precondition(a.shape == b.shape, "zipSame on \(a.shape) and \(b.shape)")
-        var out = Tensor(uninitializedShape: a.shape)
+        let out = Tensor(uninitializedShape: a.shape)
         let pa = a.storage.pointer, pb = b.storage.pointer, po = out.storage.pointer
         Parallel.forRanges(a.count, cost: cost) { r in
             for i in r { po[i] = f(pa[i], pb[i]) }
@@ -84,7 +84,7 @@ extension Tensor {
     static func broadcastZip(_ a: Tensor, _ b: Tensor, to outShape: [Int], cost: Int = 1,
                              _ f: (Float, Float) -> Float) -> Tensor {
         if a.shape == b.shape { return zipSame(a, b, cost: cost, f) }
-        var out = Tensor(uninitializedShape: outShape)
+        let out = Tensor(uninitializedShape: outShape)
         let pa = a.storage.pointer, pb = b.storage.pointer, po = out.storage.pointer
         if b.count == 1, a.shape == outShape {
             let s = pb[0]
@@ -111,7 +111,7 @@ extension Tensor {
     /// Sums a gradient of a broadcast result back down to an operand's `shape`.
     func sumToShape(_ target: [Int]) -> Tensor {
         if shape == target { return self }
-        var out = Tensor.zeros(like: target)
+        let out = Tensor.zeros(like: target)
         let st = Tensor.broadcastStrides(target, to: shape)
         let src = storage.pointer, dst = out.storage.pointer
         Tensor.forEachRun(shape, st, st) { o, it, dt, _, _, n in
@@ -156,7 +156,7 @@ extension Tensor {
         if Tensor.recording(self) {
             let x = detached(), y = out.detached()
             out.record([self]) { g in
-                var dx = Tensor(uninitializedShape: x.shape)
+                let dx = Tensor(uninitializedShape: x.shape)
                 let px = x.storage.pointer, py = y.storage.pointer, pg = g.storage.pointer
                 let pd = dx.storage.pointer
                 Parallel.forRanges(x.count, cost: cost) { r in
@@ -262,7 +262,7 @@ extension Tensor {
         if Tensor.recording(self) {
             let y = out.detached()
             out.record([self]) { g in
-                var dx = Tensor(uninitializedShape: y.shape)
+                let dx = Tensor(uninitializedShape: y.shape)
                 let py = y.storage.pointer, pg = g.storage.pointer, pd = dx.storage.pointer
                 Parallel.forRanges(y.count) { r in
                     // Both loads unconditional, so the choice is a vector blend: a conditional

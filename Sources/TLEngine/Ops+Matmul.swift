@@ -106,17 +106,17 @@ extension Tensor {
             let pg = g.storage.pointer
             var dx: Tensor?, dw: Tensor?, db: Tensor?
             if needX {
-                var d = Tensor(uninitializedShape: [n, k])
+                let d = Tensor(uninitializedShape: [n, k])
                 gemm(m: n, n: k, k: o, a: pg, transposeA: false, b: wd.storage.pointer, transposeB: false, c: d.storage.pointer)
                 dx = d
             }
             if needW {
-                var d = Tensor(uninitializedShape: [o, k])
+                let d = Tensor(uninitializedShape: [o, k])
                 gemm(m: o, n: k, k: n, a: pg, transposeA: true, b: xd.storage.pointer, transposeB: false, c: d.storage.pointer)
                 dw = d
             }
             if needB {
-                var d = Tensor(uninitializedShape: [o])
+                let d = Tensor(uninitializedShape: [o])
                 columnSums(pg, rows: n, columns: o, into: d.storage.pointer)
                 db = d
             }
@@ -163,7 +163,7 @@ extension Tensor {
             let pg = g.storage.pointer
             if needA {
                 // dA' = G · B'ᵀ; stored transposed when A was.
-                var d = Tensor(uninitializedShape: ad.shape)
+                let d = Tensor(uninitializedShape: ad.shape)
                 if transposeA {
                     gemm(batch: batch, m: k, n: m, k: n, a: bd.storage.pointer, transposeA: transposeB,
                          strideA: broadcastB ? 0 : k * n, b: pg, transposeB: true, strideB: m * n,
@@ -177,7 +177,7 @@ extension Tensor {
             }
             if needB {
                 // dB' = A'ᵀ · G; stored transposed when B was.
-                var d = Tensor(uninitializedShape: bd.shape)
+                let d = Tensor(uninitializedShape: bd.shape)
                 if transposeB {
                     gemm(batch: batch, m: n, n: k, k: m, a: pg, transposeA: true, strideA: m * n,
                          b: ad.storage.pointer, transposeB: transposeA, strideB: broadcastA ? 0 : m * k,

@@ -18,7 +18,7 @@ extension Tensor {
     /// This tensor, with reduced dimensions of size 1, repeated to `target`.
     func expanded(to target: [Int]) -> Tensor {
         if shape == target { return self }
-        var out = Tensor(uninitializedShape: target)
+        let out = Tensor(uninitializedShape: target)
         let st = Tensor.broadcastStrides(shape, to: target)
         let src = storage.pointer, dst = out.storage.pointer
         Tensor.forEachRun(target, st, st) { o, i, d, _, _, n in
@@ -143,7 +143,7 @@ extension Tensor {
             let (outer, n, inner) = ax.map { Shape.split(shape, at: $0) } ?? (1, count, 1)
             let inShape = shape
             out.record([self]) { g in
-                var dx = Tensor.zeros(like: inShape)
+                let dx = Tensor.zeros(like: inShape)
                 for o in 0..<outer {
                     for i in 0..<inner {
                         let k = Int(index.pointer[o * inner + i])
@@ -178,7 +178,7 @@ extension Tensor {
             let y = out.detached()
             out.record([self]) { g in
                 // dx = y ⊙ (g − Σ g⊙y)
-                var dx = Tensor(uninitializedShape: y.shape)
+                let dx = Tensor(uninitializedShape: y.shape)
                 let py = y.storage.pointer, pg = g.storage.pointer, pd = dx.storage.pointer
                 Tensor.forEachLane(outer: outer, n: n, inner: inner) { base in
                     var dot: Float = 0
@@ -212,7 +212,7 @@ extension Tensor {
             let y = out.detached()
             out.record([self]) { g in
                 // dx = g − softmax ⊙ Σ g
-                var dx = Tensor(uninitializedShape: y.shape)
+                let dx = Tensor(uninitializedShape: y.shape)
                 let py = y.storage.pointer, pg = g.storage.pointer, pd = dx.storage.pointer
                 Tensor.forEachLane(outer: outer, n: n, inner: inner) { base in
                     var total: Float = 0

@@ -161,7 +161,7 @@ extension Tensor {
         if Tensor.recording(self) {
             let inShape = shape
             out.record([self]) { g in
-                var dx = Tensor.zeros(like: inShape)
+                let dx = Tensor.zeros(like: inShape)
                 let pg = g.storage.pointer, pd = dx.storage.pointer
                 for o in 0..<outer {
                     for k in 0..<length {
@@ -195,7 +195,7 @@ extension Tensor {
         if Tensor.recording(self) {
             let inShape = shape
             out.record([self]) { g in
-                var dx = Tensor.zeros(like: inShape)
+                let dx = Tensor.zeros(like: inShape)
                 let pg = g.storage.pointer, pd = dx.storage.pointer
                 for (k, r) in rows.enumerated() {
                     for i in 0..<inner { pd[r * inner + i] += pg[k * inner + i] }
@@ -222,7 +222,7 @@ extension Tensor {
         if Tensor.recording(self) {
             let inShape = shape
             out.record([self]) { g in
-                var dx = Tensor.zeros(like: inShape)
+                let dx = Tensor.zeros(like: inShape)
                 for i in 0..<rows { dx.storage.pointer[i * cols + columns[i]] = g.storage.pointer[i] }
                 return [dx]
             }

@@ -1,7 +1,5 @@
-import Foundation
-
 /// The one table of builtins: from it come calls, argument errors, `:help`, completion of
-/// keyword names and the README's list. Each group of builtins lives in `Builtins/`.
+/// keyword names and the reference pages (`LanguageReference`). Each group of builtins lives in `Builtins/`.
 public enum BuiltinTable {
     public static let all: [Builtin] = TensorBuiltins.all + MathBuiltins.all + DataBuiltins.all + ModelBuiltins.all
         + MethodBuiltins.all + TrainingBuiltins.all + FigureBuiltins.all + CoreBuiltins.all
@@ -16,13 +14,4 @@ public enum BuiltinTable {
         for b in all where !seen.contains(b.group) { seen.append(b.group) }
         return seen
     }()
-
-    /// A Markdown table of every builtin: name, signature, summary (for the README).
-    public static var markdown: String {
-        var lines = ["| builtin | signature | what it does |", "|---|---|---|"]
-        for b in all {
-            lines.append("| `\(b.name)` | `\(b.signature)` | \(b.summary.replacingOccurrences(of: "|", with: "\\|")) |")
-        }
-        return lines.joined(separator: "\n")
-    }
 }

@@ -7,7 +7,7 @@ import TLData
 import TLEngine
 import TLNN
 
-/// How to train: the loop's settings with the defaults of LANGUAGE.md's `train`.
+/// How to train: the loop's settings with the defaults of the language's `train` (docs/language.md).
 public struct TrainingOptions {
     public enum OptimizerKind: String, CaseIterable, Sendable { case sgd, adam }
     public var epochs = 1

@@ -9,15 +9,28 @@ import Glibc
 import Darwin
 #endif
 
-/// The `tl` command: the shell, a script runner, and the modes of LANGUAGE.md section 1.
+/// The `tl` command: the shell, a script runner, and the modes of docs/language.md ("Running tl").
 struct TL: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tl",
         abstract: "A shell for transfer-learning experiments.",
         discussion: """
-            With no FILE and a terminal, tl starts the interactive shell. With standard input from \
-            a pipe, it runs the statements read from it. Exit status: 0 on success, 1 on a runtime \
-            error, 2 on a syntax or usage error.
+            With no FILE and a terminal, tl starts the interactive shell (:help lists what there \
+            is). With standard input from a pipe, it runs the statements read from it.
+
+            Exit status: 0 on success, 1 on a runtime error, 2 on a syntax or usage error, 130 when \
+            Ctrl-C stopped a script.
+
+            Environment: TL_THREADS (threads, default every core), TL_MEMORY_BUDGET (e.g. 4G, default \
+            half of memory), TL_HISTORY (history file, default ~/.tl_history), NO_COLOR.
+
+            Examples:
+              tl scripts/lecture/00-tour.tl
+              tl --step scripts/lecture/08-dann.tl
+              tl --notebook dann.ipynb scripts/lecture/08-dann.tl
+              tl -e 'print(tensor([1, 2]) @ tensor([3, 4]))'
+
+            The language, every builtin and command: docs/language.md in tl's repository.
             """,
         version: Version.string)
 
@@ -39,8 +52,8 @@ struct TL: ParsableCommand {
     @Option(help: ArgumentHelp("Run FILE and write it with every cell's outputs: OUT.ipynb (Jupyter), OUT.md (Markdown, figures beside it) or OUT.tl.", valueName: "OUT"))
     var notebook: String?
 
-    @Flag(help: .hidden)
-    var builtinsMarkdown = false
+    @Option(help: .hidden)
+    var reference: String?
 
     func validate() throws {
         let modes = [execute != nil, check, step, notebook != nil].filter { $0 }.count
@@ -53,8 +66,12 @@ struct TL: ParsableCommand {
     }
 
     func run() throws {
-        if builtinsMarkdown {
-            print(BuiltinTable.markdown)
+        if let reference {
+            // A generated section of the documentation (scripts/generate-docs).
+            guard let section = Reference.section(named: reference) else {
+                throw ValidationError("no reference section '\(reference)'; there are \(Reference.sections.map(\.name).joined(separator: ", "))")
+            }
+            print(section.text())
             return
         }
         InterruptHandler.install()

@@ -13,8 +13,8 @@ final class ScriptedReader: LineReader {
     func addHistory(_ entry: String) {}
 }
 
-/// Checks a notebook against the rules of nbformat 4.5's schema that tl's output touches (see
-/// NOTES.md), and, where Python's nbformat is installed (scripts/setup installs it), against the
+/// Checks a notebook against the rules of nbformat 4.5's schema that tl's output touches (cells with
+/// ids, outputs by type), and, where Python's nbformat is installed (scripts/setup --tests installs it), against the
 /// schema itself.
 func validateNotebook(_ path: String) throws -> [[String: Any]] {
     let data = try Data(contentsOf: URL(fileURLWithPath: path))

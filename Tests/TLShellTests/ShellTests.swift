@@ -64,12 +64,6 @@ import Testing
         session.run(Source(name: "[3]", text: ":help summ"))
         #expect(capture.err.contains("no help for 'summ' (did you mean 'sum'?)"))
     }
-
-    /// The README's builtin list is generated from the table (`swift run tl --builtins-markdown`).
-    @Test func readmeListsEveryBuiltin() throws {
-        let readme = try #require(String(validating: try readBytes(packageRoot + "/README.md"), as: UTF8.self))
-        #expect(readme.contains(BuiltinTable.markdown), "README.md's builtin table is stale: regenerate it with scripts/readme-builtins")
-    }
 }
 
 @Suite struct CompletionTests {

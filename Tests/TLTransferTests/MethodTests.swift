@@ -38,7 +38,7 @@ import Testing
             #expect(walked.map(\.1) == [[0, 1], [0, 1], [0]])
             #expect(walked.map(\.2) == [[10, 11], [12], [10, 11]])
         }
-        var iterator = pairs.makeIterator()
+        let iterator = pairs.makeIterator()
         #expect(iterator.next()?.target.scalars == [10, 11])
         let empty = try Dataset(name: "e", x: Tensor.zeros([0, 1]), y: nil, classes: [])
         #expect(throws: TrainingError.self) { try Trainer.pairedBatches(source, empty, options: options, using: &g) }
