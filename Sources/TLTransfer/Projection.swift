@@ -57,7 +57,8 @@ public enum Projection {
         let p = Swift.min(m, k + 8)
         var generator = RandomGenerator(seed: 0x5EED)
         var basis = try Tensor(shape: [m, p], values: (0..<(m * p)).map { _ in generator.nextNormal() })
-        for _ in 0..<150 {
+        for iteration in 0..<150 {
+            try Cancellation.check("at step \(iteration) of 150 of the eigenvector iteration")
             basis = try orthonormalised(try Tensor.matmul2D(matrix, basis))
         }
         // Rayleigh–Ritz: diagonalise the small p×p projection and rotate the basis.
@@ -72,24 +73,45 @@ public enum Projection {
     /// The columns of `a` (m×p) made orthonormal (modified Gram–Schmidt, in double precision).
     static func orthonormalised(_ a: Tensor) throws -> Tensor {
         let (m, p) = (a.shape[0], a.shape[1])
+        // Column j at columns[j*m ..< (j+1)*m], so every loop below runs over contiguous memory.
+        var columns = [Double](repeating: 0, count: m * p)
         let v = a.scalars
-        var columns = (0..<p).map { j in (0..<m).map { Double(v[$0 * p + j]) } }
-        for j in 0..<p {
-            for i in 0..<j {
-                let dot = zip(columns[i], columns[j]).reduce(0) { $0 + $1.0 * $1.1 }
-                for t in 0..<m { columns[j][t] -= dot * columns[i][t] }
-            }
-            let norm = columns[j].reduce(0) { $0 + $1 * $1 }.squareRoot()
-            if norm > 1e-12 {
-                for t in 0..<m { columns[j][t] /= norm }
-            } else {
-                // A degenerate direction: replace it by a unit vector (orthogonalised next round).
-                columns[j] = (0..<m).map { $0 == j % m ? 1 : 0 }
+        for t in 0..<m { for j in 0..<p { columns[j * m + t] = Double(v[t * p + j]) } }
+        columns.withUnsafeMutableBufferPointer { c in
+            let base = c.baseAddress!
+            for j in 0..<p {
+                let cj = base + j * m
+                for i in 0..<j {
+                    let ci = base + i * m
+                    let d = dot(ci, cj, m)
+                    for t in 0..<m { cj[t] -= d * ci[t] }
+                }
+                let norm = dot(cj, cj, m).squareRoot()
+                if norm > 1e-12 {
+                    let inverse = 1 / norm
+                    for t in 0..<m { cj[t] *= inverse }
+                } else {
+                    // A degenerate direction: replace it by a unit vector (orthogonalised next round).
+                    for t in 0..<m { cj[t] = t == j % m ? 1 : 0 }
+                }
             }
         }
         var out = [Float](repeating: 0, count: m * p)
-        for j in 0..<p { for t in 0..<m { out[t * p + j] = Float(columns[j][t]) } }
+        for t in 0..<m { for j in 0..<p { out[t * p + j] = Float(columns[j * m + t]) } }
         return try Tensor(shape: [m, p], values: out)
+    }
+
+    /// Σ a[t]·b[t] over `n` values, in four interleaved sums (so the loop vectorises; the order
+    /// is fixed, so the result is the same on every run).
+    private static func dot(_ a: UnsafeMutablePointer<Double>, _ b: UnsafeMutablePointer<Double>, _ n: Int) -> Double {
+        var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0
+        var t = 0
+        while t + 4 <= n {
+            s0 += a[t] * b[t]; s1 += a[t + 1] * b[t + 1]; s2 += a[t + 2] * b[t + 2]; s3 += a[t + 3] * b[t + 3]
+            t += 4
+        }
+        while t < n { s0 += a[t] * b[t]; t += 1 }
+        return (s0 + s1) + (s2 + s3)
     }
 
     /// Eigenvalues and eigenvectors (columns of the returned row-major matrix) of a small
