@@ -5,6 +5,9 @@ import Dispatch
 import Foundation
 import TLEngine
 
+// OpenBLAS may have loaded its generic kernels on a CPU it does not know (see BLASKernels).
+BLASKernels.restartWithBetterKernelsIfNeeded()
+
 func seconds(_ body: () -> Void) -> Double {
     let start = DispatchTime.now().uptimeNanoseconds
     body()

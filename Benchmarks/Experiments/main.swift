@@ -6,6 +6,9 @@ import TLEngine
 import TLNN
 import TLTransfer
 
+// OpenBLAS may have loaded its generic kernels on a CPU it does not know (see BLASKernels).
+BLASKernels.restartWithBetterKernelsIfNeeded()
+
 func option(_ name: String, _ fallback: Int) -> Int {
     let args = CommandLine.arguments
     return args.firstIndex(of: name).flatMap { $0 + 1 < args.count ? Int(args[$0 + 1]) : nil } ?? fallback

@@ -9,3 +9,8 @@ int openblas_get_num_threads(void);
 #if defined(__GLIBC__)
 #include <malloc.h>
 #endif
+
+// OpenBLAS extension: the name of the kernel set chosen for this CPU ("SkylakeX", "Prescott", …).
+char *openblas_get_corename(void);
+// OpenBLAS extension: version, build options and kernels ("OpenBLAS 0.3.21 DYNAMIC_ARCH … SkylakeX").
+char *openblas_get_config(void);

@@ -32,7 +32,7 @@ struct TL: ParsableCommand {
 
             The language, every builtin and command: docs/language.md in tl's repository.
             """,
-        version: Version.string)
+        version: "\(Version.string)\n\(BLASKernels.configuration)")
 
     @ArgumentParser.Argument(help: "A .tl script to run.")
     var file: String?
@@ -55,6 +55,10 @@ struct TL: ParsableCommand {
     @Option(help: .hidden)
     var reference: String?
 
+    /// The kernels OpenBLAS was told to use (set by the restart in main), for scripts/test.
+    @Flag(help: .hidden)
+    var openblasCoretype = false
+
     func validate() throws {
         let modes = [execute != nil, check, step, notebook != nil].filter { $0 }.count
         guard modes <= 1 else { throw ValidationError("use only one of -e, --check, --step and --notebook") }
@@ -66,6 +70,10 @@ struct TL: ParsableCommand {
     }
 
     func run() throws {
+        if openblasCoretype {
+            print(getenv("OPENBLAS_CORETYPE").map { String(cString: $0) } ?? "")
+            return
+        }
         if let reference {
             // A generated section of the documentation (scripts/generate-docs).
             guard let section = Reference.section(named: reference) else {
@@ -110,6 +118,9 @@ struct TL: ParsableCommand {
         Terminal.isInteractive ? ReadlineLineReader(session: session, historyPath: ReadlineLineReader.defaultHistoryPath) : PlainLineReader()
     }
 }
+
+// First of all: OpenBLAS may have loaded its slow generic kernels on a CPU it does not know.
+BLASKernels.restartWithBetterKernelsIfNeeded()
 
 // Usage errors exit with 2, as the contract says (ArgumentParser's default is 64).
 do {

@@ -4,6 +4,7 @@ import Glibc
 import Dispatch
 import Synchronization
 import Testing
+@testable import TLEngine
 
 /// `tl` run as a process with pipes: what a script, a pipeline or CI sees.
 struct Run {
@@ -120,6 +121,13 @@ func writeScript(_ name: String, _ text: String) -> String {
     @Test func versionAndHelp() throws {
         let v = try Run(["--version"])
         #expect(v.status == 0 && v.out.hasPrefix("0."))
+        // The second line describes OpenBLAS; on a CPU with AVX2 its generic SSE3 kernels
+        // ("Prescott", what Debian's 0.3.21 falls back to on CPUs it does not know) are replaced.
+        let blas = v.out.split(separator: "\n").dropFirst().first.map(String.init) ?? ""
+        #expect(blas.hasPrefix("OpenBLAS"))
+        if BLASKernels.cpuFlags().isSuperset(of: ["avx2", "fma"]) {
+            #expect(!blas.contains("Prescott"), "tl runs with OpenBLAS's generic kernels: \(blas)")
+        }
         let h = try Run(["--help"])
         #expect(h.status == 0 && h.out.contains("--step") && h.out.contains("-e <code>"))
     }
