@@ -104,7 +104,7 @@ func adaptation() throws {
                     let lambda: LambdaSetting = Float(lambdaText).map { .constant($0) } ?? .schedule
                     let adv = try AdversarialNet(net, discriminator: disc, at: at, lambda: 0)
                     let h = try Trainer.fitAdversarial(adv, source: s, target: t.unlabelled(), lambda: lambda, options: options, using: &g)
-                    extra = " domain acc " + h.epochs.map { String(format3: $0.domainAccuracy ?? .nan) }.joined(separator: " ")
+                    extra = " domain acc " + h.series("domain_accuracy").map { String(format3: $0 ?? .nan) }.joined(separator: " ")
                 default:
                     let parts = method.split(separator: ":")
                     guard let a = Alignment(rawValue: String(parts[0])) else { print("unknown method \(method)"); return }

@@ -20,7 +20,25 @@ public enum ParameterType: Sendable, Equatable {
     case dataset
     case model
 
-    /// How `:help` and argument errors name the type.
+    /// How argument errors say what was expected: "a number", "an integer", ….
+    public var phrase: String {
+        switch self {
+        case .any: "a value"
+        case .number: "a number"
+        case .integer: "an integer"
+        case .bool: "true or false"
+        case .string: "a string"
+        case .tensor: "a tensor (or a number, or a list of numbers)"
+        case .list: "a list"
+        case .record: "a record"
+        case .function: "a function"
+        case .tensors: "a tensor or a list of tensors"
+        case .dataset: "a dataset"
+        case .model: "a model"
+        }
+    }
+
+    /// How `:help` names the type.
     public var name: String {
         switch self {
         case .any: "value"
@@ -121,13 +139,47 @@ public struct Builtin: Sendable {
     }
 }
 
+/// The one shape of an error about an argument: the builtin, the argument, what was expected and
+/// what was given, with the caret under the argument itself.
+/// `train(): 'lr' must be a positive number, got -1`.
+public enum ArgumentError {
+    public static func error(_ builtin: String, _ parameter: String, expected: String, got value: Value,
+                             at range: SourceRange?) -> LangError {
+        LangError.runtime("\(builtin)(): '\(parameter)' must be \(expected), got \(describe(value))", at: range)
+    }
+
+    /// A value as an error shows it: short values as they are, others by type and size.
+    public static func describe(_ v: Value) -> String {
+        switch v {
+        case .none, .bool, .number: return v.shown
+        case .string(let s): return s.count <= 40 ? v.shown : quoted(String(s.prefix(37)) + "...")
+        case .list(let items): return items.isEmpty ? "[]" : "a list of \(items.count)"
+        case .record: return "a record"
+        case .tensor(let t): return t.rank == 0 ? "a one-element tensor" : "a tensor of shape \(Shape.describe(t.shape))"
+        case .dataset(let d): return "a dataset (\(d.summary))"
+        case .model: return "a model"
+        case .history: return "a history"
+        case .report: return "a report"
+        case .builtin, .function: return "a function"
+        case .figure: return "a figure"
+        }
+    }
+}
+
 /// The checked arguments of one builtin call, converted to their declared types.
 public struct Arguments {
     let builtin: Builtin
     var values: [String: Value]
     /// Where the call is, for errors the implementation raises.
     public let range: SourceRange
+    /// Where each argument given is, for errors about one argument.
+    let ranges: [String: SourceRange]
     public let interpreter: Interpreter
+
+    init(builtin: Builtin, values: [String: Value], range: SourceRange, ranges: [String: SourceRange] = [:],
+         interpreter: Interpreter) {
+        (self.builtin, self.values, self.range, self.ranges, self.interpreter) = (builtin, values, range, ranges, interpreter)
+    }
 
     public func value(_ name: String) -> Value { values[name] ?? .none }
 
@@ -140,7 +192,7 @@ public struct Arguments {
         switch value(name) {
         case .number(let x): return x
         case .bool(let b): return b ? 1 : 0
-        default: throw error("\(name) must be a number")
+        case let v: throw error(for: name, expected: "a number", got: v)
         }
     }
 
@@ -148,34 +200,34 @@ public struct Arguments {
 
     public func int(_ name: String) throws -> Int {
         let x = try number(name)
-        guard let i = Int(exactly: x) else { throw error("\(name) must be an integer, got \(Value.format(x))") }
+        guard let i = Int(exactly: x) else { throw error(for: name, expected: "an integer", got: .number(x)) }
         return i
     }
 
     public func optionalInt(_ name: String) throws -> Int? { isNone(name) ? nil : try int(name) }
 
     public func bool(_ name: String) throws -> Bool {
-        guard case .bool(let b) = value(name) else { throw error("\(name) must be true or false") }
+        guard case .bool(let b) = value(name) else { throw error(for: name, expected: "true or false", got: value(name)) }
         return b
     }
 
     public func string(_ name: String) throws -> String {
-        guard case .string(let s) = value(name) else { throw error("\(name) must be a string") }
+        guard case .string(let s) = value(name) else { throw error(for: name, expected: "a string", got: value(name)) }
         return s
     }
 
     public func tensor(_ name: String) throws -> Tensor {
-        guard case .tensor(let t) = value(name) else { throw error("\(name) must be a tensor") }
+        guard case .tensor(let t) = value(name) else { throw error(for: name, expected: "a tensor", got: value(name)) }
         return t
     }
 
     public func dataset(_ name: String) throws -> Dataset {
-        guard case .dataset(let d) = value(name) else { throw error("\(name) must be a dataset") }
+        guard case .dataset(let d) = value(name) else { throw error(for: name, expected: "a dataset", got: value(name)) }
         return d
     }
 
     public func model(_ name: String) throws -> Model {
-        guard case .model(let m) = value(name) else { throw error("\(name) must be a model") }
+        guard case .model(let m) = value(name) else { throw error(for: name, expected: "a model", got: value(name)) }
         return m
     }
 
@@ -183,7 +235,7 @@ public struct Arguments {
     public func integers(_ name: String, minimum: Int = 1) throws -> [Int] {
         try list(name).map { v in
             guard case .number(let x) = v, let i = Int(exactly: x), i >= minimum else {
-                throw error("\(name) must be a list of integers of at least \(minimum), got \(v.shown)")
+                throw error(for: name, expected: "a list of integers of at least \(minimum)", got: v, saying: "an element")
             }
             return i
         }
@@ -195,18 +247,33 @@ public struct Arguments {
         let text = try string(name)
         guard let option = Option(rawValue: text) else {
             let names = Option.allCases.map(\.rawValue)
-            throw error("\(name) must be one of \(names.joined(separator: ", ")), got '\(text)'\(didYouMean(text, among: names))")
+            throw LangError.runtime("\(builtin.name)(): '\(name)' must be one of \(names.joined(separator: ", ")), got '\(text)'\(didYouMean(text, among: names))",
+                                    at: ranges[name] ?? range)
         }
         return option
     }
 
     public func list(_ name: String) throws -> [Value] {
-        guard case .list(let items) = value(name) else { throw error("\(name) must be a list") }
+        guard case .list(let items) = value(name) else { throw error(for: name, expected: "a list", got: value(name)) }
         return items
     }
 
     /// An error at the call, in the words of the builtin.
     public func error(_ message: String) -> LangError {
         LangError.runtime("\(builtin.name)(): \(message)", at: range)
+    }
+
+    /// An error at argument `name` (at the call when it was not given).
+    public func error(_ message: String, at name: String) -> LangError {
+        LangError.runtime("\(builtin.name)(): \(message)", at: ranges[name] ?? range)
+    }
+
+    /// An error about one argument, in the one shape every builtin uses, with the caret under the
+    /// argument (under the call when the argument was left to its default).
+    /// `saying:` names a part of it ("an element") rather than the whole.
+    public func error(for name: String, expected: String, got: Value, saying part: String? = nil) -> LangError {
+        guard let part else { return ArgumentError.error(builtin.name, name, expected: expected, got: got, at: ranges[name] ?? range) }
+        return LangError.runtime("\(builtin.name)(): \(part) of '\(name)' must be \(expected), got \(ArgumentError.describe(got))",
+                                 at: ranges[name] ?? range)
     }
 }

@@ -15,6 +15,17 @@ public final class Interpreter {
     public var progress: ((TrainingProgress) -> Void)?
     /// Called when a training run ends, so the bar can be cleared.
     public var progressEnded: (() -> Void)?
+
+    /// Where `train` reports: the progress bar, and a line that stays for each finished epoch
+    /// (written as output, so notebooks get it too).
+    var trainingReporter: TrainingReporter {
+        TrainingReporter(progress: progress) { [weak self] record, epochs in
+            guard let self else { return }
+            self.progressEnded?()
+            self.output(ProgressBar.epochLine(epoch: record.epoch, epochs: epochs, figures: record.figures,
+                                              samplesPerSecond: record.samplesPerSecond, seconds: record.seconds) + "\n")
+        }
+    }
     /// How `show` draws images: colour escapes on a terminal, characters elsewhere.
     public var imageMode: ImageText.Mode = .plain
     /// Takes figures and images to show in a richer form than text (a notebook's SVG and PNG);
@@ -254,13 +265,18 @@ public final class Interpreter {
             return try Operators.binary(op, left, right, range: e.range)
         case .call(let callee, let args):
             let f = try evaluate(callee, frame)
-            var positional: [Value] = []
+            var positional: [Value] = [], positionalRanges: [SourceRange] = []
             var keywords: [(String, Value, SourceRange)] = []
             for a in args {
                 let v = try evaluate(a.value, frame)
-                if let name = a.name { keywords.append((name, v, a.range)) } else { positional.append(v) }
+                if let name = a.name {
+                    keywords.append((name, v, a.range))
+                } else {
+                    positional.append(v)
+                    positionalRanges.append(a.range)
+                }
             }
-            return try call(f, positional, keywords, range: e.range, calleeRange: callee.range)
+            return try call(f, positional, keywords, range: e.range, calleeRange: callee.range, positionalRanges: positionalRanges)
         case .property(let object, let name):
             return try Properties.get(try evaluate(object, frame), name, range: e.range)
         case .index(let object, let items):
@@ -299,11 +315,12 @@ public final class Interpreter {
     // MARK: Calls
 
     /// Calls a function value with positional and keyword arguments.
+    /// `positionalRanges` place each positional argument, so errors about it point at it.
     public func call(_ f: Value, _ positional: [Value], _ keywords: [(String, Value, SourceRange)] = [],
-                     range: SourceRange, calleeRange: SourceRange? = nil) throws -> Value {
+                     range: SourceRange, calleeRange: SourceRange? = nil, positionalRanges: [SourceRange] = []) throws -> Value {
         switch f {
         case .builtin(let b):
-            var args = try bind(b, positional, keywords, range: range)
+            var args = try bind(b, positional, keywords, range: range, positionalRanges: positionalRanges)
             do {
                 return try b.body(&args)
             } catch let e as LangError {
@@ -337,13 +354,15 @@ public final class Interpreter {
 
     /// Matches arguments to a builtin's declared parameters and converts them to their types.
     func bind(_ b: Builtin, _ positional: [Value], _ keywords: [(String, Value, SourceRange)],
-              range: SourceRange) throws -> Arguments {
+              range: SourceRange, positionalRanges: [SourceRange] = []) throws -> Arguments {
         var values: [String: Value] = [:]
+        var ranges: [String: SourceRange] = [:]
         let positionalParameters = b.parameters.filter { !$0.keywordOnly }
         var rest: [Value] = []
         for (i, v) in positional.enumerated() {
             if i < positionalParameters.count && !positionalParameters[i].variadic {
                 values[positionalParameters[i].name] = v
+                if i < positionalRanges.count { ranges[positionalParameters[i].name] = positionalRanges[i] }
             } else if let variadic = positionalParameters.last, variadic.variadic, i >= positionalParameters.count - 1 {
                 rest.append(v)
             } else {
@@ -358,6 +377,7 @@ public final class Interpreter {
             }
             if values[name] != nil { throw LangError.runtime("\(b.name)() got '\(p.name)' twice", at: r) }
             values[name] = v
+            ranges[name] = r
         }
         for p in b.parameters {
             guard let v = values[p.name] else {
@@ -369,18 +389,23 @@ public final class Interpreter {
             }
             if p.variadic {
                 guard case .list(let items) = v else { continue }
-                values[p.name] = .list(try items.map { try convert($0, to: p, of: b, range: range) })
+                let itemRanges = positionalRanges.dropFirst(positionalParameters.count - 1)
+                values[p.name] = .list(try items.enumerated().map { i, item in
+                    let r = i < itemRanges.count ? itemRanges[itemRanges.startIndex + i] : range
+                    return try convert(item, to: p, of: b, range: r)
+                })
             } else {
-                values[p.name] = try convert(v, to: p, of: b, range: range)
+                values[p.name] = try convert(v, to: p, of: b, range: ranges[p.name] ?? range)
             }
         }
-        return Arguments(builtin: b, values: values, range: range, interpreter: self)
+        return Arguments(builtin: b, values: values, range: range, ranges: ranges, interpreter: self)
     }
 
     private func convert(_ v: Value, to p: BuiltinParameter, of b: Builtin, range: SourceRange) throws -> Value {
         if p.optional, v.isNone { return v }
         func bad(_ detail: String? = nil) -> LangError {
-            LangError.runtime("bad argument '\(p.name)' to \(b.name) (\(detail ?? "\(p.type.name) expected, got \(v.typeName)"))", at: range)
+            if let detail { return LangError.runtime("\(b.name)(): '\(p.name)' \(detail)", at: range) }
+            return ArgumentError.error(b.name, p.name, expected: p.type.phrase + (p.optional ? " or none" : ""), got: v, at: range)
         }
         switch (p.type, v) {
         case (.any, _): return v
@@ -390,16 +415,18 @@ public final class Interpreter {
         case (.number, .tensor(let t)) where t.count == 1, (.integer, .tensor(let t)) where t.count == 1:
             return try convert(.number(Double(t.scalars[0])), to: p, of: b, range: range)
         case (.integer, .number(let x)):
-            guard x == x.rounded(), Swift.abs(x) < 9e15 else { throw bad("integer expected, got \(Value.format(x))") }
+            guard x == x.rounded(), Swift.abs(x) < 9e15 else { throw bad() }
             return v
         case (.tensor, .number), (.tensor, .list), (.tensor, .bool):
             do { return .tensor(try Conversion.tensor(from: v)) } catch let e as LangError {
-                throw bad(e.message)
+                throw bad("must be \(p.type.phrase): \(e.message)")
             }
         case (.tensors, .tensor): return .list([v])
         case (.tensors, .list(let items)):
             return .list(try items.map { item in
-                do { return .tensor(try Conversion.tensor(from: item)) } catch let e as LangError { throw bad(e.message) }
+                do { return .tensor(try Conversion.tensor(from: item)) } catch let e as LangError {
+                    throw bad("must be \(p.type.phrase): \(e.message)")
+                }
             })
         default:
             throw bad()

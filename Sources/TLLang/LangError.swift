@@ -68,8 +68,11 @@ extension String {
     }
 }
 
-/// Names close to `name` among `candidates` (edit distance at most 2, or a third of the length).
-func suggestions(for name: String, among candidates: [String]) -> [String] {
+/// Names close to `name` among `candidates`, closest first: the one "did you mean" rule of the
+/// language and the shell (names, parameters, options, properties, commands, help topics).
+/// Close means an edit distance of at most 1 for names up to 4 letters and 2 beyond, ignoring
+/// case (`DANN` → `dann`); failing that, the candidates that start with the name (`epo` → `epochs`).
+public func suggestions(for name: String, among candidates: [String]) -> [String] {
     let limit = name.count <= 4 ? 1 : 2
     let scored = candidates.compactMap { c -> (String, Int)? in
         guard c != name, c != "_" else { return nil }
@@ -77,28 +80,35 @@ func suggestions(for name: String, among candidates: [String]) -> [String] {
         // A suggestion that changes every character of the name is noise.
         return d <= limit && d < name.count ? (c, d) : nil
     }
-    return scored.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.map(\.0)
+    if !scored.isEmpty { return scored.sorted { ($0.1, $0.0) < ($1.1, $1.0) }.map(\.0) }
+    guard name.count >= 2 else { return [] }
+    return candidates.filter { $0 != name && $0.lowercased().hasPrefix(name.lowercased()) }.sorted { ($0.count, $0) < ($1.count, $1) }
 }
 
-/// " (did you mean 'epochs'?)" or "".
-func didYouMean(_ name: String, among candidates: [String]) -> String {
+/// " (did you mean 'epochs'?)" or ""; `prefix` goes before the suggestion (":" for commands).
+public func didYouMean(_ name: String, among candidates: [String], prefix: String = "") -> String {
     guard let best = suggestions(for: name, among: candidates).first else { return "" }
-    return " (did you mean '\(best)'?)"
+    return " (did you mean '\(prefix)\(best)'?)"
 }
 
-/// Levenshtein distance.
+/// Edit distance counting an insertion, a deletion, a substitution or a swap of two neighbours
+/// as one edit (optimal string alignment): `hepl` is one edit from `help`.
 func editDistance(_ a: String, _ b: String) -> Int {
     let a = Array(a), b = Array(b)
     if a.isEmpty { return b.count }
     if b.isEmpty { return a.count }
+    var before = [Int](repeating: 0, count: b.count + 1)
     var previous = Array(0...b.count)
     var current = [Int](repeating: 0, count: b.count + 1)
     for i in 1...a.count {
         current[0] = i
         for j in 1...b.count {
             current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            if i > 1, j > 1, a[i - 1] == b[j - 2], a[i - 2] == b[j - 1] {
+                current[j] = Swift.min(current[j], before[j - 2] + 1)
+            }
         }
-        swap(&previous, &current)
+        (before, previous, current) = (previous, current, before)
     }
     return previous[b.count]
 }

@@ -87,23 +87,9 @@ enum Properties {
             guard case .model(let m) = v else { return .none }
             return .record(Record(m.network.namedParameters().map { ($0.name, .tensor($0.parameter.value.detached())) }))
         },
-        Entry(name: "encoder", help: "an autoencoder's encoder, a view sharing its weights") { v in
-            guard case .model(let m) = v, case .autoencoder(let split) = m.kind, let s = m.network as? Sequential,
-                  let view = try? s.view(0..<split) else { return .none }
-            return .model(Model(view, inputShape: m.inputShape))
-        },
-        Entry(name: "decoder", help: "an autoencoder's decoder, a view sharing its weights") { v in
-            guard case .model(let m) = v, case .autoencoder(let split) = m.kind, let s = m.network as? Sequential,
-                  let view = try? s.view(split..<s.count) else { return .none }
-            return .model(Model(view, inputShape: m.inputShape(ofLayersFrom: split)))
-        },
-        Entry(name: "trunk", help: "a multitask model's shared trunk") { v in
-            guard case .model(let m) = v, let mt = m.network as? MultitaskNet else { return .none }
-            return .model(Model(mt.trunk, inputShape: m.inputShape))
-        },
-        Entry(name: "heads", help: "a multitask model's heads, a list of models") { v in
-            guard case .model(let m) = v, let mt = m.network as? MultitaskNet else { return .none }
-            return .list(mt.heads.map { .model(Model($0)) })
+        Entry(name: "kind", help: "what the model is: classifier, autoencoder, domain-adversarial network, …") { v in
+            guard case .model(let m) = v else { return .none }
+            return .string(m.method.kind)
         },
         Entry(name: "input", help: "the shape of one input sample, or none when not known yet") { v in
             guard case .model(let m) = v, let s = m.inputShape else { return .none }
@@ -111,25 +97,30 @@ enum Properties {
         },
     ]
 
+    /// Besides these, a history has one property per recorded figure (`h.loss`, `h.domain_accuracy`,
+    /// …: `h.names` lists them).
     static let history: [Entry] = [
-        Entry(name: "loss", help: "training loss per epoch") { v in series(v) { $0.loss } },
-        Entry(name: "accuracy", help: "training accuracy per epoch") { v in series(v) { $0.accuracy } },
-        Entry(name: "val_loss", help: "validation loss per epoch (none without validate=)") { v in series(v) { $0.validationLoss } },
-        Entry(name: "val_accuracy", help: "validation accuracy per epoch (none without validate=)") { v in series(v) { $0.validationAccuracy } },
-        Entry(name: "domain_accuracy", help: "the domain classifier's accuracy per epoch (attach()ed models; 0.5 = fooled)") { v in series(v) { $0.domainAccuracy } },
-        Entry(name: "samples_per_second", help: "training speed per epoch") { v in series(v) { $0.samplesPerSecond } },
-        Entry(name: "seconds", help: "time per epoch") { v in series(v) { $0.seconds } },
+        Entry(name: "names", help: "the figures recorded per epoch (each is also a property: h.loss, …)") { v in
+            guard case .history(let h) = v else { return .none }
+            return .list(h.names.map { .string($0) })
+        },
+        Entry(name: "samples_per_second", help: "training speed per epoch") { v in
+            guard case .history(let h) = v else { return .none }
+            return .list(h.epochs.map { .number($0.samplesPerSecond) })
+        },
+        Entry(name: "seconds", help: "time per epoch") { v in
+            guard case .history(let h) = v else { return .none }
+            return .list(h.epochs.map { .number($0.seconds) })
+        },
         Entry(name: "epochs", help: "the number of finished epochs") { v in
             guard case .history(let h) = v else { return .none }
             return .number(Double(h.epochs.count))
         },
     ]
 
-    static func series(_ v: Value, _ f: (EpochRecord) -> Double?) -> Value {
-        guard case .history(let h) = v else { return .none }
-        let values = h.epochs.map(f)
-        if values.contains(where: { $0 == nil }) { return .none }
-        return .list(values.map { .number($0!) })
+    /// A recorded figure of a history per epoch (none where an epoch did not record it).
+    static func series(_ h: History, _ name: String) -> Value {
+        .list(h.series(name).map { $0.map { .number($0) } ?? .none })
     }
 
     static let report: [Entry] = [
@@ -181,8 +172,28 @@ enum Properties {
 
     /// Names that may follow `value.`, for completion.
     static func names(of v: Value) -> [String] {
-        if case .record(let r) = v { return r.fields.map(\.key) }
-        return entries(of: v).map(\.name)
+        switch v {
+        case .record(let r): return r.fields.map(\.key)
+        case .model(let m): return entries(of: v).map(\.name) + m.method.parts(inputShape: m.inputShape).map(\.name)
+        case .history(let h): return h.names + entries(of: v).map(\.name)
+        default: return entries(of: v).map(\.name)
+        }
+    }
+
+    /// A model's parts (`.features`, `.encoder`, `.heads`, …) and a history's figures.
+    static func dynamic(_ v: Value, _ name: String) -> Value? {
+        switch v {
+        case .model(let m):
+            guard let part = m.method.parts(inputShape: m.inputShape).first(where: { $0.name == name }) else { return nil }
+            switch part.value {
+            case .model(let model): return .model(model)
+            case .models(let models): return .list(models.map { .model($0) })
+            }
+        case .history(let h):
+            return h.names.contains(name) ? series(h, name) : nil
+        default:
+            return nil
+        }
     }
 
     static func get(_ v: Value, _ name: String, range: SourceRange) throws -> Value {
@@ -192,9 +203,15 @@ enum Properties {
             }
             return field
         }
+        if let value = dynamic(v, name) { return value }
         guard let entry = entries(of: v).first(where: { $0.name == name }) else {
             let known = names(of: v)
-            let suffix = known.isEmpty ? "" : didYouMean(name, among: known)
+            var suffix = known.isEmpty ? "" : didYouMean(name, among: known)
+            if suffix.isEmpty, case .history(let h) = v {
+                suffix = "; it records \(h.names.joined(separator: ", "))" + (name.hasPrefix("val_") ? " (validate= records val_loss and val_accuracy)" : "")
+            } else if suffix.isEmpty, !known.isEmpty {
+                suffix = "; it has \(known.joined(separator: ", "))"
+            }
             throw LangError.runtime("a \(v.typeName) has no property '\(name)'\(suffix)", at: range)
         }
         return try entry.get(v)

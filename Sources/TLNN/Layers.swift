@@ -18,7 +18,8 @@ public final class Linear: Layer {
         self.bias = bias ? Parameter(kaimingUniform([outputFeatures], fanIn: inputFeatures, using: &generator)) : nil
     }
 
-    private init(copying other: Linear) {
+    /// A copy with its own parameters.
+    public init(copying other: Linear) {
         (inputFeatures, outputFeatures) = (other.inputFeatures, other.outputFeatures)
         weight = other.weight.copy()
         bias = other.bias?.copy()

@@ -1,16 +1,22 @@
 /// One line of a training progress bar, in the manner of tqdm:
 /// `epoch 2/5 ━━━━━━━━━━╸━━━━━━━━━  120/157 · 2,340/s · loss 0.312 · acc 0.912 · 0:07 left`.
 public enum ProgressBar {
+    /// The running figures the bar shows, when a method records them, with their short labels.
+    static let shown: [(name: String, label: String)] = [
+        ("loss", "loss"), ("reconstruction", "reconstruction"), ("accuracy", "acc"), ("domain_accuracy", "dom acc"),
+    ]
+
+    /// The bar after `batch` of `batches` in `epoch`, with the running values of `figures`.
     public static func line(epoch: Int, epochs: Int, batch: Int, batches: Int, samplesPerSecond: Double,
-                            loss: Double, accuracy: Double, elapsed: Double, width: Int) -> String {
+                            figures: [(name: String, value: Double)], elapsed: Double, width: Int) -> String {
         let done = Double((epoch - 1) * batches + batch) / Double(Swift.max(1, epochs * batches))
         let left = done > 0 ? elapsed * (1 - done) / done : 0
         let rate = samplesPerSecond.isFinite && samplesPerSecond < 1e12 ? String(Int(samplesPerSecond.rounded())) : "?"
-        // Without labels (an autoencoder) there is no accuracy to show.
-        let acc = accuracy.isNaN ? "" : " · acc \(fixed(accuracy))"
-        let lossText = loss.isNaN ? "" : " · loss \(fixed(loss))"
+        let values = shown.compactMap { name, label in
+            figures.first { $0.name == name }.flatMap { $0.value.isNaN ? nil : " · \(label) \(fixed($0.value))" }
+        }.joined()
         let rateText = samplesPerSecond.isNaN ? "" : " · \(rate)/s"
-        let tail = " \(batch)/\(batches)\(rateText)\(lossText)\(acc) · \(clock(left)) left"
+        let tail = " \(batch)/\(batches)\(rateText)\(values) · \(clock(left)) left"
         let head = "epoch \(epoch)/\(epochs) "
         let barWidth = Swift.max(10, Swift.min(30, width - head.count - tail.count - 1))
         let filled = Double(batch) / Double(Swift.max(1, batches)) * Double(barWidth)
@@ -19,6 +25,27 @@ public enum ProgressBar {
         if full < barWidth { bar += filled - Double(full) >= 0.5 ? "╸" : " " }
         bar += String(repeating: " ", count: Swift.max(0, barWidth - bar.count))
         return head + bar + tail
+    }
+
+    /// The line a finished epoch leaves in the scrollback, in the manner of Keras:
+    /// `epoch 2/5 · loss 0.312 · accuracy 0.912 · domain_accuracy 0.55 · 2,340 samples/s · 1.2 s`.
+    public static func epochLine(epoch: Int, epochs: Int, figures: [(name: String, value: Double)],
+                                 samplesPerSecond: Double, seconds: Double) -> String {
+        let values = figures.map { "\($0.name) \(fixed($0.value))" }
+        let rate = samplesPerSecond.isFinite && samplesPerSecond < 1e12 ? grouped(Int(samplesPerSecond.rounded())) : "?"
+        let time = seconds < 10 ? "\((seconds * 10).rounded() / 10) s" : "\(Int(seconds.rounded())) s"
+        return (["epoch \(epoch)/\(epochs)"] + values + ["\(rate) samples/s", time]).joined(separator: " · ")
+    }
+
+    /// 12345 → "12,345".
+    static func grouped(_ n: Int) -> String {
+        let digits = String(Swift.abs(n))
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out += "," }
+            out.append(c)
+        }
+        return (n < 0 ? "-" : "") + out
     }
 
     static func fixed(_ x: Double) -> String {

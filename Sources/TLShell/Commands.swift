@@ -61,14 +61,10 @@ extension Session {
 
     func runCommand(_ name: String, _ argument: String, range: SourceRange) throws {
         guard let command = Session.commands.first(where: { $0.name == name }) else {
-            throw LangError.runtime("unknown command ':\(name)'\(suggestion(name, Session.commands.map(\.name)))", at: range)
+            let hint = didYouMean(name, among: Session.commands.map(\.name), prefix: ":")
+            throw LangError.runtime("unknown command ':\(name)'\(hint.isEmpty ? "; :help lists the commands" : hint)", at: range)
         }
         try command.run(self, argument, range)
-    }
-
-    private func suggestion(_ name: String, _ candidates: [String]) -> String {
-        let close = candidates.filter { $0.hasPrefix(name) || name.hasPrefix($0) }
-        return close.first.map { " (did you mean ':\($0)'?)" } ?? "; :help lists the commands"
     }
 
     // MARK: :help
@@ -94,12 +90,7 @@ extension Session {
             return
         }
         let known = Topic.all.map(\.name) + BuiltinTable.names + Session.commands.map(\.name)
-        let close = known.filter { editDistanceAtMostTwo($0, name) }
-        throw LangError.runtime("no help for '\(topic)'\(close.first.map { " (did you mean '\($0)'?)" } ?? ""); :help lists everything", at: range)
-    }
-
-    private func editDistanceAtMostTwo(_ a: String, _ b: String) -> Bool {
-        a.hasPrefix(b) || b.hasPrefix(a) || (Swift.abs(a.count - b.count) <= 1 && zip(a, b).filter { $0 != $1 }.count <= 1)
+        throw LangError.runtime("no help for '\(topic)'\(didYouMean(name, among: known)); :help lists everything", at: range)
     }
 
     func overview() -> String {

@@ -51,7 +51,7 @@ public final class Session {
                 guard now - lastDraw > 0.1 || p.batch == p.batches else { return }
                 lastDraw = now
                 let line = ProgressBar.line(epoch: p.epoch, epochs: p.epochs, batch: p.batch, batches: p.batches,
-                                            samplesPerSecond: p.samplesPerSecond, loss: p.loss, accuracy: p.accuracy,
+                                            samplesPerSecond: p.samplesPerSecond, figures: p.figures,
                                             elapsed: p.elapsed, width: Terminal.width - 1)
                 console.err("\r\u{1B}[K" + line)
             }

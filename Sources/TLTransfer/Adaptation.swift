@@ -17,14 +17,16 @@ public final class AdversarialNet: Layer {
     public let reversal: GradientReversal
     public let discriminator: any Layer
 
-    public init(_ net: Sequential, discriminator: any Layer, at: Int, lambda: Float) throws {
+    public convenience init(_ net: Sequential, discriminator: any Layer, at: Int, lambda: Float) throws {
         guard at >= 1, at < net.count else {
             throw TrainingError(description: "at must split the model between 1 and \(net.count - 1), got \(at)")
         }
-        features = try net.view(0..<at)
-        classifier = try net.view(at..<net.count)
+        self.init(features: try net.view(0..<at), classifier: try net.view(at..<net.count), discriminator: discriminator, lambda: lambda)
+    }
+
+    private init(features: Sequential, classifier: Sequential, discriminator: any Layer, lambda: Float) {
+        (self.features, self.classifier, self.discriminator) = (features, classifier, discriminator)
         reversal = GradientReversal(lambda: lambda)
-        self.discriminator = discriminator
     }
 
     public func forward(_ x: Tensor) throws -> Tensor { try classifier.forward(features.forward(x)) }
@@ -35,8 +37,47 @@ public final class AdversarialNet: Layer {
     public var children: [(name: String, layer: any Layer)] {
         [("features", features), ("classifier", classifier), ("discriminator", discriminator)]
     }
-    public func copy() -> any Layer { self }
+    public func copy() -> any Layer { clonedNet() }
+
+    /// A deep copy, features and classifier copied together so that they stay one network.
+    func clonedNet() -> AdversarialNet {
+        let whole = (features.entries + classifier.entries).map { ($0.name, $0.layer.copy()) }
+        let split = features.count
+        return AdversarialNet(features: Sequential(entries: Array(whole[..<split])), classifier: Sequential(entries: Array(whole[split...])),
+                              discriminator: discriminator.copy(), lambda: reversal.lambda)
+    }
     public var summary: String { "Adversarial(features \(features.count) layers, classifier \(classifier.count), domain classifier)" }
+}
+
+extension AdversarialNet: TrainingMethod {
+    public var network: any Layer { self }
+    public var kind: String { "domain-adversarial network" }
+
+    public func parts(inputShape: [Int]?) -> [MethodPart] {
+        let featureShape = Model(features, inputShape: inputShape).outputShapes().last ?? nil
+        return [
+            MethodPart("features", "the feature extractor net[0:at], sharing its weights", .model(Model(features, inputShape: inputShape))),
+            MethodPart("classifier", "the label predictor net[at:], sharing its weights", .model(Model(classifier, inputShape: featureShape))),
+            MethodPart("discriminator", "the domain classifier (behind the gradient reversal)", .model(Model(discriminator, inputShape: featureShape))),
+        ]
+    }
+
+    public func fit(_ request: FitRequest, using generator: inout RandomGenerator) throws -> History {
+        try request.refuse([.align, .at, .attributes], for: kind)
+        guard let target = request.target else { throw TrainingError(description: "an attach()ed model trains with target= (unlabelled target data)") }
+        let source = try request.single()
+        try Trainer.checkFits(self, sampleShape: source.sampleShape)
+        return try Trainer.fitAdversarial(self, source: source, target: target, lambda: request.lambda ?? .schedule,
+                                          options: request.options, using: &generator, reporter: request.reporter)
+    }
+
+    public func evaluate(_ request: EvaluationRequest) throws -> Evaluation {
+        try Classifier(self).evaluate(request)
+    }
+
+    public func predict(_ request: PredictionRequest) throws -> [Int] { try Trainer.predict(self, request.x) }
+
+    public func clone() -> any TrainingMethod { clonedNet() }
 }
 
 /// How the gradient reversal's λ is set during training.
@@ -101,7 +142,7 @@ extension Trainer {
     /// classifier's accuracy, which falls toward 0.5 as the features stop giving the domain away.
     public static func fitAdversarial(_ net: AdversarialNet, source: Dataset, target: Dataset, lambda: LambdaSetting,
                                       options: TrainingOptions, using generator: inout RandomGenerator,
-                                      progress: ((TrainingProgress) -> Void)? = nil) throws -> History {
+                                      reporter: TrainingReporter? = nil) throws -> History {
         guard source.isLabelled else { throw TrainingError(description: "the source data must be labelled") }
         guard source.sampleShape == target.sampleShape else {
             throw TrainingError(description: "source and target samples differ in shape (\(Shape.describe(source.sampleShape)) and \(Shape.describe(target.sampleShape)))")
@@ -110,7 +151,7 @@ extension Trainer {
         let totalSteps = Double(Swift.max(1, options.epochs * batchesPerEpoch))
         var step = 0
         let separateDomains = net.features.couplesSamples
-        return try loop(net, count: source.count, options: options, using: &generator, progress: progress,
+        return try loop(net, count: source.count, options: options, using: &generator, reporter: reporter,
                         epochBatches: { g in try pairedBatches(source, target, options: options, using: &g) }) { pair in
             net.reversal.lambda = lambda.value(progress: Double(step) / totalSteps)
             step += 1
@@ -132,9 +173,11 @@ extension Trainer {
             let domainLogits = try net.domainLogits(h)
             let domainLoss = try Loss.crossEntropy(domainLogits, domains)
             let domainCorrect = zip(try domainLogits.detached().argmaxRows(), domains).filter { $0 == $1 }.count
-            return Step(loss: try classification + domainLoss, reported: Double(try classification.item()),
-                        correct: zip(try logits.detached().argmaxRows(), labels).filter { $0 == $1 }.count,
-                        samples: labels.count, domainCorrect: domainCorrect, domainSamples: domains.count)
+            let figures = try Trainer.classification(loss: classification, logits: logits, labels: labels) + [
+                .mean("domain_loss", Double(try domainLoss.item())), .share("domain_accuracy", domainCorrect, of: domains.count),
+                .current("lambda", Double(net.reversal.lambda)),
+            ]
+            return Step(loss: try classification + domainLoss, samples: labels.count, figures: figures)
         }
     }
 
@@ -143,7 +186,7 @@ extension Trainer {
     /// The weight grows from 0 to `weight` over training as 2/(1 + e^(−10p)) − 1.
     public static func fitAligned(_ net: Sequential, at: Int, source: Dataset, target: Dataset, alignment: Alignment,
                                   weight: Float, options: TrainingOptions, using generator: inout RandomGenerator,
-                                  progress: ((TrainingProgress) -> Void)? = nil) throws -> History {
+                                  reporter: TrainingReporter? = nil) throws -> History {
         guard source.isLabelled else { throw TrainingError(description: "the source data must be labelled") }
         guard at >= 1, at < net.count else {
             throw TrainingError(description: "at must split the model between 1 and \(net.count - 1), got \(at)")
@@ -155,7 +198,7 @@ extension Trainer {
         let batchesPerEpoch = (source.count + options.batchSize - 1) / options.batchSize
         let totalSteps = Double(Swift.max(1, options.epochs * batchesPerEpoch))
         var step = 0
-        return try loop(net, count: source.count, options: options, using: &generator, progress: progress,
+        return try loop(net, count: source.count, options: options, using: &generator, reporter: reporter,
                         epochBatches: { g in try pairedBatches(source, target, options: options, using: &g) }) { pair in
             let labels = pair.source.y ?? []
             let hs = try features.forward(pair.source.x), ht = try features.forward(pair.target)
@@ -166,8 +209,10 @@ extension Trainer {
             // are pulled together (at full weight from the start, MK-MMD collapses them to zero).
             let ramp = LambdaSetting.schedule.value(progress: Double(step) / totalSteps)
             step += 1
-            return Step(loss: try classification + discrepancy * (weight * ramp), reported: Double(try classification.item()),
-                        correct: zip(try logits.detached().argmaxRows(), labels).filter { $0 == $1 }.count, samples: labels.count)
+            let figures = try Trainer.classification(loss: classification, logits: logits, labels: labels) + [
+                .mean(alignment.rawValue, Double(try discrepancy.item())), .current("align_weight", Double(weight * ramp)),
+            ]
+            return Step(loss: try classification + discrepancy * (weight * ramp), samples: labels.count, figures: figures)
         }
     }
 }

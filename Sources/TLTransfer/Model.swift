@@ -1,25 +1,29 @@
 import TLEngine
 import TLNN
 
-/// A network bound to a name in the language, with the shape of one input sample when known
-/// (for the model table's output shapes). A class: `m2 = m` names the same model.
+/// A model bound to a name in the language: a training method with its network, and the shape
+/// of one input sample when known (for the model table's output shapes). A class: `m2 = m` names
+/// the same model.
 public final class Model {
-    /// What training optimises for this model.
-    public enum Kind {
-        case classifier
-        /// Reconstructs its (flattened) input; `network[0..<split]` is the encoder.
-        case autoencoder(split: Int)
-    }
-
-    public let network: any Layer
+    public let method: any TrainingMethod
     public var inputShape: [Int]?
-    public let kind: Kind
 
-    public init(_ network: any Layer, inputShape: [Int]? = nil, kind: Kind = .classifier) {
-        self.network = network
+    public init(method: any TrainingMethod, inputShape: [Int]? = nil) {
+        self.method = method
         self.inputShape = inputShape
-        self.kind = kind
     }
+
+    /// A model of `network` (a layer, a view, a whole network): its own method when the network
+    /// is one (a domain-adversarial network, an embedder, …), else a plain classifier.
+    public convenience init(_ network: any Layer, inputShape: [Int]? = nil) {
+        self.init(method: network as? any TrainingMethod ?? Classifier(network), inputShape: inputShape)
+    }
+
+    /// The network `m(x)` applies and training changes.
+    public var network: any Layer { method.network }
+
+    /// A deep copy with its own weights.
+    public func clone() -> Model { Model(method: method.clone(), inputShape: inputShape) }
 
     /// The network's layers when it is a `Sequential`, else the network itself.
     public var layers: [(name: String, layer: any Layer)] {

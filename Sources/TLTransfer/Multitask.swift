@@ -8,10 +8,12 @@ public final class MultitaskNet: Layer {
     public let trunk: any Layer
     public let heads: [any Layer]
 
-    public init(trunk: any Layer, heads: [any Layer]) throws {
+    public convenience init(trunk: any Layer, heads: [any Layer]) throws {
         guard !heads.isEmpty else { throw TrainingError(description: "multitask needs at least one head") }
-        (self.trunk, self.heads) = (trunk, heads)
+        self.init(validated: trunk, heads: heads)
     }
+
+    private init(validated trunk: any Layer, heads: [any Layer]) { (self.trunk, self.heads) = (trunk, heads) }
 
     public func forward(_ x: Tensor) throws -> Tensor { try forward(x, head: 0) }
 
@@ -24,14 +26,13 @@ public final class MultitaskNet: Layer {
     public var children: [(name: String, layer: any Layer)] {
         [("trunk", trunk)] + heads.enumerated().map { ("heads.\($0.offset)", $0.element) }
     }
-    public func copy() -> any Layer {
-        (try? MultitaskNet(trunk: trunk.copy(), heads: heads.map { $0.copy() })) ?? self
-    }
+    public func copy() -> any Layer { cloned() }
+    func cloned() -> MultitaskNet { MultitaskNet(validated: trunk.copy(), heads: heads.map { $0.copy() }) }
     public var summary: String { "Multitask(\(heads.count) heads)" }
 
     /// One epoch draws as many batches as the largest task has; smaller tasks cycle.
-    public func fit(_ tasks: [Dataset], options: TrainingOptions, using generator: inout RandomGenerator,
-                    progress: ((TrainingProgress) -> Void)? = nil) throws -> History {
+    func fit(_ tasks: [Dataset], options: TrainingOptions, using generator: inout RandomGenerator,
+             reporter: TrainingReporter?) throws -> History {
         guard tasks.count == heads.count else {
             throw TrainingError(description: "\(heads.count) heads need \(heads.count) datasets, got \(tasks.count)")
         }
@@ -39,7 +40,7 @@ public final class MultitaskNet: Layer {
             throw TrainingError(description: "every task needs labelled samples")
         }
         let largest = tasks.map(\.count).max() ?? 0
-        return try Trainer.loop(self, count: largest, options: options, using: &generator, progress: progress,
+        return try Trainer.loop(self, count: largest, options: options, using: &generator, reporter: reporter,
                                 epochBatches: { g in
             let perTask = try tasks.map { Array(try Batches($0, size: options.batchSize, shuffle: options.shuffle, using: &g)) }
             let steps = perTask.map(\.count).max() ?? 0
@@ -47,22 +48,26 @@ public final class MultitaskNet: Layer {
         }) { batches in
             var total: Tensor?
             var reported = 0.0, correct = 0, samples = 0
+            var perHead: [StepFigure] = []
             for (head, batch) in batches.enumerated() {
                 let labels = batch.y ?? []
                 let logits = try self.forward(batch.x, head: head)
                 let loss = try Loss.crossEntropy(logits, labels)
                 total = try total.map { try $0 + loss } ?? loss
                 reported += Double(try loss.item()) * Double(labels.count)
-                correct += zip(try logits.detached().argmaxRows(), labels).filter { $0 == $1 }.count
+                let right = zip(try logits.detached().argmaxRows(), labels).filter { $0 == $1 }.count
+                correct += right
                 samples += labels.count
+                perHead.append(.share("accuracy_\(head)", right, of: labels.count))
             }
-            return Trainer.Step(loss: total ?? Tensor(scalar: 0), reported: reported / Double(Swift.max(samples, 1)),
-                                correct: correct, samples: samples)
+            // Overall loss and accuracy over every head's samples, then each head's accuracy.
+            return Trainer.Step(loss: total ?? Tensor(scalar: 0), samples: samples,
+                                figures: [.mean("loss", reported / Double(Swift.max(samples, 1))), .share("accuracy", correct, of: samples)] + perHead)
         }
     }
 
     /// A report per task.
-    public func evaluate(_ tasks: [Dataset]) throws -> [Report] {
+    func evaluateTasks(_ tasks: [Dataset]) throws -> [Report] {
         guard tasks.count == heads.count else {
             throw TrainingError(description: "\(heads.count) heads need \(heads.count) datasets, got \(tasks.count)")
         }
@@ -70,6 +75,33 @@ public final class MultitaskNet: Layer {
             try Trainer.evaluate(HeadView(net: self, head: head), data)
         }
     }
+}
+
+extension MultitaskNet: TrainingMethod {
+    public var network: any Layer { self }
+    public var kind: String { "multitask network" }
+
+    public func parts(inputShape: [Int]?) -> [MethodPart] {
+        let trunkShape = Model(trunk, inputShape: inputShape).outputShapes().last ?? nil
+        return [
+            MethodPart("trunk", "the shared trunk", .model(Model(trunk, inputShape: inputShape))),
+            MethodPart("heads", "the heads, one per task", .models(heads.map { Model($0, inputShape: trunkShape) })),
+        ]
+    }
+
+    /// Trains every head on its dataset (`data` is a list, one per head), adding their losses.
+    public func fit(_ request: FitRequest, using generator: inout RandomGenerator) throws -> History {
+        try request.refuse([.target, .align, .at, .lambda, .attributes], for: kind)
+        return try fit(request.data, options: request.options, using: &generator, reporter: request.reporter)
+    }
+
+    /// A report per head (`data` is a list, one dataset per head).
+    public func evaluate(_ request: EvaluationRequest) throws -> Evaluation { .reports(try evaluateTasks(request.data)) }
+
+    /// The first head's decisions (the model applied to x is its first head).
+    public func predict(_ request: PredictionRequest) throws -> [Int] { try Trainer.predict(self, request.x) }
+
+    public func clone() -> any TrainingMethod { cloned() }
 }
 
 /// One head of a multitask net, seen as a classifier.

@@ -14,6 +14,10 @@ public final class ProgressiveNet: Layer {
     /// adapters[i][j]: from column j's activation before linear layer i of the new column.
     public let adapters: [Int: [Linear]]
 
+    private init(columns: [Sequential], column: Sequential, adapters: [Int: [Linear]]) {
+        (self.columns, self.column, self.adapters) = (columns, column, adapters)
+    }
+
     public init(columns: [Sequential], new: Sequential, using generator: inout RandomGenerator) throws {
         guard !columns.isEmpty else { throw TrainingError(description: "progressive needs at least one earlier column") }
         for c in columns {
@@ -72,6 +76,38 @@ public final class ProgressiveNet: Layer {
         return result
     }
 
-    public func copy() -> any Layer { self }
+    public func copy() -> any Layer { cloned() }
+
+    /// A deep copy: frozen columns, the new column and the adapters, each with its own weights.
+    func cloned() -> ProgressiveNet {
+        ProgressiveNet(columns: columns.map { Sequential(entries: $0.entries.map { ($0.name, $0.layer.copy()) }) },
+                       column: Sequential(entries: column.entries.map { ($0.name, $0.layer.copy()) }),
+                       adapters: adapters.mapValues { list in list.map { Linear(copying: $0) } })
+    }
+
     public var summary: String { "Progressive(\(columns.count) frozen column\(columns.count == 1 ? "" : "s") + 1)" }
+}
+
+extension ProgressiveNet: TrainingMethod {
+    public var network: any Layer { self }
+    public var kind: String { "progressive network" }
+
+    public func parts(inputShape: [Int]?) -> [MethodPart] {
+        [
+            MethodPart("columns", "the earlier columns (frozen)", .models(columns.map { Model($0, inputShape: inputShape) })),
+            MethodPart("column", "the new column (without its lateral adapters)", .model(Model(column, inputShape: inputShape))),
+        ]
+    }
+
+    /// Trains the new column and its adapters by cross-entropy (the earlier columns stay frozen).
+    public func fit(_ request: FitRequest, using generator: inout RandomGenerator) throws -> History {
+        try request.refuse([.target, .align, .at, .lambda, .attributes], for: kind)
+        let data = try request.single()
+        try Trainer.checkFits(self, sampleShape: data.sampleShape)
+        return try Trainer.fit(self, data, options: request.options, using: &generator, reporter: request.reporter)
+    }
+
+    public func evaluate(_ request: EvaluationRequest) throws -> Evaluation { try Classifier(self).evaluate(request) }
+    public func predict(_ request: PredictionRequest) throws -> [Int] { try Trainer.predict(self, request.x) }
+    public func clone() -> any TrainingMethod { cloned() }
 }

@@ -33,17 +33,39 @@ public struct TrainingOptions {
     public init() {}
 }
 
-/// One epoch's figures.
+/// One figure a training step reports (a loss term, an accuracy, a weight), and how the steps
+/// of an epoch combine into the epoch's value.
+public struct StepFigure: Sendable {
+    public enum Combine: Sendable {
+        /// A per-sample mean, weighted by the step's samples.
+        case mean(Double)
+        /// A share: `count` right of `total`, summed over the epoch's steps.
+        case share(Int, of: Int)
+        /// A setting at this step (λ, a weight): the epoch keeps its last value.
+        case current(Double)
+    }
+
+    public let name: String
+    public let combine: Combine
+
+    public static func mean(_ name: String, _ value: Double) -> StepFigure { StepFigure(name: name, combine: .mean(value)) }
+    public static func share(_ name: String, _ count: Int, of total: Int) -> StepFigure { StepFigure(name: name, combine: .share(count, of: total)) }
+    public static func current(_ name: String, _ value: Double) -> StepFigure { StepFigure(name: name, combine: .current(value)) }
+}
+
+/// One epoch's figures: every objective term a method records, by name, in the method's order
+/// ("loss", "accuracy", "domain_loss", "lambda", …, then "val_loss", "val_accuracy").
 public struct EpochRecord: Sendable {
     public var epoch: Int
-    public var loss: Double
-    public var accuracy: Double
     public var seconds: Double
     public var samplesPerSecond: Double
-    public var validationLoss: Double?
-    public var validationAccuracy: Double?
-    /// The domain classifier's accuracy (adversarial training): 0.5 when fooled.
-    public var domainAccuracy: Double?
+    public var figures: [(name: String, value: Double)]
+
+    public init(epoch: Int, seconds: Double, samplesPerSecond: Double, figures: [(name: String, value: Double)]) {
+        (self.epoch, self.seconds, self.samplesPerSecond, self.figures) = (epoch, seconds, samplesPerSecond, figures)
+    }
+
+    public subscript(name: String) -> Double? { figures.first { $0.name == name }?.value }
 }
 
 /// The epochs of one training run.
@@ -54,32 +76,91 @@ public struct History: Sendable {
 
     public init() {}
 
-    /// `history 3 epochs · loss 0.31 · acc 0.91` (with validation accuracy when measured).
+    /// The names of the recorded figures, in the order they first appear.
+    public var names: [String] {
+        var seen: [String] = []
+        for e in epochs { for f in e.figures where !seen.contains(f.name) { seen.append(f.name) } }
+        return seen
+    }
+
+    /// A figure's value in every epoch (nil where an epoch did not record it).
+    public func series(_ name: String) -> [Double?] { epochs.map { $0[name] } }
+
+    /// The figures a summary line shows, with their short labels.
+    static let headline: [(name: String, label: String)] = [
+        ("loss", "loss"), ("reconstruction", "reconstruction"), ("accuracy", "acc"), ("val_accuracy", "val acc"),
+        ("domain_accuracy", "domain acc"),
+    ]
+
+    /// `history 3 epochs · loss 0.31 · acc 0.91` (with validation and domain accuracy when measured).
     public var summary: String {
         var parts = ["history \(epochs.count) epoch\(epochs.count == 1 ? "" : "s")"]
         if let last = epochs.last {
-            parts.append("loss \(Report.format(last.loss))")
-            if !last.accuracy.isNaN { parts.append("acc \(Report.format(last.accuracy))") }
-            if let v = last.validationAccuracy { parts.append("val acc \(Report.format(v))") }
-            if let d = last.domainAccuracy { parts.append("domain acc \(Report.format(d))") }
+            for (name, label) in History.headline {
+                if let x = last[name], !x.isNaN { parts.append("\(label) \(Report.format(x))") }
+            }
         }
         if let stop = interruptedAt { parts.append("stopped by Ctrl-C in epoch \(stop.epoch), batch \(stop.batch)") }
         return parts.joined(separator: " · ")
     }
 }
 
-/// What the loop reports as it goes, for a progress bar drawn elsewhere.
+/// What the loop reports as it goes, for a progress bar drawn elsewhere: the running values of
+/// the epoch's figures so far.
 public struct TrainingProgress: Sendable {
     public var epoch: Int, epochs: Int
     public var batch: Int, batches: Int
-    public var loss: Double, accuracy: Double
+    public var figures: [(name: String, value: Double)]
     public var samplesPerSecond: Double
     public var elapsed: Double
 
-    public init(epoch: Int, epochs: Int, batch: Int, batches: Int, loss: Double, accuracy: Double,
+    public init(epoch: Int, epochs: Int, batch: Int, batches: Int, figures: [(name: String, value: Double)],
                 samplesPerSecond: Double, elapsed: Double) {
         (self.epoch, self.epochs, self.batch, self.batches) = (epoch, epochs, batch, batches)
-        (self.loss, self.accuracy, self.samplesPerSecond, self.elapsed) = (loss, accuracy, samplesPerSecond, elapsed)
+        (self.figures, self.samplesPerSecond, self.elapsed) = (figures, samplesPerSecond, elapsed)
+    }
+}
+
+/// Where a training run reports: its progress after each batch (a bar), and each finished epoch
+/// (a line that stays). Either may be nil.
+public struct TrainingReporter {
+    public var progress: ((TrainingProgress) -> Void)?
+    public var epochEnded: ((_ record: EpochRecord, _ epochs: Int) -> Void)?
+
+    public init(progress: ((TrainingProgress) -> Void)? = nil,
+                epochEnded: ((_ record: EpochRecord, _ epochs: Int) -> Void)? = nil) {
+        (self.progress, self.epochEnded) = (progress, epochEnded)
+    }
+}
+
+/// The figures of the steps of one epoch, combined by name.
+struct EpochFigures {
+    private var order: [String] = []
+    private var sums: [String: (value: Double, weight: Double)] = [:]
+    private var currents: [String: Double] = [:]
+
+    mutating func add(_ figures: [StepFigure], samples: Int) {
+        for f in figures {
+            if !order.contains(f.name) { order.append(f.name) }
+            switch f.combine {
+            case .mean(let x):
+                let s = sums[f.name] ?? (0, 0)
+                sums[f.name] = (s.value + x * Double(samples), s.weight + Double(samples))
+            case .share(let count, let total):
+                let s = sums[f.name] ?? (0, 0)
+                sums[f.name] = (s.value + Double(count), s.weight + Double(total))
+            case .current(let x):
+                currents[f.name] = x
+            }
+        }
+    }
+
+    var values: [(name: String, value: Double)] {
+        order.map { name in
+            if let x = currents[name] { return (name, x) }
+            let s = sums[name] ?? (0, 0)
+            return (name, s.weight > 0 ? s.value / s.weight : .nan)
+        }
     }
 }
 
@@ -91,47 +172,53 @@ public struct TrainingError: Error, CustomStringConvertible {
 /// The supervised training loop and evaluation. The loop never prints: it reports through
 /// `progress`, and stops between batches when `Cancellation` is requested, keeping what was learned.
 public enum Trainer {
-    /// What one step computed: the loss to minimise, and for the progress figures the
-    /// classification part, correct predictions and samples (correct is nil without labels).
+    /// What one step computed: the loss to minimise, the samples it saw, and the figures to
+    /// record (the history keeps each by name, per epoch).
     public struct Step {
         public var loss: Tensor
-        public var reported: Double
-        public var correct: Int?
         public var samples: Int
-        /// Domain-classifier predictions (adversarial training).
-        public var domainCorrect: Int? = nil
-        public var domainSamples = 0
+        public var figures: [StepFigure]
+
+        public init(loss: Tensor, samples: Int, figures: [StepFigure]) {
+            (self.loss, self.samples, self.figures) = (loss, samples, figures)
+        }
+    }
+
+    /// The figures of a classification step: its cross-entropy and accuracy.
+    static func classification(loss: Tensor, logits: Tensor, labels: [Int]) throws -> [StepFigure] {
+        let correct = zip(try logits.detached().argmaxRows(), labels).filter { $0 == $1 }.count
+        return [.mean("loss", Double(try loss.item())), .share("accuracy", correct, of: labels.count)]
     }
 
     /// Trains `model` on labelled `data` with cross-entropy (plus the options' penalties).
     /// Returns the history; Ctrl-C stops it between batches, keeping what was learned.
     public static func fit(_ model: any Layer, _ data: Dataset, options: TrainingOptions,
-                           using generator: inout RandomGenerator,
-                           progress: ((TrainingProgress) -> Void)? = nil) throws -> History {
+                           using generator: inout RandomGenerator, reporter: TrainingReporter? = nil) throws -> History {
         guard data.isLabelled else { throw TrainingError(description: "training needs labelled data; this dataset is unlabelled") }
         let teacher = options.consistency > 0 ? model.copy() : nil
         teacher?.setTraining(false)
-        return try loop(model, count: data.count, options: options, using: &generator, progress: progress,
+        return try loop(model, count: data.count, options: options, using: &generator, reporter: reporter,
                         epochBatches: { g in AnySequence(try Batches(data, size: options.batchSize, shuffle: options.shuffle, using: &g)) }) { batch in
             let labels = batch.y ?? []
             let logits = try model.forward(batch.x)
             let classification = try Loss.crossEntropy(logits, labels)
             var loss = classification
+            var figures = try Trainer.classification(loss: classification, logits: logits, labels: labels)
             if let teacher {
                 let p0 = try GradMode.withoutGrad { try teacher.forward(batch.x).softmax(axis: 1) }
-                loss = try loss + Loss.distillation(logits, teacherProbabilities: p0) * options.consistency
+                let distillation = try Loss.distillation(logits, teacherProbabilities: p0)
+                loss = try loss + distillation * options.consistency
+                figures.append(.mean("consistency", Double(try distillation.item())))
             }
-            let predictions = try logits.detached().argmaxRows()
-            return Step(loss: loss, reported: Double(try classification.item()),
-                        correct: zip(predictions, labels).filter { $0 == $1 }.count, samples: labels.count)
+            return Step(loss: loss, samples: labels.count, figures: figures)
         }
     }
 
-    /// Trains an autoencoder to reconstruct its input (flattened), by mean squared error; no labels needed.
+    /// Trains an autoencoder to reconstruct its input (flattened), by mean squared error; no labels
+    /// needed. The history records the error as "reconstruction".
     public static func fitReconstruction(_ model: any Layer, _ data: Dataset, options: TrainingOptions,
-                                         using generator: inout RandomGenerator,
-                                         progress: ((TrainingProgress) -> Void)? = nil) throws -> History {
-        try loop(model, count: data.count, options: options, using: &generator, progress: progress,
+                                         using generator: inout RandomGenerator, reporter: TrainingReporter? = nil) throws -> History {
+        try loop(model, count: data.count, options: options, using: &generator, reporter: reporter,
                  epochBatches: { g in AnySequence(try Batches(data, size: options.batchSize, shuffle: options.shuffle, using: &g)) }) { batch in
             let target = try batch.x.reshaped([batch.x.shape[0], -1])
             let output = try model.forward(batch.x)
@@ -139,15 +226,16 @@ public enum Trainer {
                 throw TrainingError(description: "the autoencoder gives \(Shape.describe(output.shape)) for inputs of \(Shape.describe(target.shape)) values; its last size must equal its first")
             }
             let loss = try Loss.mse(output, target)
-            return Step(loss: loss, reported: Double(try loss.item()), correct: nil, samples: batch.x.shape[0])
+            return Step(loss: loss, samples: batch.x.shape[0], figures: [.mean("reconstruction", Double(try loss.item()))])
         }
     }
 
     /// The training loop shared by every objective: epochs of batches, the optimizer, the
     /// options' L2-SP penalty and learning-rate schedule, validation, NaN checks and Ctrl-C.
+    /// Each step's figures are combined per epoch into the history.
     public static func loop<Batch>(
         _ model: any Layer, count: Int, options: TrainingOptions, using generator: inout RandomGenerator,
-        progress: ((TrainingProgress) -> Void)?,
+        reporter: TrainingReporter?,
         epochBatches: (inout RandomGenerator) throws -> AnySequence<Batch>,
         objective: (Batch) throws -> Step
     ) throws -> History {
@@ -175,8 +263,8 @@ public enum Trainer {
         var step = 0
         for epoch in 1...Swift.max(1, options.epochs) where options.epochs > 0 {
             let epochStart = Clock.seconds()
-            var lossSum = 0.0, correct = 0, seen = 0, labelled = false
-            var domainCorrect = 0, domainSeen = 0
+            var figures = EpochFigures()
+            var seen = 0
             for (b, batch) in try epochBatches(&generator).enumerated() {
                 if Cancellation.isRequested {
                     Cancellation.reset()
@@ -190,36 +278,35 @@ public enum Trainer {
                 optimizer.zeroGrad(parameters)
                 model.setTraining(true)
                 var result = try objective(batch)
-                if let anchor { result.loss = try result.loss + anchor.penalty(alpha: 2 * options.conservative) }
+                if let anchor {
+                    let penalty = try anchor.penalty(alpha: 2 * options.conservative)
+                    result.loss = try result.loss + penalty
+                    result.figures.append(.mean("conservative", Double(try penalty.item())))
+                }
                 let value = try result.loss.item()
                 guard value.isFinite else {
                     throw TrainingError(description: "the loss became \(value) in epoch \(epoch), batch \(b + 1); try a lower learning rate than lr=\(Report.format(Double(options.learningRate)))")
                 }
                 try result.loss.backward()
                 optimizer.step(parameters)
-                if let c = result.correct { correct += c; labelled = true }
-                if let d = result.domainCorrect { domainCorrect += d; domainSeen += result.domainSamples }
-                lossSum += result.reported * Double(result.samples)
+                figures.add(result.figures, samples: result.samples)
                 seen += result.samples
-                if let progress {
+                if let progress = reporter?.progress {
                     let elapsed = Clock.seconds() - epochStart
                     progress(TrainingProgress(epoch: epoch, epochs: options.epochs, batch: b + 1, batches: batchesPerEpoch,
-                                              loss: lossSum / Double(Swift.max(seen, 1)),
-                                              accuracy: labelled ? Double(correct) / Double(Swift.max(seen, 1)) : .nan,
-                                              samplesPerSecond: Double(seen) / Swift.max(elapsed, 1e-9), elapsed: Clock.seconds() - start))
+                                              figures: figures.values, samplesPerSecond: Double(seen) / Swift.max(elapsed, 1e-9),
+                                              elapsed: Clock.seconds() - start))
                 }
             }
             let seconds = Clock.seconds() - epochStart
-            var record = EpochRecord(epoch: epoch, loss: lossSum / Double(Swift.max(seen, 1)),
-                                     accuracy: labelled ? Double(correct) / Double(Swift.max(seen, 1)) : .nan, seconds: seconds,
-                                     samplesPerSecond: Double(seen) / Swift.max(seconds, 1e-9))
-            if domainSeen > 0 { record.domainAccuracy = Double(domainCorrect) / Double(domainSeen) }
+            var record = EpochRecord(epoch: epoch, seconds: seconds, samplesPerSecond: Double(seen) / Swift.max(seconds, 1e-9),
+                                     figures: figures.values)
             if let validation = options.validation {
                 let report = try evaluate(model, validation)
-                record.validationLoss = report.loss
-                record.validationAccuracy = report.accuracy
+                record.figures += [("val_loss", report.loss), ("val_accuracy", report.accuracy)]
             }
             history.epochs.append(record)
+            reporter?.epochEnded?(record, options.epochs)
         }
         return history
     }

@@ -12,10 +12,12 @@ public final class Embedder: Layer {
     public let g: (any Layer)?
     public let margin: Float
 
-    public init(f: any Layer, g: (any Layer)?, margin: Float) throws {
+    public convenience init(f: any Layer, g: (any Layer)?, margin: Float) throws {
         guard margin >= 0 else { throw TrainingError(description: "the margin must not be negative") }
-        (self.f, self.g, self.margin) = (f, g, margin)
+        self.init(validated: f, g: g, margin: margin)
     }
+
+    private init(validated f: any Layer, g: (any Layer)?, margin: Float) { (self.f, self.g, self.margin) = (f, g, margin) }
 
     /// Image embeddings; forward alone is f.
     public func forward(_ x: Tensor) throws -> Tensor { try f.forward(x) }
@@ -33,7 +35,8 @@ public final class Embedder: Layer {
     public var children: [(name: String, layer: any Layer)] {
         [("f", f)] + (g.map { [("g", $0)] } ?? [])
     }
-    public func copy() -> any Layer { (try? Embedder(f: f.copy(), g: g?.copy(), margin: margin)) ?? self }
+    public func copy() -> any Layer { cloned() }
+    func cloned() -> Embedder { Embedder(validated: f.copy(), g: g?.copy(), margin: margin) }
     public var summary: String { "Embedder(margin \(margin))" }
 }
 
@@ -47,12 +50,16 @@ public final class ConSE: Layer {
     /// The classes the classifier was trained on (indices into the word-vector table).
     public let seen: [Int]
 
-    public init(classifier: any Layer, wordVectors: Tensor, top: Int, seen: [Int]) throws {
+    public convenience init(classifier: any Layer, wordVectors: Tensor, top: Int, seen: [Int]) throws {
         guard wordVectors.rank == 2 else { throw TrainingError(description: "word vectors must be a classes × d table") }
         guard top >= 1 else { throw TrainingError(description: "top must be at least 1") }
         guard !seen.isEmpty, seen.allSatisfy({ $0 >= 0 && $0 < wordVectors.shape[0] }) else {
             throw TrainingError(description: "seen classes must be ids of the word-vector table")
         }
+        self.init(validated: classifier, wordVectors: wordVectors, top: top, seen: seen)
+    }
+
+    private init(validated classifier: any Layer, wordVectors: Tensor, top: Int, seen: [Int]) {
         (self.classifier, self.wordVectors, self.top, self.seen) = (classifier, wordVectors, top, seen)
     }
 
@@ -77,8 +84,20 @@ public final class ConSE: Layer {
         return try Tensor(shape: [n, d], values: out)
     }
 
+    /// Cosine similarity between each image's semantic embedding and each class vector, N×C.
+    public func scores(_ x: Tensor, classTable: Tensor) throws -> Tensor {
+        let e = try forward(x)
+        guard classTable.rank == 2, classTable.shape[1] == e.shape[1] else {
+            throw TrainingError(description: "the class vectors (\(Shape.describe(classTable.shape))) must have the word vectors' width \(e.shape[1])")
+        }
+        let en = try e / ((e * e).sum(axis: 1, keepDims: true).sqrt() + 1e-12)
+        let tn = try classTable / ((classTable * classTable).sum(axis: 1, keepDims: true).sqrt() + 1e-12)
+        return try Tensor.matmul2D(en, tn, transposeB: true)
+    }
+
     public var children: [(name: String, layer: any Layer)] { [("classifier", classifier)] }
-    public func copy() -> any Layer { self }
+    public func copy() -> any Layer { cloned() }
+    func cloned() -> ConSE { ConSE(validated: classifier.copy(), wordVectors: wordVectors, top: top, seen: seen) }
     public var summary: String { "ConSE(top \(top), \(seen.count) seen classes)" }
 }
 
@@ -131,7 +150,7 @@ extension Trainer {
     /// of each image's class (so the classes it sees only teach attributes, which unseen classes share).
     public static func fitAttributeClassifier(_ model: AttributeClassifier, _ data: Dataset, classTable: Tensor,
                                               options: TrainingOptions, using generator: inout RandomGenerator,
-                                              progress: ((TrainingProgress) -> Void)? = nil) throws -> History {
+                                              reporter: TrainingReporter? = nil) throws -> History {
         guard data.y != nil else { throw TrainingError(description: "training an attribute classifier needs labels") }
         guard classTable.rank == 2, classTable.shape[0] == data.classes.count else {
             throw TrainingError(description: "the class table must have one row per class (\(data.classes.count)), got \(Shape.describe(classTable.shape))")
@@ -140,7 +159,7 @@ extension Trainer {
         let seen = Array(Set(data.y ?? [])).sorted()
         let position = Dictionary(uniqueKeysWithValues: seen.enumerated().map { ($1, $0) })
         let seenTable = try table.indexSelect(seen)
-        return try loop(model, count: data.count, options: options, using: &generator, progress: progress,
+        return try loop(model, count: data.count, options: options, using: &generator, reporter: reporter,
                         epochBatches: { g in AnySequence(try Batches(data, size: options.batchSize, shuffle: options.shuffle, using: &g)) }) { batch in
             let labels = batch.y ?? []
             let logits = try model.forward(batch.x)
@@ -150,14 +169,14 @@ extension Trainer {
             // Accuracy here: the most likely seen class is the right one.
             let predicted = try AttributeClassifier.scores(logits: logits.detached(), classTable: seenTable).argmaxRows()
             let correct = zip(predicted, labels).filter { $0 == position[$1] }.count
-            return Step(loss: loss, reported: Double(try loss.item()), correct: correct, samples: labels.count)
+            return Step(loss: loss, samples: labels.count,
+                        figures: [.mean("loss", Double(try loss.item())), .share("accuracy", correct, of: labels.count)])
         }
     }
 
     /// Trains an embedder on the seen classes of `data` with the margin hinge.
     public static func fitEmbedder(_ model: Embedder, _ data: Dataset, classTable: Tensor, options: TrainingOptions,
-                                   using generator: inout RandomGenerator,
-                                   progress: ((TrainingProgress) -> Void)? = nil) throws -> History {
+                                   using generator: inout RandomGenerator, reporter: TrainingReporter? = nil) throws -> History {
         guard let y = data.y else { throw TrainingError(description: "training an embedder needs labels") }
         guard classTable.rank == 2, classTable.shape[0] == data.classes.count else {
             throw TrainingError(description: "the class table must have one row per class (\(data.classes.count)), got \(Shape.describe(classTable.shape))")
@@ -166,42 +185,138 @@ extension Trainer {
         guard seen.count >= 2 else { throw TrainingError(description: "an embedder trains on at least two seen classes") }
         let position = Dictionary(uniqueKeysWithValues: seen.enumerated().map { ($1, $0) })
         let seenTable = try classTable.indexSelect(seen)
-        return try loop(model, count: data.count, options: options, using: &generator, progress: progress,
+        return try loop(model, count: data.count, options: options, using: &generator, reporter: reporter,
                         epochBatches: { g in AnySequence(try Batches(data, size: options.batchSize, shuffle: options.shuffle, using: &g)) }) { batch in
             let labels = (batch.y ?? []).map { position[$0] ?? 0 }
             let scores = try model.scores(batch.x, classTable: seenTable)
             let loss = try Loss.marginRanking(scores: scores, labels: labels, margin: model.margin)
             let correct = zip(try scores.detached().argmaxRows(), labels).filter { $0 == $1 }.count
-            return Step(loss: loss, reported: Double(try loss.item()), correct: correct, samples: labels.count)
+            return Step(loss: loss, samples: labels.count,
+                        figures: [.mean("loss", Double(try loss.item())), .share("accuracy", correct, of: labels.count)])
         }
     }
 
     /// Zero-shot evaluation: each sample goes to the most compatible class among those present in
-    /// `data` (for an embedder: highest f(x)·g(a); for ConSE: most cosine-similar word vector).
-    public static func evaluateZeroShot(_ model: any Layer, _ data: Dataset, classTable: Tensor) throws -> Report {
+    /// `data` (the model's scores against the class table's rows).
+    static func evaluateZeroShot(_ model: any ZeroShotModel, _ data: Dataset, classTable: Tensor) throws -> Report {
         guard let y = data.y else { throw TrainingError(description: "evaluation needs labels") }
-        let present = Array(Set(y)).sorted()
-        let table = try classTable.indexSelect(present)
         let k = data.classes.count
         var confusion = [[Int]](repeating: [Int](repeating: 0, count: k), count: k)
-        try inBatches(model, data.x) { start, x in
-            let scores: Tensor
-            if let embedder = model as? Embedder {
-                scores = try embedder.scores(x, classTable: table)
-            } else if let attributes = model as? AttributeClassifier {
-                scores = try attributes.scores(x, classTable: table)
-            } else {
-                // Cosine similarity between semantic embeddings and class vectors.
-                let e = try model.forward(x)
-                let en = try e / ((e * e).sum(axis: 1, keepDims: true).sqrt() + 1e-12)
-                let tn = try table / ((table * table).sum(axis: 1, keepDims: true).sqrt() + 1e-12)
-                scores = try Tensor.matmul2D(en, tn, transposeB: true)
-            }
-            for (p, t) in zip(try scores.argmaxRows(), y[start..<(start + x.shape[0])]) {
-                confusion[t][present[p]] += 1
-            }
+        let predicted = try predictZeroShot(model, data.x, classTable: classTable, candidates: Array(Set(y)).sorted())
+        for (p, t) in zip(predicted, y) {
+            guard p < k else { throw TrainingError(description: "the class table has more rows than the data has classes (\(k))") }
+            confusion[t][p] += 1
         }
         return Report(classes: data.classes, confusion: confusion, loss: .nan,
                       source: data.domain.isEmpty ? data.name : "\(data.name)/\(data.domain)")
     }
+
+    /// The class of each sample: the row of the class table, among `candidates` (every row when
+    /// nil), that the model scores highest.
+    static func predictZeroShot(_ model: any ZeroShotModel, _ x: Tensor, classTable: Tensor, candidates: [Int]?) throws -> [Int] {
+        guard classTable.rank == 2 else { throw TrainingError(description: "the class table must be classes × attributes, got \(Shape.describe(classTable.shape))") }
+        let rows = candidates ?? Array(0..<classTable.shape[0])
+        guard rows.allSatisfy({ $0 < classTable.shape[0] }) else {
+            throw TrainingError(description: "the class table has \(classTable.shape[0]) rows, fewer than the data's classes")
+        }
+        let table = try classTable.indexSelect(rows)
+        var out: [Int] = []
+        try inBatches(model.network, x) { _, batch in
+            out += try model.scores(batch, classTable: table).argmaxRows().map { rows[$0] }
+        }
+        return out
+    }
+}
+
+/// A zero-shot model: it scores samples against the rows of a class table (attributes or word
+/// vectors), so it can name classes it never saw; evaluate and predict choose the best row.
+public protocol ZeroShotModel: TrainingMethod {
+    func scores(_ x: Tensor, classTable: Tensor) throws -> Tensor
+    /// The class table when none is given: the data's attributes (ConSE: its word vectors).
+    func defaultClassTable(for data: Dataset?) throws -> Tensor
+}
+
+extension ZeroShotModel {
+    public func defaultClassTable(for data: Dataset?) throws -> Tensor {
+        guard let table = data?.attributes else {
+            throw TrainingError(description: data == nil
+                ? "give attributes= (a classes × attributes tensor, or word vectors) to choose among"
+                : "this dataset has no attribute table; pass attributes= (a classes × attributes tensor, or word vectors)")
+        }
+        return table
+    }
+
+    public func evaluate(_ request: EvaluationRequest) throws -> Evaluation {
+        let data = try request.single()
+        return .report(try Trainer.evaluateZeroShot(self, data, classTable: try request.classTable ?? defaultClassTable(for: data)))
+    }
+
+    public func predict(_ request: PredictionRequest) throws -> [Int] {
+        let table = try request.classTable ?? defaultClassTable(for: request.data)
+        return try Trainer.predictZeroShot(self, request.x, classTable: table, candidates: request.data?.y.map { Array(Set($0)).sorted() })
+    }
+
+    /// The class table for training: attributes= when given, else the data's.
+    func trainingTable(_ request: FitRequest, _ data: Dataset) throws -> Tensor {
+        try request.classTable ?? defaultClassTable(for: data)
+    }
+}
+
+extension AttributeClassifier: ZeroShotModel {
+    public var network: any Layer { self }
+    public var kind: String { "attribute classifier" }
+
+    public func parts(inputShape: [Int]?) -> [MethodPart] {
+        [MethodPart("f", "the attribute predictor, one logit per attribute", .model(Model(f, inputShape: inputShape)))]
+    }
+
+    public func fit(_ request: FitRequest, using generator: inout RandomGenerator) throws -> History {
+        try request.refuse([.target, .align, .at, .lambda], for: kind)
+        let data = try request.single()
+        return try Trainer.fitAttributeClassifier(self, data, classTable: try trainingTable(request, data), options: request.options,
+                                                  using: &generator, reporter: request.reporter)
+    }
+
+    public func clone() -> any TrainingMethod { AttributeClassifier(f: f.copy()) }
+}
+
+extension Embedder: ZeroShotModel {
+    public var network: any Layer { self }
+    public var kind: String { "zero-shot embedder" }
+
+    public func parts(inputShape: [Int]?) -> [MethodPart] {
+        [MethodPart("f", "maps an image to its embedding", .model(Model(f, inputShape: inputShape)))]
+            + (g.map { [MethodPart("g", "maps a class's attributes into f's space", .model(Model($0)))] } ?? [])
+    }
+
+    public func fit(_ request: FitRequest, using generator: inout RandomGenerator) throws -> History {
+        try request.refuse([.target, .align, .at, .lambda], for: kind)
+        let data = try request.single()
+        return try Trainer.fitEmbedder(self, data, classTable: try trainingTable(request, data), options: request.options,
+                                       using: &generator, reporter: request.reporter)
+    }
+
+    public func clone() -> any TrainingMethod { cloned() }
+}
+
+extension ConSE: ZeroShotModel {
+    public var network: any Layer { self }
+    public var kind: String { "ConSE model" }
+
+    public func parts(inputShape: [Int]?) -> [MethodPart] {
+        [MethodPart("classifier", "the classifier of the seen classes", .model(Model(classifier, inputShape: inputShape)))]
+    }
+
+    /// Its own word vectors.
+    public func defaultClassTable(for data: Dataset?) throws -> Tensor { wordVectors }
+
+    /// Trains the classifier of the seen classes, by cross-entropy.
+    public func fit(_ request: FitRequest, using generator: inout RandomGenerator) throws -> History {
+        try request.refuse([.target, .align, .at, .lambda, .attributes], for: kind)
+        let data = try request.single()
+        try Trainer.checkFits(classifier, sampleShape: data.sampleShape)
+        return try Trainer.fit(classifier, data, options: request.options, using: &generator, reporter: request.reporter)
+    }
+
+    public func clone() -> any TrainingMethod { cloned() }
 }

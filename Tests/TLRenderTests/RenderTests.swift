@@ -74,14 +74,21 @@ import Testing
 @Suite struct ProgressBarTests {
     @Test func showsEpochBatchRateLossAndTimeLeft() {
         let line = ProgressBar.line(epoch: 2, epochs: 4, batch: 50, batches: 100, samplesPerSecond: 2345.6,
-                                    loss: 0.31234, accuracy: 0.9, elapsed: 30, width: 100)
+                                    figures: [("loss", 0.31234), ("accuracy", 0.9), ("lambda", 0.4)], elapsed: 30, width: 100)
         #expect(line.hasPrefix("epoch 2/4 ━━━━━━━"))
-        #expect(line.hasSuffix(" 50/100 · 2346/s · loss 0.312 · acc 0.900 · 0:50 left"))
+        #expect(line.hasSuffix(" 50/100 · 2346/s · loss 0.312 · acc 0.900 · 0:50 left"), "the bar keeps to loss and accuracy")
+    }
+
+    /// A finished epoch leaves every recorded figure by name, the rate and the time.
+    @Test func epochLineNamesEveryFigure() {
+        let line = ProgressBar.epochLine(epoch: 2, epochs: 5, figures: [("loss", 0.31234), ("accuracy", 0.9), ("domain_accuracy", 0.55)],
+                                         samplesPerSecond: 12345.6, seconds: 1.234)
+        #expect(line == "epoch 2/5 · loss 0.312 · accuracy 0.900 · domain_accuracy 0.550 · 12,346 samples/s · 1.2 s")
     }
 
     @Test func survivesAbsurdNumbers() {
         let line = ProgressBar.line(epoch: 1, epochs: 1, batch: 1, batches: 1_000_000, samplesPerSecond: .infinity,
-                                    loss: 1e300, accuracy: .nan, elapsed: 1e300, width: 40)
+                                    figures: [("loss", 1e300), ("accuracy", .nan)], elapsed: 1e300, width: 40)
         #expect(line.contains("?/s") && line.contains("loss 1e+300") && !line.contains("acc"), "no accuracy without labels")
     }
 }

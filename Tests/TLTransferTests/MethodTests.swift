@@ -14,12 +14,16 @@ import Testing
         let net = try MultitaskNet(trunk: Models.mlp([2, 16], using: &g), heads: [try Linear(16, 2, using: &g), try Linear(16, 2, using: &g)])
         var options = TrainingOptions()
         options.epochs = 15
-        let h = try net.fit([a, b], options: options, using: &g)
-        #expect(h.epochs.last!.loss < h.epochs.first!.loss)
-        let reports = try net.evaluate([try blobs(100, seed: 5), b])
+        let h = try net.fit(FitRequest(data: [a, b], options: options), using: &g)
+        #expect(h.epochs.last!["loss"]! < h.epochs.first!["loss"]!)
+        #expect(h.names == ["loss", "accuracy", "accuracy_0", "accuracy_1"], "overall, then each head's accuracy")
+        guard case .reports(let reports) = try net.evaluate(EvaluationRequest(data: [try blobs(100, seed: 5), b])) else {
+            Issue.record("a report per head")
+            return
+        }
         #expect(reports[0].accuracy > 0.9 && reports[1].accuracy > 0.75)
         #expect(net.namedParameters().first?.name == "trunk.1.weight")
-        #expect(throws: TrainingError.self) { try net.fit([a], options: options, using: &g) }
+        #expect(throws: TrainingError.self) { try net.fit(FitRequest(data: [a], options: options), using: &g) }
     }
 
     /// Adaptation pairs every source batch with a target batch, starting the target over when it
@@ -69,8 +73,9 @@ import Testing
         options.optimizer = .adam
         options.learningRate = 0.003
         let h = try Trainer.fitReconstruction(net, data, options: options, using: &g)
-        #expect(h.epochs.last!.loss < h.epochs.first!.loss * 0.7, "\(h.epochs.first!.loss) → \(h.epochs.last!.loss)")
-        #expect(h.epochs.last!.accuracy.isNaN, "no labels, no accuracy")
+        let first = h.epochs.first!["reconstruction"]!, last = h.epochs.last!["reconstruction"]!
+        #expect(last < first * 0.7, "\(first) → \(last)")
+        #expect(h.names == ["reconstruction"], "no labels, no accuracy")
         #expect(!h.summary.contains("acc"))
     }
 

@@ -63,7 +63,7 @@ final class Identity: Layer {
         options.epochs = 10
         let h = try Trainer.fitAdversarial(adv, source: source, target: target.unlabelled(), lambda: .schedule,
                                            options: options, using: &g)
-        #expect(h.epochs.allSatisfy { $0.domainAccuracy != nil })
+        #expect(h.epochs.allSatisfy { $0["domain_accuracy"] != nil })
         #expect(h.summary.contains("domain acc"))
         #expect(try Trainer.accuracy(adv, source) > 0.9, "the label predictor learns the source")
         #expect(adv.reversal.lambda > 0.99, "the schedule ends near 1")
@@ -126,7 +126,7 @@ final class Identity: Layer {
         options.optimizer = .adam
         options.learningRate = 0.05
         let h = try Trainer.fitEmbedder(zs, try samples([0, 1, 2], 90, seed: 3), classTable: table, options: options, using: &g)
-        #expect(h.epochs.last!.loss < h.epochs.first!.loss)
+        #expect(h.epochs.last!["loss"]! < h.epochs.first!["loss"]!)
         // "ab" was never seen; it must be told apart from "c" by its attributes alone.
         let report = try Trainer.evaluateZeroShot(zs, try samples([2, 3], 40, seed: 4), classTable: table)
         #expect(report.accuracy > 0.9)
@@ -153,8 +153,8 @@ final class Identity: Layer {
         options.optimizer = .adam
         options.learningRate = 0.05
         let h = try Trainer.fitAttributeClassifier(ac, try samples([0, 1, 2], 90, seed: 3), classTable: table, options: options, using: &g)
-        #expect(h.epochs.last!.loss < h.epochs.first!.loss)
-        #expect(h.epochs.last!.accuracy > 0.9, "seen-class accuracy")
+        #expect(h.epochs.last!["loss"]! < h.epochs.first!["loss"]!)
+        #expect(h.epochs.last!["accuracy"]! > 0.9, "seen-class accuracy")
         let report = try Trainer.evaluateZeroShot(ac, try samples([2, 3], 40, seed: 4), classTable: table)
         #expect(report.accuracy > 0.9)
     }

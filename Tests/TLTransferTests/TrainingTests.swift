@@ -26,8 +26,8 @@ func blobs(_ n: Int, seed: UInt64) throws -> Dataset {
         options.validation = try blobs(100, seed: 3)
         let h = try Trainer.fit(net, data, options: options, using: &g)
         #expect(h.epochs.count == 5)
-        #expect(h.epochs.last!.loss < h.epochs.first!.loss)
-        #expect(h.epochs.last!.validationAccuracy! > 0.9)
+        #expect(h.epochs.last!["loss"]! < h.epochs.first!["loss"]!)
+        #expect(h.epochs.last!["val_accuracy"]! > 0.9)
         let report = try Trainer.evaluate(net, try blobs(100, seed: 4))
         #expect(report.accuracy > 0.9 && report.count == 100)
         #expect(report.confusion.flatMap { $0 }.reduce(0, +) == 100)
@@ -113,10 +113,11 @@ func blobs(_ n: Int, seed: UInt64) throws -> Dataset {
         options.epochs = 3
         options.batchSize = 8
         var batches = 0
-        let h = try Trainer.fit(net, try blobs(64, seed: 1), options: options, using: &g) { _ in
+        let reporter = TrainingReporter(progress: { _ in
             batches += 1
             if batches == 3 { Cancellation.request() }
-        }
+        })
+        let h = try Trainer.fit(net, try blobs(64, seed: 1), options: options, using: &g, reporter: reporter)
         #expect(h.interruptedAt?.epoch == 1 && h.interruptedAt?.batch == 4)
         #expect(h.epochs.isEmpty && !Cancellation.isRequested)
     }

@@ -38,9 +38,9 @@ enum CoreBuiltins {
             case .record(let r): return .number(Double(r.fields.count))
             case .dataset(let d): return .number(Double(d.count))
             case .tensor(let t):
-                guard let n = t.shape.first else { throw args.error("a scalar tensor has no length") }
+                guard let n = t.shape.first else { throw args.error(for: "x", expected: "a list, string, record, dataset or a tensor with an axis", got: .tensor(t)) }
                 return .number(Double(n))
-            case let v: throw args.error("a \(v.typeName) has no length")
+            case let v: throw args.error(for: "x", expected: "a list, string, record, dataset or tensor", got: v)
             }
         },
         Builtin("range", [.required("start", .integer, "the first value, or the end when it is the only argument"),
@@ -50,7 +50,7 @@ enum CoreBuiltins {
                 example: "range(1, 4)") { args in
             let (a, b) = args.isNone("end") ? (0, try args.int("start")) : (try args.int("start"), try args.int("end"))
             let step = try args.int("step")
-            guard step != 0 else { throw args.error("step cannot be zero") }
+            guard step != 0 else { throw args.error(for: "step", expected: "a whole number other than 0", got: .number(0)) }
             let count = step > 0 ? Swift.max(0, (b - a + step - 1) / step) : Swift.max(0, (a - b - step - 1) / -step)
             guard count <= 10_000_000 else { throw args.error("\(count) values are too many for a list; use arange for a tensor") }
             return .list(stride(from: a, to: b, by: step).map { .number(Double($0)) })
@@ -60,14 +60,14 @@ enum CoreBuiltins {
                 group: "looking at things", help: "Rounds to a number of decimal places (halves away from zero).",
                 example: "round(0.87654, 2)") { args in
             let digits = try args.int("digits")
-            guard Swift.abs(digits) <= 15 else { throw args.error("digits must be between -15 and 15") }
+            guard Swift.abs(digits) <= 15 else { throw args.error(for: "digits", expected: "between -15 and 15", got: .number(Double(digits))) }
             let scale = Glibc.pow(10, Double(digits))
             switch args.value("x") {
             case .number(let v): return .number((v * scale).rounded() / scale)
             case .tensor(let t):
                 let values = t.scalars.map { Float((Double($0) * scale).rounded() / scale) }
                 return .tensor(try Tensor(shape: t.shape, values: values))
-            case let v: throw args.error("cannot round a \(v.typeName)")
+            case let v: throw args.error(for: "x", expected: "a number or a tensor", got: v)
             }
         },
         Builtin("clock", [], group: "looking at things",

@@ -20,16 +20,16 @@ enum DataBuiltins {
             switch item {
             case .number(let x):
                 guard let i = Int(exactly: x), classes.indices.contains(i) else {
-                    throw args.error("\(parameter): \(Value.format(x)) is not a class id (0..\(classes.count - 1))")
+                    throw args.error(for: parameter, expected: "class ids 0…\(classes.count - 1) or names", got: item, saying: "a class")
                 }
                 return i
             case .string(let name):
                 guard let i = classes.firstIndex(of: name) else {
-                    throw args.error("\(parameter): there is no class '\(name)'\(didYouMean(name, among: classes))")
+                    throw args.error("'\(parameter)': there is no class '\(name)'\(didYouMean(name, among: classes))", at: parameter)
                 }
                 return i
             default:
-                throw args.error("\(parameter): classes are given by id or name, got a \(item.typeName)")
+                throw args.error(for: parameter, expected: "class ids or names", got: item, saying: "a class")
             }
         }
     }
@@ -88,7 +88,7 @@ enum DataBuiltins {
             if !args.isNone("y") {
                 let y = try args.tensor("y")
                 guard y.rank == 1, let ids = Dataset.classIDs(y.scalars) else {
-                    throw args.error("y must be a vector of class ids 0..k−1 (k at most \(Dataset.maxClasses))")
+                    throw args.error(for: "y", expected: "a vector of class ids 0..k−1 (k at most \(Dataset.maxClasses))", got: .tensor(y))
                 }
                 labels = ids
             }
@@ -109,14 +109,14 @@ enum DataBuiltins {
             case .dataset(let d): try DataFiles.save(d, to: path)
             case .model(let m): try m.network.saveWeights(to: path)
             case .figure(let f):
-                guard lower.hasSuffix(".svg") else { throw args.error("a figure is saved as SVG: give a path ending in .svg") }
+                guard lower.hasSuffix(".svg") else { throw args.error("a figure is saved as SVG: give a path ending in .svg", at: "path") }
                 try FileIO.writeAtomically(Array(FigureSVG.render(f).utf8), to: path)
             case .history(let h):
-                guard lower.hasSuffix(".csv") else { throw args.error("a history is saved as CSV: give a path ending in .csv") }
+                guard lower.hasSuffix(".csv") else { throw args.error("a history is saved as CSV: give a path ending in .csv", at: "path") }
                 try FileIO.writeAtomically(Array(HistoryTable.csv(h).utf8), to: path)
             case .record(let r):
                 let tensors = try r.fields.map { f -> (String, Tensor) in
-                    guard case .tensor(let t) = f.value else { throw args.error("field '\(f.key)' is a \(f.value.typeName), not a tensor") }
+                    guard case .tensor(let t) = f.value else { throw args.error("field '\(f.key)' is a \(f.value.typeName), not a tensor", at: "value") }
                     return (f.key, t)
                 }
                 if lower.hasSuffix(".safetensors") {
@@ -124,7 +124,7 @@ enum DataBuiltins {
                 } else {
                     try NPZ.write(tensors, to: path)
                 }
-            case let v: throw args.error("cannot save a \(v.typeName)")
+            case let v: throw args.error(for: "value", expected: "a tensor, dataset, model, record of tensors, figure or history", got: v)
             }
             return .none
         },
@@ -132,7 +132,7 @@ enum DataBuiltins {
                 help: "The same data marked as the target domain's test set: evaluate on it adds a reminder that choosing a model, epoch or λ by its labels is cheating (score() chooses without them).",
                 example: "tgt_test = target_test(digits(100, style=\"mnistm\"))") { args in
             var d = try args.dataset("ds")
-            guard d.isLabelled else { throw args.error("target test data needs labels (it is for reporting accuracy)") }
+            guard d.isLabelled else { throw args.error("target test data needs labels (it is for reporting accuracy)", at: "ds") }
             d.isTargetTest = true
             return .dataset(d)
         },
@@ -183,7 +183,7 @@ enum DataBuiltins {
                 help: "Draws datasets and images in the terminal (24-bit colour where the terminal has it, greys or characters elsewhere), with labels under them; other values are shown as at the prompt.",
                 example: "show(digits(8))") { args in
             let n = try args.int("n")
-            guard n > 0 else { throw args.error("n must be positive") }
+            guard n > 0 else { throw args.error(for: "n", expected: "positive", got: .number(Double(n))) }
             let interpreter = args.interpreter
             var images: Tensor?
             var labels: [String] = []
@@ -213,7 +213,7 @@ enum DataBuiltins {
             }
             if let images {
                 guard images.shape[1] == 1 || images.shape[1] == 3 else {
-                    throw args.error("images need 1 or 3 channels, got \(images.shape[1])")
+                    throw args.error("images need 1 or 3 channels, got \(images.shape[1])", at: "x")
                 }
                 if interpreter.display?(.images(images, labels: labels)) != true {
                     interpreter.output(ImageText.render(images, labels: labels, mode: interpreter.imageMode, width: interpreter.width) + "\n")

@@ -11,29 +11,24 @@ enum FigureBuiltins {
                          .optional("xlabel", .string, .none, keyword: true, "the x axis's label"),
                          .optional("ylabel", .string, .none, keyword: true, "the y axis's label")],
                 group: "looking at things",
-                help: "A line figure: a history's loss and accuracy per epoch (and validation and domain accuracy when recorded), a list of numbers against their index, or one line per field of a record. Drawn in the terminal; save(fig, \"f.svg\") writes SVG.",
+                help: "A line figure: a history's loss and accuracy per epoch (and validation and domain accuracy when recorded; plot(h.lambda) draws any other figure it recorded), a list of numbers against their index, or one line per field of a record. Drawn in the terminal; save(fig, \"f.svg\") writes SVG.",
                 example: "plot({sgd: [0.9, 0.5, 0.3], adam: [0.7, 0.3, 0.2]}, title=\"loss\")") { args in
             var figure: Figure
             switch args.value("values") {
             case .history(let h):
-                guard !h.epochs.isEmpty else { throw args.error("the history has no epochs yet") }
+                guard !h.epochs.isEmpty else { throw args.error("the history has no epochs yet", at: "values") }
                 let x = h.epochs.map { Double($0.epoch) }
-                var series = [Figure.Series(name: "loss", x: x, y: h.epochs.map(\.loss), mark: .line)]
-                if h.epochs.contains(where: { !$0.accuracy.isNaN }) {
-                    series.append(Figure.Series(name: "accuracy", x: x, y: h.epochs.map(\.accuracy), mark: .line))
-                }
-                for (name, path) in [("val loss", \EpochRecord.validationLoss), ("val accuracy", \.validationAccuracy), ("domain accuracy", \.domainAccuracy)]
-                    where h.epochs.contains(where: { $0[keyPath: path] != nil }) {
-                    series.append(Figure.Series(name: name, x: x, y: h.epochs.map { $0[keyPath: path] ?? .nan }, mark: .line))
-                }
-                figure = Figure(xLabel: "epoch", series: series)
+                let names = HistoryTable.plotted.filter(h.names.contains)
+                figure = Figure(xLabel: "epoch", series: (names.isEmpty ? h.names : names).map { name in
+                    Figure.Series(name: name, x: x, y: h.series(name).map { $0 ?? .nan }, mark: .line)
+                })
             case .record(let r):
                 figure = Figure(series: try r.fields.map { field in
-                    let y = try numbers(field.value, args: args, what: "field '\(field.key)'")
+                    let y = try numbers(field.value, args: args, parameter: "values", part: "field '\(field.key)'")
                     return Figure.Series(name: field.key, x: y.indices.map(Double.init), y: y, mark: .line)
                 })
             case let v:
-                let y = try numbers(v, args: args, what: "values")
+                let y = try numbers(v, args: args, parameter: "values")
                 figure = Figure(series: [Figure.Series(name: "", x: y.indices.map(Double.init), y: y, mark: .line)])
             }
             figure.title = try args.string("title")
@@ -50,7 +45,7 @@ enum FigureBuiltins {
                 example: "d = digits(60); scatter(pca(d, k=2), color=d, title=\"digits by class\")") { args in
             let points = try args.tensor("points")
             guard points.rank == 2, points.shape[1] == 2 else {
-                throw args.error("points must be N×2 (one row per point), got \(Shape.describe(points.shape)); pca(x, k=2) or tsne(x) makes them")
+                throw args.error("'points' must be N×2 (one row per point), got \(Shape.describe(points.shape)); pca(x, k=2) or tsne(x) makes them", at: "points")
             }
             let n = points.shape[0], v = points.scalars
             var groups = [Int](repeating: 0, count: n)
@@ -58,13 +53,13 @@ enum FigureBuiltins {
             switch args.value("color") {
             case .none: break
             case .dataset(let d):
-                guard d.count == n else { throw args.error("color= has \(d.count) samples for \(n) points") }
+                guard d.count == n else { throw args.error("'color' has \(d.count) samples for \(n) points", at: "color") }
                 if let y = d.y { groups = y; names = d.classes } else { names = [d.domain.isEmpty ? d.name : d.domain] }
             case let c:
-                let ids = try numbers(c, args: args, what: "color")
-                guard ids.count == n else { throw args.error("color= has \(ids.count) values for \(n) points") }
+                let ids = try numbers(c, args: args, parameter: "color")
+                guard ids.count == n else { throw args.error("'color' has \(ids.count) values for \(n) points", at: "color") }
                 guard ids.allSatisfy({ $0 >= 0 && $0 < 1000 && $0 == $0.rounded() }) else {
-                    throw args.error("color= must hold group ids: whole numbers 0…999")
+                    throw args.error("'color' must hold group ids: whole numbers 0…999", at: "color")
                 }
                 groups = ids.map { Int($0) }
                 names = (0...(groups.max() ?? 0)).map(String.init)
@@ -75,7 +70,7 @@ enum FigureBuiltins {
                     return v.plain
                 }
                 guard given.count > (groups.max() ?? 0) else {
-                    throw args.error("names= has \(given.count) names but the group ids go up to \(groups.max() ?? 0)")
+                    throw args.error("'names' has \(given.count) names but the group ids go up to \(groups.max() ?? 0)", at: "names")
                 }
                 names = given
             }
@@ -108,7 +103,7 @@ enum FigureBuiltins {
             let map = try Projection.tsne(try samples(args), dims: try args.int("dims"), perplexity: try args.number("perplexity"),
                                           iterations: try args.int("iterations")) { done, total in
                 guard let progress, done % 10 == 0 || done == total else { return }
-                progress(TrainingProgress(epoch: 1, epochs: 1, batch: done, batches: total, loss: .nan, accuracy: .nan,
+                progress(TrainingProgress(epoch: 1, epochs: 1, batch: done, batches: total, figures: [],
                                           samplesPerSecond: .nan, elapsed: Clock.seconds() - start))
             }
             return .tensor(map)
@@ -121,8 +116,8 @@ enum FigureBuiltins {
         return try Conversion.tensor(from: args.value("x"))
     }
 
-    /// Numbers from a list or a tensor.
-    static func numbers(_ v: Value, args: Arguments, what: String) throws -> [Double] {
+    /// Numbers from a list or a tensor given as `parameter` (`part`: which part of it, as "field 'x'").
+    static func numbers(_ v: Value, args: Arguments, parameter: String, part: String? = nil) throws -> [Double] {
         switch v {
         case .tensor(let t): return t.scalars.map(Double.init)
         case .list(let items):
@@ -131,10 +126,10 @@ enum FigureBuiltins {
                 case .number(let x): return x
                 case .bool(let b): return b ? 1 : 0
                 case .tensor(let t) where t.count == 1: return Double(t.scalars[0])
-                default: throw args.error("\(what) must be numbers, found a \(item.typeName)")
+                default: throw args.error(for: parameter, expected: "a number", got: item, saying: part.map { "an element of \($0)" } ?? "an element")
                 }
             }
-        default: throw args.error("\(what) must be a list of numbers or a tensor, got a \(v.typeName)")
+        default: throw args.error(for: parameter, expected: "a list of numbers or a tensor", got: v, saying: part)
         }
     }
 }

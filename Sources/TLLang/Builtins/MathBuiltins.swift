@@ -40,7 +40,7 @@ enum MathBuiltins {
 
     static func tensorArgument(_ args: Arguments, _ name: String) throws -> Tensor {
         do { return try Conversion.tensor(from: args.value(name)) } catch let e as LangError {
-            throw args.error("\(name): \(e.message)")
+            throw args.error("'\(name)' must be a tensor (or a number, or a list of numbers): \(e.message)", at: name)
         }
     }
 
@@ -56,7 +56,7 @@ enum MathBuiltins {
         Builtin(name, [x, axis, keepdims], group: "math", help: help, example: example) { args in
             let value = args.value("x")
             if case .tensor = value {} else if args.isNone("axis"), let list = numberList(value) {
-                guard !list.isEmpty || name == "sum" else { throw args.error("the \(name) of an empty list is undefined") }
+                guard !list.isEmpty || name == "sum" else { throw args.error("the \(name) of an empty list is undefined", at: "x") }
                 return .number(numbers(list))
             }
             return .tensor(try tensor(try tensorArgument(args, "x"), try args.optionalInt("axis"), try args.bool("keepdims")))
@@ -123,7 +123,7 @@ enum MathBuiltins {
             var items = try args.list("shape")
             if items.count == 1, case .list(let inner) = items[0] { items = inner }
             let dims = try items.map { v -> Int in
-                guard case .number(let d) = v, let i = Int(exactly: d) else { throw args.error("sizes must be integers, got \(v.shown)") }
+                guard case .number(let d) = v, let i = Int(exactly: d) else { throw args.error(for: "shape", expected: "an integer", got: v, saying: "a size") }
                 return i
             }
             return .tensor(try args.tensor("x").reshaped(dims))
@@ -140,7 +140,7 @@ enum MathBuiltins {
             case 0: return .tensor(t.T)
             case 2: return .tensor(try t.transposed(axes[0], axes[1]))
             case t.rank: return .tensor(try t.permuted(axes))
-            default: throw args.error("give two axes to swap, or an order of all \(t.rank) axes")
+            default: throw args.error("give two axes to swap, or an order of all \(t.rank) axes", at: "axes")
             }
         },
         Builtin("concat", [.required("tensors", .tensors, "a list of tensors"),
@@ -160,7 +160,7 @@ enum MathBuiltins {
             let x = try args.tensor("x").detached().requiringGrad()
             let y = try args.interpreter.call(args.value("f"), [.tensor(x)], range: args.range)
             guard case .tensor(let t) = y, t.count == 1 else {
-                throw args.error("f must return a one-element tensor, got \(y.typeName == "tensor" ? "a tensor of \(Shape.describe(shapeOf(y)))" : "a \(y.typeName)")")
+                throw args.error("'f' must return a one-element tensor, got \(ArgumentError.describe(y))", at: "f")
             }
             guard t.requiresGrad else { return .tensor(try Tensor.zeros(x.shape)) }
             try t.backward()

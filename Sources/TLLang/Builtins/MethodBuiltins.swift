@@ -5,8 +5,11 @@ import TLTransfer
 
 /// The lecture's model constructions and unsupervised tools.
 enum MethodBuiltins {
-    static func sequentialNetwork(_ m: Model, _ args: Arguments, _ what: String) throws -> Sequential {
-        guard let s = m.network as? Sequential else { throw args.error("\(what) must be a sequential model") }
+    /// The sequential network of `m`, given as `parameter` (`part`: which part of it).
+    static func sequentialNetwork(_ m: Model, _ args: Arguments, _ parameter: String, part: String? = nil) throws -> Sequential {
+        guard let s = m.network as? Sequential else {
+            throw args.error(for: parameter, expected: "a sequential model (layers applied in order)", got: .model(m), saying: part)
+        }
         return s
     }
 
@@ -60,7 +63,7 @@ enum MethodBuiltins {
                 example: "mt = multitask(mlp([2352, 64]), [linear(64, 10), linear(64, 2)])") { args in
             let trunk = try args.model("trunk")
             let heads = try args.list("heads").map { v -> any Layer in
-                guard case .model(let m) = v else { throw args.error("heads must be a list of models") }
+                guard case .model(let m) = v else { throw args.error(for: "heads", expected: "a model", got: v, saying: "a head") }
                 return m.network
             }
             return .model(Model(try MultitaskNet(trunk: trunk.network, heads: heads), inputShape: trunk.inputShape))
@@ -71,11 +74,11 @@ enum MethodBuiltins {
                 help: "A progressive network: the earlier columns are frozen, and every hidden layer of the new column also receives their previous-layer activations through lateral adapters.",
                 example: "old = mlp([2352, 32, 10]); p = progressive([old], mlp([2352, 32, 10]))") { args in
             let columns = try args.list("columns").map { v -> Sequential in
-                guard case .model(let m) = v else { throw args.error("columns must be a list of models") }
-                return try sequentialNetwork(m, args, "each column")
+                guard case .model(let m) = v else { throw args.error(for: "columns", expected: "a model", got: v, saying: "a column") }
+                return try sequentialNetwork(m, args, "columns", part: "a column")
             }
             let new = try args.model("new")
-            let net = try ProgressiveNet(columns: columns, new: try sequentialNetwork(new, args, "the new column"),
+            let net = try ProgressiveNet(columns: columns, new: try sequentialNetwork(new, args, "new"),
                                          using: &GlobalRandom.generator)
             return .model(Model(net, inputShape: new.inputShape))
         },
@@ -85,18 +88,10 @@ enum MethodBuiltins {
                 help: "An autoencoder: encoder through sizes, decoder back, trained by train to reconstruct its input (no labels needed). .encoder and .decoder are views sharing its weights.",
                 example: "ae = autoencoder([2352, 64, 16]); ae.encoder") { args in
             let sizes = try args.integers("sizes")
-            guard sizes.count >= 2 else { throw args.error("sizes needs at least an input and a code size") }
-            let kind = try args.choice("act", of: Activation.Kind.self)
-            var g = GlobalRandom.generator
-            defer { GlobalRandom.generator = g }
-            let encoder = try Models.mlp(sizes, activation: kind, using: &g)
-            var layers = encoder.layers + [Activation(kind)]
-            let back = Array(sizes.reversed())
-            for i in 0..<(back.count - 1) {
-                layers.append(try Linear(back[i], back[i + 1], using: &g))
-                if i < back.count - 2 { layers.append(Activation(kind)) }
+            let autoencoder = try TrainingBuiltins.methodCall(args) {
+                try Autoencoder.make(sizes: sizes, activation: try args.choice("act", of: Activation.Kind.self), using: &GlobalRandom.generator)
             }
-            return .model(Model(Sequential(layers), inputShape: [sizes[0]], kind: .autoencoder(split: encoder.count + 1)))
+            return .model(Model(method: autoencoder, inputShape: [sizes[0]]))
         },
         Builtin("linear_probe", [.required("features", .tensor, "one row of features per sample"),
                                  .required("labels", .tensor, "class ids 0..k−1, one per row"),
@@ -105,19 +100,10 @@ enum MethodBuiltins {
                 help: "Trains a linear classifier (softmax regression) on fixed features: how much the features alone tell about the classes. Returns the model; evaluate it on other features with dataset(x, y).",
                 example: "probe = linear_probe(randn(20, 4), tensor(range(20)) % 2)") { args in
             let x = try args.tensor("features"), y = try args.tensor("labels")
-            guard x.rank == 2, y.rank == 1, y.count == x.shape[0], let labels = Dataset.classIDs(y.scalars) else {
-                throw args.error("features must be N×d and labels N class ids 0..k−1 (k at most \(Dataset.maxClasses))")
+            let probe = try TrainingBuiltins.methodCall(args) {
+                try Classifier.linearProbe(features: x, labels: y, epochs: try args.int("epochs"), using: &GlobalRandom.generator)
             }
-            let k = (labels.max() ?? 0) + 1
-            let data = try Dataset(name: "features", x: x, y: labels, classes: (0..<k).map(String.init))
-            let probe = Sequential([try Linear(x.shape[1], k, using: &GlobalRandom.generator)])
-            var options = TrainingOptions()
-            options.epochs = try args.int("epochs")
-            options.optimizer = .adam
-            options.learningRate = 0.01
-            options.batchSize = 256
-            _ = try Trainer.fit(probe, data, options: options, using: &GlobalRandom.generator)
-            return .model(Model(probe, inputShape: [x.shape[1]]))
+            return .model(Model(method: probe, inputShape: [x.shape[1]]))
         },
         Builtin("score", [.required("model", .model, "a classifier"), .required("data", .any, "unlabelled (or labelled) target data, a dataset or a tensor")],
                 group: "training",

@@ -15,7 +15,7 @@ enum ModelBuiltins {
     static func positive(_ args: Arguments, _ names: String...) throws -> [Int] {
         try names.map { n in
             let v = try args.int(n)
-            guard v > 0 else { throw args.error("\(n) must be positive, got \(v)") }
+            guard v > 0 else { throw args.error(for: n, expected: "positive", got: .number(Double(v))) }
             return v
         }
     }
@@ -53,7 +53,7 @@ enum ModelBuiltins {
                 help: "Layers applied in order; models given are spliced in, sharing their weights.",
                 example: "sequential(flatten(), linear(784, 32), relu(), linear(32, 10))") { args in
             let parts = try args.list("layers").map { v -> Model in
-                guard case .model(let m) = v else { throw args.error("every argument must be a layer or a model") }
+                guard case .model(let m) = v else { throw args.error(for: "layers", expected: "a layer or a model", got: v, saying: "each argument") }
                 return m
             }
             let layers = parts.flatMap { m in m.layers.map(\.layer) }
@@ -78,10 +78,10 @@ enum ModelBuiltins {
             let net = try Models.cnn(classes: try args.int("classes"), input: input, using: &GlobalRandom.generator)
             return .model(Model(net, inputShape: input))
         },
-        Builtin("clone", [model], group: "models", help: "A deep copy: the same layers with their own weights.",
+        Builtin("clone", [model], group: "models",
+                help: "A deep copy: the same layers with their own weights, of any model (a view, an attach()ed or progressive network, an embedder, …); training the copy leaves the original as it was.",
                 example: "a = mlp([4, 2]); b = clone(a)") { args in
-            let m = try args.model("m")
-            return .model(Model(m.network.copy(), inputShape: m.inputShape))
+            .model(try args.model("m").clone())
         },
         Builtin("freeze", [model], group: "models",
                 help: "Stops training from changing the model's (or a view's) weights.", example: "net = cnn(); freeze(net[0:7])") { args in

@@ -8,7 +8,7 @@ enum TensorBuiltins {
         if items.count == 1, case .list(let inner) = items[0] { items = inner }
         let dims = try items.map { v -> Int in
             guard case .number(let x) = v, let i = Int(exactly: x), i >= 0 else {
-                throw args.error("sizes must be non-negative integers, got \(v.shown)")
+                throw args.error(for: name, expected: "a non-negative integer", got: v, saying: "a size")
             }
             return i
         }
@@ -43,7 +43,7 @@ enum TensorBuiltins {
         Builtin("eye", [.required("n", .integer, "the number of rows and columns")], group: "tensors",
                 help: "The n×n identity matrix.", example: "eye(3)") { args in
             let n = try args.int("n")
-            guard n >= 0 else { throw args.error("n must not be negative") }
+            guard n >= 0 else { throw args.error(for: "n", expected: "0 or more", got: .number(Double(n))) }
             return .tensor(try Tensor.eye(n))
         },
         Builtin("arange", [.required("start", .number, "the first value, or the end when it is the only argument"),

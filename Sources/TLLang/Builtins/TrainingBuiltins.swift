@@ -43,57 +43,18 @@ enum TrainingBuiltins {
             options.schedule = try args.choice("schedule", of: TrainingOptions.Schedule.self)
             options.validation = args.isNone("validate") ? nil : try args.dataset("validate")
             options.shuffle = try args.bool("shuffle")
+            var request = FitRequest(data: try datasets(args, "data"), options: options)
+            request.target = args.isNone("target") ? nil : try args.dataset("target")
+            request.alignment = args.isNone("align") ? nil : try args.choice("align", of: Alignment.self)
+            request.alignWeight = try args.float("align_weight")
+            request.at = try args.optionalInt("at")
+            request.lambda = try lambda(args)
+            request.classTable = args.isNone("attributes") ? nil : try args.tensor("attributes")
             let interpreter = args.interpreter
-            let progress = try args.bool("quiet") ? nil : interpreter.progress
-            defer { if progress != nil { interpreter.progressEnded?() } }
-            let history: History
-            let target = args.isNone("target") ? nil : try args.dataset("target")
-            if let embedder = model.network as? Embedder {
-                guard case .dataset(let data) = args.value("data") else { throw args.error("data must be a dataset") }
-                history = try Trainer.fitEmbedder(embedder, data, classTable: try classTable(args, data), options: options,
-                                                  using: &GlobalRandom.generator, progress: progress)
-            } else if let attributes = model.network as? AttributeClassifier {
-                guard case .dataset(let data) = args.value("data") else { throw args.error("data must be a dataset") }
-                history = try Trainer.fitAttributeClassifier(attributes, data, classTable: try classTable(args, data), options: options,
-                                                             using: &GlobalRandom.generator, progress: progress)
-            } else if let adversarial = model.network as? AdversarialNet {
-                guard let target else { throw args.error("an attach()ed model trains with target= (unlabelled target data)") }
-                guard case .dataset(let data) = args.value("data") else { throw args.error("data must be a dataset") }
-                let lambda: LambdaSetting
-                switch args.value("lambda") {
-                case .string("schedule"): lambda = .schedule
-                case .number(let x): lambda = .constant(Float(x))
-                case let v: throw args.error("lambda must be a number or \"schedule\", got \(v.shown)")
-                }
-                try checkFits(model, data.sampleShape, args: args)
-                history = try Trainer.fitAdversarial(adversarial, source: data, target: target, lambda: lambda, options: options,
-                                                     using: &GlobalRandom.generator, progress: progress)
-            } else if !args.isNone("align") {
-                let alignment = try args.choice("align", of: Alignment.self)
-                guard let target else { throw args.error("align= needs target= (unlabelled target data)") }
-                guard !args.isNone("at") else { throw args.error("align= needs at=: the layer whose input features are aligned") }
-                guard case .dataset(let data) = args.value("data"), let s = model.network as? Sequential else {
-                    throw args.error("align= trains a sequential model on a dataset")
-                }
-                try checkFits(model, data.sampleShape, args: args)
-                history = try Trainer.fitAligned(s, at: try args.int("at"), source: data, target: target, alignment: alignment,
-                                                 weight: try args.float("align_weight"), options: options,
-                                                 using: &GlobalRandom.generator, progress: progress)
-            } else if target != nil {
-                throw args.error("target= is used by attach()ed models and by align=; give one of them")
-            } else if let multitask = model.network as? MultitaskNet {
-                let tasks = try datasets(args.value("data"), args: args)
-                history = try multitask.fit(tasks, options: options, using: &GlobalRandom.generator, progress: progress)
-            } else {
-                guard case .dataset(let data) = args.value("data") else { throw args.error("data must be a dataset") }
-                try checkFits(model, data.sampleShape, args: args)
-                if case .autoencoder = model.kind {
-                    history = try Trainer.fitReconstruction(model.network, data, options: options, using: &GlobalRandom.generator, progress: progress)
-                } else {
-                    history = try Trainer.fit(model.network, data, options: options, using: &GlobalRandom.generator, progress: progress)
-                }
-                if model.inputShape == nil { model.inputShape = data.sampleShape }
-            }
+            if try !args.bool("quiet") { request.reporter = interpreter.trainingReporter }
+            defer { if request.reporter?.progress != nil { interpreter.progressEnded?() } }
+            let history = try methodCall(args) { try model.method.fit(request, using: &GlobalRandom.generator) }
+            if model.inputShape == nil, let first = request.data.first { model.inputShape = first.sampleShape }
             if let stop = history.interruptedAt {
                 interpreter.output("stopped by Ctrl-C in epoch \(stop.epoch), batch \(stop.batch); the model keeps what it learned\n")
             }
@@ -105,31 +66,33 @@ enum TrainingBuiltins {
                 help: "Accuracy, loss, per-class accuracy and the confusion matrix of a classifier on labelled data (show(report) prints the tables).",
                 example: "net = mlp([2352, 10]); evaluate(net, digits(100))") { args in
             let model = try args.model("model")
-            if let multitask = model.network as? MultitaskNet {
-                return .list(try multitask.evaluate(try datasets(args.value("data"), args: args)).map { .report($0) })
-            }
-            if model.network is Embedder || model.network is ConSE || model.network is AttributeClassifier {
-                guard case .dataset(let data) = args.value("data") else { throw args.error("data must be a dataset") }
-                let table: Tensor
-                if let cz = model.network as? ConSE { table = cz.wordVectors } else { table = try classTable(args, data) }
-                return .report(try Trainer.evaluateZeroShot(model.network, data, classTable: table))
-            }
-            guard case .dataset(let data) = args.value("data") else { throw args.error("data must be a dataset") }
-            try checkFits(model, data.sampleShape, args: args)
-            let report = try Trainer.evaluate(model.network, data)
-            if data.isTargetTest, !args.interpreter.remindedOfTargetTest {
+            let request = EvaluationRequest(data: try datasets(args, "data"),
+                                            classTable: args.isNone("attributes") ? nil : try args.tensor("attributes"))
+            let evaluation = try methodCall(args) { try model.method.evaluate(request) }
+            if request.data.contains(where: \.isTargetTest), !args.interpreter.remindedOfTargetTest {
                 args.interpreter.remindedOfTargetTest = true
                 args.interpreter.output("note: target test data — report this accuracy, but choosing a model, epoch or λ by it is cheating; score() chooses without labels\n")
             }
-            return .report(report)
+            switch evaluation {
+            case .report(let report): return .report(report)
+            case .reports(let reports): return .list(reports.map { .report($0) })
+            }
         },
-        Builtin("predict", [.required("model", .model, "a classifier"), .required("x", .any, "a tensor of samples, or a dataset")],
-                group: "training", help: "The predicted class id of every sample, as a tensor.",
+        Builtin("predict", [.required("model", .model, "a classifier"), .required("x", .any, "a tensor of samples, or a dataset"),
+                            .optional("attributes", .tensor, .none, keyword: true, "a zero-shot model's class table; the dataset's attributes by default")],
+                group: "training",
+                help: "The class id each sample is given, as a tensor: the decision evaluate() counts (a zero-shot model chooses among the classes present in a labelled dataset, as evaluate does).",
                 example: "predict(mlp([2352, 10]), digits(4))") { args in
             let model = try args.model("model")
-            let x: Tensor
-            if case .dataset(let d) = args.value("x") { x = d.x } else { x = try Conversion.tensor(from: args.value("x")) }
-            return .tensor(Tensor(try Trainer.predict(model.network, x).map(Float.init)))
+            var request: PredictionRequest
+            if case .dataset(let d) = args.value("x") {
+                request = PredictionRequest(x: d.x, data: d)
+            } else {
+                request = PredictionRequest(x: try Conversion.tensor(from: args.value("x")))
+            }
+            request.classTable = args.isNone("attributes") ? nil : try args.tensor("attributes")
+            let classes = try methodCall(args) { try model.method.predict(request) }
+            return .tensor(Tensor(classes.map(Float.init)))
         },
         Builtin("features", [.required("model", .model, "a model"), .required("data", .any, "a dataset or a tensor of samples"),
                              .required("at", .integer, keyword: true, "the layer to stop before: net[0:at] is applied")],
@@ -138,7 +101,7 @@ enum TrainingBuiltins {
             let model = try args.model("model")
             let at = try args.int("at")
             guard let s = model.network as? Sequential, at >= 0, at <= s.count else {
-                throw args.error("at must be a layer index 0…\(model.layers.count) of a sequential model")
+                throw args.error(for: "at", expected: "a layer index 0…\(model.layers.count) of a sequential model", got: .number(Double(at)))
             }
             let x: Tensor
             if case .dataset(let d) = args.value("data") { x = d.x } else { x = try Conversion.tensor(from: args.value("data")) }
@@ -149,30 +112,36 @@ enum TrainingBuiltins {
         },
     ]
 
-    /// The class table of a zero-shot call: attributes= when given, else the dataset's attributes.
-    static func classTable(_ args: Arguments, _ data: Dataset) throws -> Tensor {
-        if !args.isNone("attributes") { return try args.tensor("attributes") }
-        guard let table = data.attributes else {
-            throw args.error("this dataset has no attribute table; pass attributes= (a classes × attributes tensor, or word vectors)")
-        }
-        return table
-    }
-
-    static func datasets(_ v: Value, args: Arguments) throws -> [Dataset] {
-        guard case .list(let items) = v else { throw args.error("a multitask model takes a list of datasets, one per head") }
-        return try items.map { item in
-            guard case .dataset(let d) = item else { throw args.error("a multitask model takes a list of datasets, one per head") }
-            return d
-        }
-    }
-
-    /// A clear error before training when the data cannot go through the model.
-    static func checkFits(_ model: Model, _ sample: [Int], args: Arguments) throws {
-        let probe = try Tensor.zeros([1] + sample)
+    /// A method's own errors, in the words of the builtin that called it.
+    static func methodCall<T>(_ args: Arguments, _ body: () throws -> T) throws -> T {
         do {
-            _ = try GradMode.withoutGrad { try model.network.forward(probe) }
-        } catch {
-            throw args.error("the data (\(Shape.describe(sample)) per sample) does not fit the model: \(error)")
+            return try body()
+        } catch let e as TrainingError {
+            throw args.error(e.description)
+        } catch let e as RefusedOption {
+            throw args.error(e.description, at: e.option.rawValue)
+        }
+    }
+
+    /// `lambda=`: a number, or "schedule" (the default) for DANN's schedule.
+    static func lambda(_ args: Arguments) throws -> LambdaSetting? {
+        switch args.value("lambda") {
+        case .string("schedule"): return nil
+        case .number(let x): return .constant(Float(x))
+        case let v: throw args.error(for: "lambda", expected: "a number or \"schedule\"", got: v)
+        }
+    }
+
+    /// One dataset, or a list of datasets (one per head of a multitask model).
+    static func datasets(_ args: Arguments, _ name: String) throws -> [Dataset] {
+        switch args.value(name) {
+        case .dataset(let d): return [d]
+        case .list(let items) where !items.isEmpty:
+            return try items.map { item in
+                guard case .dataset(let d) = item else { throw args.error(for: name, expected: "a dataset or a list of datasets", got: item) }
+                return d
+            }
+        case let v: throw args.error(for: name, expected: "a dataset (or a list of datasets, one per head of a multitask model)", got: v)
         }
     }
 }
