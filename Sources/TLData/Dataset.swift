@@ -55,11 +55,18 @@ public struct Dataset {
     public var sampleShape: [Int] { Array(x.shape.dropFirst()) }
     public var isLabelled: Bool { y != nil }
 
-    /// `dataset digits/mnistm · 6000 × 3×28×28 · 10 classes · labelled`.
+    /// `dataset digits/mnistm · 6000 × 3×28×28 · 10 classes · labelled`; a labelled dataset that
+    /// holds only some of its classes (`only`, `without`, a small slice) says how many it holds:
+    /// `5 of 20 classes`.
     public var summary: String {
         let source = domain.isEmpty ? name : "\(name)/\(domain)"
         let labelled = y == nil ? "unlabelled" : "labelled"
-        return "dataset \(source) · \(count) × \(Shape.describe(sampleShape)) · \(classes.count) classes · \(labelled)"
+        var classText = "\(classes.count) classes"
+        if let y, count > 0 {
+            let present = Set(y).count
+            if present < classes.count { classText = "\(present) of \(classes.count) classes" }
+        }
+        return "dataset \(source) · \(count) × \(Shape.describe(sampleShape)) · \(classText) · \(labelled)"
             + (isTargetTest ? " · target test" : "")
     }
 

@@ -29,5 +29,6 @@ enum HistoryTable {
 
     /// The figures `plot(h)` draws together (shares and losses of one scale); every other figure
     /// is one `plot(h.name)` away.
-    static let plotted = ["loss", "reconstruction", "accuracy", "val_loss", "val_accuracy", "domain_accuracy"]
+    static let plotted = ["loss", "reconstruction", "accuracy", "source_accuracy", "seen_accuracy", "val_loss", "val_accuracy",
+                          "domain_accuracy"]
 }

@@ -33,8 +33,12 @@ public final class Interpreter {
     public var display: ((Display) -> Bool)?
     /// Whether this session has already said that target test data is not for choosing (said once).
     var remindedOfTargetTest = false
+    /// Whether this session has already said that a run takes too few steps (said once).
+    var remindedOfFewSteps = false
     /// Columns available for figures and images.
     public var width = 100
+    /// Lines of the terminal, when there is one (nil: a file or a notebook, no limit).
+    public var height: Int?
     /// Runs shell commands (`:help`); without a shell they are an error.
     public var commandHandler: ((_ name: String, _ argument: String, _ range: SourceRange) throws -> Void)?
 
@@ -373,7 +377,7 @@ public final class Interpreter {
         if let variadic = b.parameters.first(where: \.variadic) { values[variadic.name] = .list(rest) }
         for (name, v, r) in keywords {
             guard let p = b.parameters.first(where: { $0.name == name && !$0.variadic }) else {
-                throw LangError.runtime("\(b.name)() has no parameter '\(name)'\(didYouMean(name, among: b.parameters.map(\.name)))", at: r)
+                throw LangError.runtime("\(b.name)() has no parameter '\(name)'\(didYouMeanParameter(name, among: b.parameters.map(\.name)))", at: r)
             }
             if values[name] != nil { throw LangError.runtime("\(b.name)() got '\(p.name)' twice", at: r) }
             values[name] = v

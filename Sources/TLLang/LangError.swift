@@ -85,6 +85,36 @@ public func suggestions(for name: String, among candidates: [String]) -> [String
     return candidates.filter { $0 != name && $0.lowercased().hasPrefix(name.lowercased()) }.sorted { ($0.count, $0) < ($1.count, $1) }
 }
 
+/// The names other libraries give to tl's parameters (PyTorch, Keras, scikit-learn), so that
+/// `learning_rate=` suggests `lr`.
+let parameterSynonyms: [String: [String]] = [
+    "lr": ["learning_rate", "lr_rate", "rate", "eta", "step_size"],
+    "batch": ["batch_size", "bs", "minibatch", "mini_batch"],
+    "epochs": ["num_epochs", "n_epochs", "max_epochs", "n_epoch", "iterations"],
+    "optimizer": ["optim", "opt", "solver"],
+    "weight_decay": ["wd", "l2", "decay", "l2_reg"],
+    "validate": ["validation", "validation_data", "val", "valid", "val_data", "eval"],
+    "quiet": ["verbose", "silent", "progress"],
+    "target": ["target_data", "unlabelled", "unlabeled", "tgt"],
+    "classes": ["num_classes", "n_classes", "nclasses", "out"],
+    "k": ["kernel_size", "n_components", "n_clusters", "num_clusters"],
+    "pad": ["padding"],
+    "in": ["in_features", "in_channels"],
+    "out": ["out_features", "out_channels"],
+    "axis": ["dim"],
+    "keepdims": ["keepdim", "keep_dims"],
+    "seed": ["random_state"],
+]
+
+/// A parameter's suggestion: a close spelling, else the tl name of another library's word.
+func didYouMeanParameter(_ name: String, among parameters: [String]) -> String {
+    let close = didYouMean(name, among: parameters)
+    if !close.isEmpty { return close }
+    let key = name.lowercased()
+    guard let tl = parameterSynonyms.first(where: { $0.value.contains(key) && parameters.contains($0.key) })?.key else { return "" }
+    return " (tl calls it '\(tl)')"
+}
+
 /// " (did you mean 'epochs'?)" or ""; `prefix` goes before the suggestion (":" for commands).
 public func didYouMean(_ name: String, among candidates: [String], prefix: String = "") -> String {
     guard let best = suggestions(for: name, among: candidates).first else { return "" }

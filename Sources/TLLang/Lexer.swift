@@ -107,7 +107,9 @@ public struct Lexer {
                 }
             }
         }
-        if let last = tokens.last, last.kind != .newline { add(.newline, from: location) }
+        // The text ends a statement only where a line break would: not inside ( ) or [ ], nor
+        // after an operator; there the parser meets the end and says "incomplete" (read more).
+        if let last = tokens.last, last.kind != .newline, newlineEndsStatement { add(.newline, from: location) }
         add(.end, from: location)
     }
 

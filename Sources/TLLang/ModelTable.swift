@@ -12,7 +12,27 @@ enum ModelTable {
         return frozen == 0 ? "no" : frozen == ps.count ? "yes" : "part"
     }
 
+    /// The model's table; a composite (a domain-adversarial network, a multitask network, an
+    /// embedder, …) as a table per part, with its settings.
     static func render(_ m: Model) -> String {
+        let parts = m.method.parts(inputShape: m.inputShape)
+        guard !(m.network is Sequential), !parts.isEmpty else { return layerTable(m) }
+        var out = [m.method.kind + (m.inputShape.map { " · input \(Shape.describe($0))" } ?? "")]
+        for part in parts {
+            switch part.value {
+            case .model(let p): out.append("\n.\(part.name): \(part.help)\n" + layerTable(p))
+            case .models(let ps):
+                for (i, p) in ps.enumerated() { out.append("\n.\(part.name)[\(i)]: \(part.help)\n" + layerTable(p)) }
+            }
+        }
+        out.append("")
+        out += m.method.settings.map { "\($0.name): \($0.value)" }
+        out.append("\(count(m.network.parameterCount)) parameters in all")
+        return out.joined(separator: "\n")
+    }
+
+    /// Index, layer, output shape, parameters and frozen state of each layer.
+    static func layerTable(_ m: Model) -> String {
         let shapes = m.outputShapes()
         var rows: [[String]] = []
         for ((name, layer), shape) in zip(m.layers, shapes) {
@@ -26,7 +46,8 @@ enum ModelTable {
 
     /// `model · 10 layers · 44,426 parameters` for lists and print.
     static func summaryLine(_ m: Model) -> String {
-        "model · \(m.layers.count) layer\(m.layers.count == 1 ? "" : "s") · \(count(m.network.parameterCount)) parameters"
+        let kind = m.method.kind == "classifier" ? "model" : m.method.kind
+        return "\(kind) · \(m.layerCount) layer\(m.layerCount == 1 ? "" : "s") · \(count(m.network.parameterCount)) parameters"
     }
 
     /// 44426 → 44,426.

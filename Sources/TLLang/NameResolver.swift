@@ -22,9 +22,19 @@ public enum NameResolver {
                 for b in branches { collectBindings(b.body, into: &names) }
                 if let otherwise { collectBindings(otherwise, into: &names) }
             case .def(let f): names.insert(f.name)
+            case .command(let name, let argument):
+                if let inner = timedStatements(name, argument) { collectBindings(inner, into: &names) }
             default: break
             }
         }
+    }
+
+    /// The statement `:time` runs, parsed (nil for other commands, or when it does not parse:
+    /// running reports that).
+    private static func timedStatements(_ command: String, _ argument: String) -> [Stmt]? {
+        guard command == "time" else { return nil }
+        let (statements, errors) = Parser.parse(Source(name: ":time", text: argument))
+        return errors.isEmpty ? statements : nil
     }
 
     private static func check(_ statements: [Stmt], defined: Set<String>, globals: Set<String>, errors: inout [LangError]) {
@@ -47,7 +57,13 @@ public enum NameResolver {
                 for p in f.parameters { if let d = p.defaultValue { check(d, globals, &errors) } }
                 check(f.body, defined: locals, globals: globals, errors: &errors)
             case .returnValue(let e): if let e { check(e, defined, &errors) }
-            case .breakLoop, .continueLoop, .global, .command: break
+            case .command(let name, let argument):
+                // Names inside `:time STATEMENT` are checked too; an error points at the command.
+                guard let inner = timedStatements(name, argument) else { break }
+                var found: [LangError] = []
+                check(inner, defined: defined, globals: globals, errors: &found)
+                errors += found.map { LangError(.runtime, $0.message, at: s.range) }
+            case .breakLoop, .continueLoop, .global: break
             }
         }
     }

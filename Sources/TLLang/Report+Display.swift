@@ -12,7 +12,8 @@ extension Report {
         let matrix = Table(headers: ["true \\ predicted"] + present.map { classes[$0] },
                            rows: present.map { i in [classes[i]] + present.map { String(confusion[i][$0]) } },
                            alignments: [.left] + present.map { _ in .right })
-        return summary + " · loss \(Report.format(loss))\n\n" + per.render()
+        // Zero-shot reports have no loss (their decisions are by compatibility, not probability).
+        return summary + (loss.isNaN ? "" : " · loss \(Report.format(loss))") + "\n\n" + per.render()
             + "\n\nconfusion (rows: true class, columns: predicted)\n" + matrix.render()
     }
 }

@@ -108,10 +108,16 @@ public enum FigureText {
 
     public static func render(_ figure: Figure, width: Int = 80, height: Int = 14, colour: Bool) -> String {
         let (xr, yr) = figure.bounds
-        let yLabels = [yr.upperBound, (yr.lowerBound + yr.upperBound) / 2, yr.lowerBound].map(Figure.label)
-        let margin = (yLabels.map(\.count).max() ?? 1) + 1
-        let columns = Swift.max(10, Swift.min(100, width - margin - 2))
         let rows = Swift.max(4, height)
+        // Round ticks on both axes, as the SVG figures have: each y tick labels the row it falls on.
+        var yLabels: [Int: String] = [:]
+        for t in Figure.ticks(yr, count: Swift.max(3, rows / 2)) {
+            let f = yr.upperBound > yr.lowerBound ? (t - yr.lowerBound) / (yr.upperBound - yr.lowerBound) : 0
+            let r = rows - 1 - Int((f * Double(rows - 1)).rounded())
+            if (0..<rows).contains(r), yLabels[r] == nil { yLabels[r] = Figure.label(t) }
+        }
+        let margin = (yLabels.values.map(\.count).max() ?? 1) + 1
+        let columns = Swift.max(10, Swift.min(100, width - margin - 2))
         // Dot resolution: braille gives 2×4 dots a cell; plain text one per cell.
         let (dx, dy) = colour ? (2, 4) : (1, 1)
         let dotsX = columns * dx, dotsY = rows * dy
@@ -158,7 +164,7 @@ public enum FigureText {
         if !figure.title.isEmpty { lines.append(String(repeating: " ", count: margin + 1) + figure.title) }
         if !figure.yLabel.isEmpty { lines.append(String(repeating: " ", count: margin + 1) + figure.yLabel) }
         for r in 0..<rows {
-            let label = r == 0 ? yLabels[0] : r == rows - 1 ? yLabels[2] : r == rows / 2 ? yLabels[1] : ""
+            let label = yLabels[r] ?? ""
             var line = String(repeating: " ", count: margin - 1 - label.count) + label + " " + (label.isEmpty ? "│" : "┤")
             for c in 0..<columns {
                 let cell = r * columns + c
@@ -172,10 +178,23 @@ public enum FigureText {
             }
             lines.append(line)
         }
-        lines.append(String(repeating: " ", count: margin) + "└" + String(repeating: "─", count: columns))
-        let left = Figure.label(xr.lowerBound), right = Figure.label(xr.upperBound)
-        let gap = Swift.max(1, columns - left.count - right.count)
-        var axis = String(repeating: " ", count: margin + 1) + left + String(repeating: " ", count: gap) + right
+        var axisLine = [Character](repeating: "─", count: columns)
+        var tickLabels = [Character](repeating: " ", count: columns)
+        var lastEnd = -2
+        for t in Figure.ticks(xr, count: Swift.max(2, columns / 14)) {
+            let f = xr.upperBound > xr.lowerBound ? (t - xr.lowerBound) / (xr.upperBound - xr.lowerBound) : 0
+            let c = Int((f * Double(columns - 1)).rounded())
+            guard (0..<columns).contains(c) else { continue }
+            axisLine[c] = "┬"
+            let text = Array(Figure.label(t))
+            let start = Swift.min(Swift.max(0, c - text.count / 2), Swift.max(0, columns - text.count))
+            guard start > lastEnd + 1, start + text.count <= columns else { continue }
+            for (k, ch) in text.enumerated() { tickLabels[start + k] = ch }
+            lastEnd = start + text.count - 1
+        }
+        lines.append(String(repeating: " ", count: margin) + "└" + String(axisLine))
+        var axis = String(repeating: " ", count: margin + 1) + String(tickLabels)
+        while axis.last == " " { axis.removeLast() }
         if !figure.xLabel.isEmpty {
             let middle = margin + 1 + Swift.max(0, (columns - figure.xLabel.count) / 2)
             axis += "\n" + String(repeating: " ", count: middle) + figure.xLabel

@@ -6,6 +6,9 @@ public enum ImageText {
     public enum Mode: Sendable {
         /// 24-bit colour escapes (terminals that set COLORTERM=truecolor).
         case trueColour
+        /// The 256-colour palette (TERM=…-256color, as tmux and most terminals): the 6×6×6 colour
+        /// cube or the 24 greys, whichever is nearer, so colour images stay in colour.
+        case palette
         /// The 24 greys of the 256-colour palette.
         case grey
         /// No escapes: a ramp of characters by brightness, for pipes and files.
@@ -98,6 +101,27 @@ public enum ImageText {
         return PNG.encode(rgb: rgb, width: width, height: height)
     }
 
+    /// The levels of each channel in the palette's 6×6×6 cube (xterm's).
+    static let cubeLevels: [Float] = [0, 95, 135, 175, 215, 255]
+
+    /// The nearest colour of the 256-colour palette to an RGB pixel in [0, 1]: a cube colour
+    /// (16–231) or a grey (232–255), whichever is closer.
+    static func paletteIndex(_ p: (Float, Float, Float)) -> Int {
+        let rgb = [p.0, p.1, p.2].map { Swift.min(255, Swift.max(0, $0 * 255)) }
+        func nearestLevel(_ v: Float) -> Int {
+            var best = 0
+            for (i, level) in cubeLevels.enumerated() where Swift.abs(level - v) < Swift.abs(cubeLevels[best] - v) { best = i }
+            return best
+        }
+        let cube = rgb.map(nearestLevel)
+        let cubeError = zip(cube, rgb).reduce(Float(0)) { $0 + (cubeLevels[$1.0] - $1.1) * (cubeLevels[$1.0] - $1.1) }
+        let mean = rgb.reduce(0, +) / 3
+        let greyStep = Swift.min(23, Swift.max(0, Int(((mean - 8) / 10).rounded())))
+        let greyLevel = Float(8 + 10 * greyStep)
+        let greyError = rgb.reduce(Float(0)) { $0 + (greyLevel - $1) * (greyLevel - $1) }
+        return greyError < cubeError ? 232 + greyStep : 16 + 36 * cube[0] + 6 * cube[1] + cube[2]
+    }
+
     static func cell(top: (Float, Float, Float), bottom: (Float, Float, Float), mode: Mode) -> String {
         func luminance(_ p: (Float, Float, Float)) -> Float { 0.299 * p.0 + 0.587 * p.1 + 0.114 * p.2 }
         switch mode {
@@ -106,6 +130,8 @@ public enum ImageText {
                 "\(Int((p.0 * 255).rounded()));\(Int((p.1 * 255).rounded()));\(Int((p.2 * 255).rounded()))"
             }
             return "\u{1B}[38;2;\(rgb(top))m\u{1B}[48;2;\(rgb(bottom))m▀"
+        case .palette:
+            return "\u{1B}[38;5;\(paletteIndex(top))m\u{1B}[48;5;\(paletteIndex(bottom))m▀"
         case .grey:
             func grey(_ p: (Float, Float, Float)) -> Int { 232 + Int((luminance(p) * 23).rounded()) }
             return "\u{1B}[38;5;\(grey(top))m\u{1B}[48;5;\(grey(bottom))m▀"

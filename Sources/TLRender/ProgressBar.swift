@@ -3,7 +3,8 @@
 public enum ProgressBar {
     /// The running figures the bar shows, when a method records them, with their short labels.
     static let shown: [(name: String, label: String)] = [
-        ("loss", "loss"), ("reconstruction", "reconstruction"), ("accuracy", "acc"), ("domain_accuracy", "dom acc"),
+        ("loss", "loss"), ("reconstruction", "reconstruction"), ("accuracy", "acc"), ("source_accuracy", "src acc"),
+        ("seen_accuracy", "seen acc"), ("domain_accuracy", "dom acc"),
     ]
 
     /// The bar after `batch` of `batches` in `epoch`, with the running values of `figures`.

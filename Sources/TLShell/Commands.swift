@@ -29,23 +29,27 @@ extension Session {
             let start = Clock.seconds()
             let outcome = s.run(Source(name: "[\(s.cellNumber - 1)]", text: arg))
             let seconds = Clock.seconds() - start
-            if outcome == .ok { s.console.out(s.console.dim("time: \(DispatchTimer.describe(seconds))") + "\n") }
+            if outcome == .ok { s.say("time: \(DispatchTimer.describe(seconds))\n", dimmed: true) }
         },
         ShellCommand(name: "save", usage: ":save FILE.ipynb | FILE.md | FILE.tl",
                      help: "Write the session so far (the cells as typed, with their outputs) as a notebook, Markdown or a script.") { s, arg, r in
             guard !arg.isEmpty else { throw LangError.runtime(":save needs a file name ending in .ipynb, .md or .tl", at: r) }
-            // The session so far: every cell before the one holding this command.
+            // The session so far: every cell before the one holding this command. A cell that
+            // failed is kept as text with its error, so that the file runs.
             let cells = Array(s.recorder.cells.dropLast())
+            let saved = NotebookRecorder.runnable(cells)
             do {
-                try NotebookWriter.write(cells, to: arg)
+                try NotebookWriter.write(saved, to: arg)
             } catch {
                 throw LangError.runtime("\(error)", at: r)
             }
-            s.console.out("saved \(cells.filter { $0.kind == .code }.count) cells to \(arg)\n")
+            let failed = cells.count - saved.filter { $0.kind == .code }.count - cells.filter { $0.kind == .markdown }.count
+            let note = failed == 0 ? "" : " (\(failed) that failed kept as text with their errors, not code)"
+            s.say("saved \(cells.filter { $0.kind == .code }.count) cells to \(arg)\(note)\n")
         },
         ShellCommand(name: "reset", usage: ":reset", help: "Forget every binding.") { s, _, _ in
             s.interpreter.reset()
-            s.console.out("every binding is forgotten\n")
+            s.say("every binding is forgotten\n")
         },
         ShellCommand(name: "seed", usage: ":seed N", help: "Seed every random draw, as seed(N) does.") { s, arg, r in
             guard let n = Int64(arg) else { throw LangError.runtime(":seed needs an integer, got '\(arg)'", at: r) }
@@ -72,21 +76,21 @@ extension Session {
     func help(_ topic: String, range: SourceRange) throws {
         let name = topic.hasPrefix(":") ? String(topic.dropFirst()) : topic
         if name.isEmpty {
-            console.out(overview())
+            say(overview())
             return
         }
-        if let topic = Topic.named(name) {
-            var page = topic.page
+        if let topic = Topic.named(name) ?? (BuiltinTable.byName[name] == nil ? Topic.find(name) : nil) {
+            var page = (topic.name == name ? "" : "(the topic '\(topic.name)')\n\n") + topic.page
             if let b = BuiltinTable.byName[name] { page += "\nthe builtin " + name + ":\n\n" + Session.helpText(for: b) }
-            console.out(page)
+            say(page)
             return
         }
         if let b = BuiltinTable.byName[name] {
-            console.out(Session.helpText(for: b))
+            say(Session.helpText(for: b))
             return
         }
         if let c = Session.commands.first(where: { $0.name == name }) {
-            console.out("\(c.usage)\n\n  \(c.help)\n")
+            say("\(c.usage)\n\n  \(c.help)\n")
             return
         }
         let known = Topic.all.map(\.name) + BuiltinTable.names + Session.commands.map(\.name)
@@ -128,7 +132,7 @@ extension Session {
     func listVariables() {
         let names = interpreter.globals.keys.sorted()
         guard !names.isEmpty else {
-            console.out("no names are bound yet\n")
+            say("no names are bound yet\n")
             return
         }
         let rows = names.map { name -> [String] in
@@ -137,7 +141,7 @@ extension Session {
             if summary.count > 50 { summary = String(summary.prefix(47)) + "..." }
             return [name, v.typeName, summary, Session.memory(of: v)]
         }
-        console.out(Table(headers: ["name", "type", "value", "memory"], rows: rows,
+        say(Table(headers: ["name", "type", "value", "memory"], rows: rows,
                           alignments: [.left, .left, .left, .right]).render() + "\n")
     }
 

@@ -52,6 +52,13 @@ public enum Terminal {
         return 100
     }
 
+    /// The terminal's lines when standard output is one; nil otherwise.
+    static var height: Int? {
+        var size = winsize()
+        if isatty(1) != 0, ioctl(1, UInt(TIOCGWINSZ), &size) == 0, size.ws_row > 4 { return Int(size.ws_row) }
+        return nil
+    }
+
     /// One key from standard input without waiting for Enter (raw mode on a terminal; a line
     /// elsewhere, whose first character counts). nil at the end of input.
     static func readKey() -> Character? {
@@ -79,11 +86,19 @@ public enum Terminal {
 }
 
 extension Terminal {
-    /// 24-bit colour where the terminal says it has it, greys on other terminals, characters elsewhere.
+    /// 24-bit colour where the terminal says it has it (COLORTERM), the 256-colour palette where
+    /// TERM names it (xterm-256color, tmux-256color, …), greys on other terminals, characters
+    /// elsewhere.
     static var imageMode: ImageText.Mode {
         guard isatty(1) != 0 else { return .plain }
-        let colour = getenv("COLORTERM").map { String(cString: $0) } ?? ""
-        return colour.contains("truecolor") || colour.contains("24bit") ? .trueColour : .grey
+        return imageMode(colorterm: getenv("COLORTERM").map { String(cString: $0) } ?? "",
+                         term: getenv("TERM").map { String(cString: $0) } ?? "")
+    }
+
+    static func imageMode(colorterm: String, term: String) -> ImageText.Mode {
+        if colorterm.contains("truecolor") || colorterm.contains("24bit") { return .trueColour }
+        if term.contains("256col") { return .palette }
+        return term == "dumb" ? .plain : .grey
     }
 
     /// Whether the shell talks to a person: standard input is a terminal.

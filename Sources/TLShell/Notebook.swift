@@ -41,6 +41,19 @@ public final class NotebookRecorder {
 
     func unrun(code: String) { cells.append(NotebookCell(kind: .code, source: code, executionCount: nil)) }
 
+    /// `cells` with every code cell that failed turned into a Markdown cell quoting its code and
+    /// error: a saved session then runs from top to bottom, and still shows what went wrong.
+    static func runnable(_ cells: [NotebookCell]) -> [NotebookCell] {
+        cells.map { c in
+            guard c.kind == .code, let error = c.outputs.lazy.compactMap({ o -> String? in
+                if case .error(let text) = o { return text }
+                return nil
+            }).first else { return c }
+            let text = "This cell failed when the session ran; it is kept as text, not run:\n\n```tl\n\(c.source)\n```\n\n```\n\(error)\n```"
+            return NotebookCell(kind: .markdown, source: text, executionCount: nil)
+        }
+    }
+
     func record(_ output: NotebookOutput) {
         guard !cells.isEmpty, cells[cells.count - 1].kind == .code else { return }
         // Consecutive printed text is one stream, as Jupyter shows it.

@@ -20,6 +20,8 @@ public final class Session {
     var readKey: () -> Character? = Terminal.readKey
     /// The cells run so far with their outputs (for `:save` and `--notebook`).
     public let recorder = NotebookRecorder()
+    /// Set while `--notebook` runs a script: figures and images are sized for the page, not the terminal.
+    var writingNotebook = false
 
     public enum Outcome: Equatable { case ok, syntaxError, runtimeError, interrupted, quit }
 
@@ -73,6 +75,9 @@ public final class Session {
             return .syntaxError
         }
         Cancellation.reset()
+        // The terminal may have been resized since the last cell.
+        interpreter.width = Terminal.width
+        interpreter.height = writingNotebook ? nil : Terminal.height
         do {
             try interpreter.run(statements, in: source) { value in self.show(value) }
             return .ok
@@ -85,6 +90,12 @@ public final class Session {
             report([LangError.runtime(String(describing: error))], in: source)
             return .runtimeError
         }
+    }
+
+    /// Writes a shell command's output, and records it in the cell (for `:save` and notebooks).
+    func say(_ text: String, dimmed: Bool = false) {
+        console.out(dimmed ? console.dim(text.hasSuffix("\n") ? String(text.dropLast()) : text) + "\n" : text)
+        recorder.record(.stream(text))
     }
 
     func show(_ value: Value) {
@@ -144,6 +155,8 @@ public final class Session {
     /// are written without running; a syntax error anywhere runs nothing.
     public func writeNotebook(script path: String, to output: String) -> Int32 {
         guard let text = readScript(path) else { return 2 }
+        writingNotebook = true
+        defer { writingNotebook = false }
         let whole = Source(name: path, text: text)
         let (_, errors) = Parser.parse(whole)
         guard errors.isEmpty else {

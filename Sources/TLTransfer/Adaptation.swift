@@ -49,6 +49,30 @@ public final class AdversarialNet: Layer {
     public var summary: String { "Adversarial(features \(features.count) layers, classifier \(classifier.count), domain classifier)" }
 }
 
+extension AdversarialNet {
+    /// A clear error when the domain classifier cannot take the features of `net[0:at]`, or
+    /// does not give the 2 domain logits (source, target) for each sample.
+    public static func checkDiscriminator(features: Sequential, discriminator: any Layer, inputShape: [Int]) throws {
+        let h: Tensor
+        do {
+            h = try GradMode.withoutGrad { try features.forward(try Tensor.zeros([1] + inputShape)) }
+        } catch {
+            return  // the input does not fit the features: checkFits says so in the user's words
+        }
+        let featureShape = Shape.describe(Array(h.shape.dropFirst()))
+        discriminator.setTraining(false)
+        let out: Tensor
+        do {
+            out = try GradMode.withoutGrad { try discriminator.forward(h) }
+        } catch {
+            throw TrainingError(description: "the domain classifier does not take the features net[0:at] gives (\(featureShape) per sample): \(error); its first layer should take \(h.count) values")
+        }
+        guard out.rank == 2, out.shape[1] == 2 else {
+            throw TrainingError(description: "the domain classifier gives \(Shape.describe(Array(out.shape.dropFirst()))) values per sample; it must give 2 domain logits (source, target) — end it with a layer of 2 outputs")
+        }
+    }
+}
+
 extension AdversarialNet: TrainingMethod {
     public var network: any Layer { self }
     public var kind: String { "domain-adversarial network" }
@@ -66,7 +90,8 @@ extension AdversarialNet: TrainingMethod {
         try request.refuse([.align, .at, .attributes], for: kind)
         guard let target = request.target else { throw TrainingError(description: "an attach()ed model trains with target= (unlabelled target data)") }
         let source = try request.single()
-        try Trainer.checkFits(self, sampleShape: source.sampleShape)
+        try Trainer.checkClassifier(self, for: source)
+        try AdversarialNet.checkDiscriminator(features: features, discriminator: discriminator, inputShape: source.sampleShape)
         return try Trainer.fitAdversarial(self, source: source, target: target, lambda: request.lambda ?? .schedule,
                                           options: request.options, using: &generator, reporter: request.reporter)
     }
@@ -78,6 +103,10 @@ extension AdversarialNet: TrainingMethod {
     public func predict(_ request: PredictionRequest) throws -> [Int] { try Trainer.predict(self, request.x) }
 
     public func clone() -> any TrainingMethod { clonedNet() }
+
+    public var settings: [(name: String, value: String)] {
+        [("λ", Report.format(Double(reversal.lambda)) + " (train's lambda= sets it each step; by default on DANN's schedule)")]
+    }
 }
 
 /// How the gradient reversal's λ is set during training.
@@ -173,7 +202,7 @@ extension Trainer {
             let domainLogits = try net.domainLogits(h)
             let domainLoss = try Loss.crossEntropy(domainLogits, domains)
             let domainCorrect = zip(try domainLogits.detached().argmaxRows(), domains).filter { $0 == $1 }.count
-            let figures = try Trainer.classification(loss: classification, logits: logits, labels: labels) + [
+            let figures = try Trainer.classification(loss: classification, logits: logits, labels: labels, accuracy: "source_accuracy") + [
                 .mean("domain_loss", Double(try domainLoss.item())), .share("domain_accuracy", domainCorrect, of: domains.count),
                 .current("lambda", Double(net.reversal.lambda)),
             ]
@@ -209,7 +238,7 @@ extension Trainer {
             // are pulled together (at full weight from the start, MK-MMD collapses them to zero).
             let ramp = LambdaSetting.schedule.value(progress: Double(step) / totalSteps)
             step += 1
-            let figures = try Trainer.classification(loss: classification, logits: logits, labels: labels) + [
+            let figures = try Trainer.classification(loss: classification, logits: logits, labels: labels, accuracy: "source_accuracy") + [
                 .mean(alignment.rawValue, Double(try discrepancy.item())), .current("align_weight", Double(weight * ramp)),
             ]
             return Step(loss: try classification + discrepancy * (weight * ramp), samples: labels.count, figures: figures)

@@ -17,7 +17,7 @@ public final class Classifier: TrainingMethod {
     public func fit(_ request: FitRequest, using generator: inout RandomGenerator) throws -> History {
         try request.refuse([.lambda, .attributes], for: kind)
         let data = try request.single()
-        try Trainer.checkFits(network, sampleShape: data.sampleShape)
+        try Trainer.checkClassifier(network, for: data)
         guard let alignment = request.alignment else {
             if request.target != nil { throw TrainingError(description: "target= \(FitOption.target.usedBy); give align= (mmd, mkmmd, coral or cmd) and at=, or attach() a domain classifier") }
             try request.refuse([.at], for: kind)

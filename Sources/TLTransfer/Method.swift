@@ -25,6 +25,12 @@ public protocol TrainingMethod: AnyObject {
     func predict(_ request: PredictionRequest) throws -> [Int]
     /// A deep copy (`clone(m)`): the same structure with its own weights, trained independently.
     func clone() -> any TrainingMethod
+    /// Settings shown with the model's table (λ, a margin, …); none by default.
+    var settings: [(name: String, value: String)] { get }
+}
+
+extension TrainingMethod {
+    public var settings: [(name: String, value: String)] { [] }
 }
 
 /// A part of a model, reachable as `model.name`: a model sharing the weights, or a list of them.
@@ -145,14 +151,28 @@ public struct PredictionRequest {
 }
 
 extension Trainer {
-    /// A clear error before training when one sample of `shape` cannot go through `network`.
-    public static func checkFits(_ network: any Layer, sampleShape shape: [Int]) throws {
+    /// A clear error before training when one sample of `shape` cannot go through `network`;
+    /// the output shape of one sample otherwise.
+    @discardableResult
+    public static func checkFits(_ network: any Layer, sampleShape shape: [Int]) throws -> [Int] {
         let probe = try Tensor.zeros([1] + shape)
         network.setTraining(false)  // a probe must not move batch-norm's running statistics
         do {
-            _ = try GradMode.withoutGrad { try network.forward(probe) }
+            return Array(try GradMode.withoutGrad { try network.forward(probe) }.shape.dropFirst())
         } catch {
             throw TrainingError(description: "the data (\(Shape.describe(shape)) per sample) does not fit the model: \(error)")
+        }
+    }
+
+    /// `checkFits`, and then that a classifier gives one score per class of labelled `data`, in
+    /// the user's terms: "the model gives 5 outputs … the data has 10 classes".
+    public static func checkClassifier(_ network: any Layer, for data: Dataset) throws {
+        let output = try checkFits(network, sampleShape: data.sampleShape)
+        guard let labels = data.y, let largest = labels.max() else { return }
+        let needed = Swift.max(largest + 1, data.classes.count)
+        guard output.count == 1, output[0] >= largest + 1 else {
+            let gives = output.count == 1 ? "\(output[0]) output\(output[0] == 1 ? "" : "s")" : "outputs of shape \(Shape.describe(output))"
+            throw TrainingError(description: "the model gives \(gives) per sample, but the data has \(data.classes.count) classes (labels up to \(largest)): a classifier needs one output per class — end it with a layer of \(needed) outputs (for example linear(…, \(needed)))")
         }
     }
 }

@@ -22,6 +22,19 @@ public final class Model {
     /// The network `m(x)` applies and training changes.
     public var network: any Layer { method.network }
 
+    /// The layers a user would count: a sequential network's, or the sum over a composite's parts.
+    public var layerCount: Int {
+        if network is Sequential { return layers.count }
+        let parts = method.parts(inputShape: inputShape)
+        guard !parts.isEmpty else { return layers.count }
+        return parts.reduce(0) { total, part in
+            switch part.value {
+            case .model(let m): total + m.layerCount
+            case .models(let ms): total + ms.reduce(0) { $0 + $1.layerCount }
+            }
+        }
+    }
+
     /// A deep copy with its own weights.
     public func clone() -> Model { Model(method: method.clone(), inputShape: inputShape) }
 

@@ -103,7 +103,7 @@ extension ProgressiveNet: TrainingMethod {
     public func fit(_ request: FitRequest, using generator: inout RandomGenerator) throws -> History {
         try request.refuse([.target, .align, .at, .lambda, .attributes], for: kind)
         let data = try request.single()
-        try Trainer.checkFits(self, sampleShape: data.sampleShape)
+        try Trainer.checkClassifier(self, for: data)
         return try Trainer.fit(self, data, options: request.options, using: &generator, reporter: request.reporter)
     }
 

@@ -73,6 +73,11 @@ public struct History: Sendable {
     public var epochs: [EpochRecord] = []
     /// Set when Ctrl-C stopped the run: where it stopped.
     public var interruptedAt: (epoch: Int, batch: Int)?
+    /// Set when the loss exploded and the run was stopped: where.
+    public var divergedAt: (epoch: Int, batch: Int)?
+    /// What the run noticed and a user should read: divergence, a loss rising epoch after
+    /// epoch, a model left at chance (the language prints them, quiet or not).
+    public var warnings: [String] = []
 
     public init() {}
 
@@ -88,8 +93,8 @@ public struct History: Sendable {
 
     /// The figures a summary line shows, with their short labels.
     static let headline: [(name: String, label: String)] = [
-        ("loss", "loss"), ("reconstruction", "reconstruction"), ("accuracy", "acc"), ("val_accuracy", "val acc"),
-        ("domain_accuracy", "domain acc"),
+        ("loss", "loss"), ("reconstruction", "reconstruction"), ("accuracy", "acc"), ("source_accuracy", "source acc"),
+        ("seen_accuracy", "seen acc"), ("val_accuracy", "val acc"), ("domain_accuracy", "domain acc"),
     ]
 
     /// `history 3 epochs · loss 0.31 · acc 0.91` (with validation and domain accuracy when measured).
@@ -101,6 +106,7 @@ public struct History: Sendable {
             }
         }
         if let stop = interruptedAt { parts.append("stopped by Ctrl-C in epoch \(stop.epoch), batch \(stop.batch)") }
+        if let stop = divergedAt { parts.append("diverged in epoch \(stop.epoch), batch \(stop.batch)") }
         return parts.joined(separator: " · ")
     }
 }
@@ -130,6 +136,41 @@ public struct TrainingReporter {
     public init(progress: ((TrainingProgress) -> Void)? = nil,
                 epochEnded: ((_ record: EpochRecord, _ epochs: Int) -> Void)? = nil) {
         (self.progress, self.epochEnded) = (progress, epochEnded)
+    }
+}
+
+/// Watches the loss for the two ways training goes wrong with too large a learning rate: a batch
+/// whose loss is orders of magnitude above the run's start (it exploded: the run stops), and an
+/// epoch loss that rose three epochs running (a warning, once).
+struct DivergenceWatch {
+    let learningRate: Float
+    /// The loss of the run's first batch: measured before any step, so before any harm.
+    private var start: Double?
+    private var epochLosses: [Double] = []
+    private var warnedOfRise = false
+
+    init(learningRate: Float) { self.learningRate = learningRate }
+
+    /// A warning when the batch's loss exploded: 1000 times the start and above 100.
+    mutating func batch(_ loss: Double, epoch: Int, batch: Int) -> String? {
+        guard let start else {
+            start = loss
+            return nil
+        }
+        guard loss > Swift.max(1000 * start, 100) else { return nil }
+        return "training stopped: the loss exploded from \(Report.format(start)) to \(Report.format(loss)) in epoch \(epoch), batch \(batch); "
+            + "lr=\(Report.format(Double(learningRate))) is too large for this model (try lr=\(Report.format(Double(learningRate) / 10)) or less). "
+            + "The weights are past use now: reinit the model, or load or clone it again"
+    }
+
+    /// A warning when the epoch loss rose in each of the last three epochs (said once).
+    mutating func epoch(_ loss: Double, epoch: Int) -> String? {
+        epochLosses.append(loss)
+        let last = epochLosses.suffix(4)
+        guard !warnedOfRise, last.count == 4, zip(last, last.dropFirst()).allSatisfy({ $0 < $1 }) else { return nil }
+        warnedOfRise = true
+        return "the loss rose in each of the last 3 epochs (\(last.map { Report.format($0) }.joined(separator: " → ")) by epoch \(epoch)); "
+            + "lr=\(Report.format(Double(learningRate))) may be too large: try a smaller one"
     }
 }
 
@@ -184,10 +225,11 @@ public enum Trainer {
         }
     }
 
-    /// The figures of a classification step: its cross-entropy and accuracy.
-    static func classification(loss: Tensor, logits: Tensor, labels: [Int]) throws -> [StepFigure] {
+    /// The figures of a classification step: its cross-entropy and accuracy (named for what it
+    /// measures: "source_accuracy" when adapting, so it is not read as the target's).
+    static func classification(loss: Tensor, logits: Tensor, labels: [Int], accuracy: String = "accuracy") throws -> [StepFigure] {
         let correct = zip(try logits.detached().argmaxRows(), labels).filter { $0 == $1 }.count
-        return [.mean("loss", Double(try loss.item())), .share("accuracy", correct, of: labels.count)]
+        return [.mean("loss", Double(try loss.item())), .share(accuracy, correct, of: labels.count)]
     }
 
     /// Trains `model` on labelled `data` with cross-entropy (plus the options' penalties).
@@ -197,7 +239,7 @@ public enum Trainer {
         guard data.isLabelled else { throw TrainingError(description: "training needs labelled data; this dataset is unlabelled") }
         let teacher = options.consistency > 0 ? model.copy() : nil
         teacher?.setTraining(false)
-        return try loop(model, count: data.count, options: options, using: &generator, reporter: reporter,
+        var history = try loop(model, count: data.count, options: options, using: &generator, reporter: reporter,
                         epochBatches: { g in AnySequence(try Batches(data, size: options.batchSize, shuffle: options.shuffle, using: &g)) }) { batch in
             let labels = batch.y ?? []
             let logits = try model.forward(batch.x)
@@ -212,6 +254,26 @@ public enum Trainer {
             }
             return Step(loss: loss, samples: labels.count, figures: figures)
         }
+        if let warning = chanceWarning(history, classes: data.classes.count, steps: history.epochs.count * ((data.count + options.batchSize - 1) / options.batchSize),
+                                       options: options) {
+            history.warnings.append(warning)
+        }
+        return history
+    }
+
+    /// A warning when a classifier ends its training at chance on its own training data: it did
+    /// not learn, and the user should hear why it may be. Not after a handful of steps (fewer
+    /// than 50): the language's note on too few steps says that once.
+    static func chanceWarning(_ history: History, classes k: Int, steps: Int, options: TrainingOptions) -> String? {
+        guard k >= 2, steps >= 50, history.interruptedAt == nil, history.divergedAt == nil, let last = history.epochs.last,
+              let loss = last["loss"], let accuracy = last["accuracy"],
+              accuracy <= 1.5 / Double(k), loss >= Glibc.log(Double(k)) * 0.97 else { return nil }
+        let lr = Double(options.learningRate)
+        let advice = lr >= 0.5
+            ? "lr=\(Report.format(lr)) is large: try lr=\(Report.format(lr / 100)) or less"
+            : "try more epochs, a smaller batch (more steps per epoch) or a larger lr"
+        return "after \(history.epochs.count) epoch\(history.epochs.count == 1 ? "" : "s") the model is still at chance on its training data "
+            + "(accuracy \(Report.format(accuracy)) for \(k) classes, loss \(Report.format(loss))): it has not learned; \(advice)"
     }
 
     /// Trains an autoencoder to reconstruct its input (flattened), by mean squared error; no labels
@@ -261,10 +323,11 @@ public enum Trainer {
         let batchesPerEpoch = (count + options.batchSize - 1) / options.batchSize
         let totalSteps = Double(Swift.max(1, options.epochs * batchesPerEpoch))
         var step = 0
+        var watch = DivergenceWatch(learningRate: options.learningRate)
         for epoch in 1...Swift.max(1, options.epochs) where options.epochs > 0 {
             let epochStart = Clock.seconds()
             var figures = EpochFigures()
-            var seen = 0
+            var seen = 0, epochLoss = 0.0
             for (b, batch) in try epochBatches(&generator).enumerated() {
                 if Cancellation.isRequested {
                     Cancellation.reset()
@@ -287,6 +350,14 @@ public enum Trainer {
                 guard value.isFinite else {
                     throw TrainingError(description: "the loss became \(value) in epoch \(epoch), batch \(b + 1); try a lower learning rate than lr=\(Report.format(Double(options.learningRate)))")
                 }
+                if let warning = watch.batch(Double(value), epoch: epoch, batch: b + 1) {
+                    // Exploded: the steps are too large. Stop before the weights become numbers
+                    // that mean nothing, and say so; what was recorded so far stays.
+                    history.divergedAt = (epoch, b + 1)
+                    history.warnings.append(warning)
+                    return history
+                }
+                epochLoss += Double(value) * Double(result.samples)
                 try result.loss.backward()
                 optimizer.step(parameters)
                 figures.add(result.figures, samples: result.samples)
@@ -307,6 +378,7 @@ public enum Trainer {
             }
             history.epochs.append(record)
             reporter?.epochEnded?(record, options.epochs)
+            if let warning = watch.epoch(epochLoss / Double(Swift.max(seen, 1)), epoch: epoch) { history.warnings.append(warning) }
         }
         return history
     }

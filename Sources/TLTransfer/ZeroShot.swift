@@ -170,7 +170,7 @@ extension Trainer {
             let predicted = try AttributeClassifier.scores(logits: logits.detached(), classTable: seenTable).argmaxRows()
             let correct = zip(predicted, labels).filter { $0 == position[$1] }.count
             return Step(loss: loss, samples: labels.count,
-                        figures: [.mean("loss", Double(try loss.item())), .share("accuracy", correct, of: labels.count)])
+                        figures: [.mean("loss", Double(try loss.item())), .share("seen_accuracy", correct, of: labels.count)])
         }
     }
 
@@ -192,7 +192,7 @@ extension Trainer {
             let loss = try Loss.marginRanking(scores: scores, labels: labels, margin: model.margin)
             let correct = zip(try scores.detached().argmaxRows(), labels).filter { $0 == $1 }.count
             return Step(loss: loss, samples: labels.count,
-                        figures: [.mean("loss", Double(try loss.item())), .share("accuracy", correct, of: labels.count)])
+                        figures: [.mean("loss", Double(try loss.item())), .share("seen_accuracy", correct, of: labels.count)])
         }
     }
 
@@ -283,6 +283,7 @@ extension AttributeClassifier: ZeroShotModel {
 extension Embedder: ZeroShotModel {
     public var network: any Layer { self }
     public var kind: String { "zero-shot embedder" }
+    public var settings: [(name: String, value: String)] { [("margin", Report.format(Double(margin)))] }
 
     public func parts(inputShape: [Int]?) -> [MethodPart] {
         [MethodPart("f", "maps an image to its embedding", .model(Model(f, inputShape: inputShape)))]
@@ -302,6 +303,9 @@ extension Embedder: ZeroShotModel {
 extension ConSE: ZeroShotModel {
     public var network: any Layer { self }
     public var kind: String { "ConSE model" }
+    public var settings: [(name: String, value: String)] {
+        [("top", String(top)), ("word vectors", "\(wordVectors.shape[0]) classes × \(wordVectors.shape.last ?? 0)")]
+    }
 
     public func parts(inputShape: [Int]?) -> [MethodPart] {
         [MethodPart("classifier", "the classifier of the seen classes", .model(Model(classifier, inputShape: inputShape)))]
@@ -314,7 +318,7 @@ extension ConSE: ZeroShotModel {
     public func fit(_ request: FitRequest, using generator: inout RandomGenerator) throws -> History {
         try request.refuse([.target, .align, .at, .lambda, .attributes], for: kind)
         let data = try request.single()
-        try Trainer.checkFits(classifier, sampleShape: data.sampleShape)
+        try Trainer.checkClassifier(classifier, for: data)
         return try Trainer.fit(classifier, data, options: request.options, using: &generator, reporter: request.reporter)
     }
 

@@ -12,6 +12,22 @@ enum DataBuiltins {
         return UInt64(bitPattern: Int64(try args.int("seed")))
     }
 
+    /// How many images `show` draws by default: at most 16, and no more rows than fit the
+    /// terminal's height (each row is half the image's height in lines, and a line of labels).
+    static func imagesThatFit(_ v: Value, width: Int, height: Int?) -> Int {
+        let shape: [Int]
+        switch v {
+        case .dataset(let d): shape = d.sampleShape
+        case .tensor(let t) where t.rank == 4: shape = Array(t.shape.dropFirst())
+        default: return 16
+        }
+        guard let height, shape.count == 3 else { return 16 }
+        let (h, w) = (shape[1], shape[2])
+        let perRow = Swift.max(1, (width + 1) / (w + 1))
+        let rows = Swift.max(1, (height - 4) / ((h + 1) / 2 + 1))
+        return Swift.min(16, perRow * rows)
+    }
+
     /// Class ids from a class id, a name, or a list of them.
     static func classIDs(_ v: Value, classes: [String], args: Arguments, parameter: String) throws -> [Int] {
         let items: [Value]
@@ -103,11 +119,25 @@ enum DataBuiltins {
                 example: "save(ones(3), \"/tmp/tl-ones.npy\")") { args in
             let path = try args.string("path")
             let lower = path.lowercased()
+            /// Refuses an extension this value is not written as, naming those it is: a model saved
+            /// as "net.pt" would be safetensors under a name that promises a pickle.
+            func expect(_ extensions: [String], for what: String) throws {
+                guard !extensions.contains(where: { lower.hasSuffix($0) }) else { return }
+                throw args.error("writes \(what) as \(extensions.joined(separator: " or ")) only, not '\(path)'"
+                                 + (lower.hasSuffix(".pt") || lower.hasSuffix(".pth") ? " (PyTorch reads .safetensors with safetensors.torch.load_file)" : ""),
+                                 at: "path")
+            }
             switch args.value("value") {
             case .tensor(let t) where lower.hasSuffix(".npz"): try NPZ.write([("x", t)], to: path)
-            case .tensor(let t): try NPY.write(t, to: path)
-            case .dataset(let d): try DataFiles.save(d, to: path)
-            case .model(let m): try m.network.saveWeights(to: path)
+            case .tensor(let t):
+                try expect([".npy", ".npz"], for: "a tensor")
+                try NPY.write(t, to: path)
+            case .dataset(let d):
+                try expect([".npz"], for: "a dataset")
+                try DataFiles.save(d, to: path)
+            case .model(let m):
+                try expect([".safetensors"], for: "a model's weights")
+                try m.network.saveWeights(to: path)
             case .figure(let f):
                 guard lower.hasSuffix(".svg") else { throw args.error("a figure is saved as SVG: give a path ending in .svg", at: "path") }
                 try FileIO.writeAtomically(Array(FigureSVG.render(f).utf8), to: path)
@@ -119,6 +149,7 @@ enum DataBuiltins {
                     guard case .tensor(let t) = f.value else { throw args.error("field '\(f.key)' is a \(f.value.typeName), not a tensor", at: "value") }
                     return (f.key, t)
                 }
+                try expect([".npz", ".safetensors"], for: "a record of tensors")
                 if lower.hasSuffix(".safetensors") {
                     try Safetensors.write(tensors.map { ($0.0, $0.1, .float32) }, to: path)
                 } else {
@@ -178,13 +209,18 @@ enum DataBuiltins {
                                                          invert: try args.bool("invert"), using: &GlobalRandom.generator))
         },
         Builtin("show", [.required("x", .any, "a dataset, images (N×C×H×W, C×H×W or H×W) or any value"),
-                         .optional("n", .integer, .number(16), keyword: true, "at most this many images")],
+                         .optional("n", .integer, .none, keyword: true, "at most this many images; by default as many as fit the terminal's width and height (at most 16)")],
                 group: "looking at things",
-                help: "Draws datasets and images in the terminal (24-bit colour where the terminal has it, greys or characters elsewhere), with labels under them; other values are shown as at the prompt.",
+                help: "Draws datasets and images in the terminal (24-bit colour where the terminal has it, the 256-colour palette or greys elsewhere, characters in files), as many a row as the width allows, with labels under them; other values are shown as at the prompt.",
                 example: "show(digits(8))") { args in
-            let n = try args.int("n")
-            guard n > 0 else { throw args.error(for: "n", expected: "positive", got: .number(Double(n))) }
             let interpreter = args.interpreter
+            let n: Int
+            if let given = try args.optionalInt("n") {
+                guard given > 0 else { throw args.error(for: "n", expected: "positive", got: .number(Double(given))) }
+                n = given
+            } else {
+                n = imagesThatFit(args.value("x"), width: interpreter.width, height: interpreter.height)
+            }
             var images: Tensor?
             var labels: [String] = []
             switch args.value("x") {

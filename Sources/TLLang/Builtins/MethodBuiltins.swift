@@ -23,8 +23,15 @@ enum MethodBuiltins {
                 example: "net = cnn(); adv = attach(net, mlp([512, 100, 2]), at=7)") { args in
             let net = try args.model("net")
             let s = try sequentialNetwork(net, args, "net")
-            let adversarial = try AdversarialNet(s, discriminator: try args.model("discriminator").network,
-                                                 at: try args.int("at"), lambda: try args.float("lambda"))
+            let adversarial = try TrainingBuiltins.methodCall(args) {
+                try AdversarialNet(s, discriminator: try args.model("discriminator").network, at: try args.int("at"), lambda: try args.float("lambda"))
+            }
+            if let input = net.inputShape {
+                // Refused here, naming the domain classifier, rather than in the middle of train.
+                try TrainingBuiltins.methodCall(args, at: "discriminator") {
+                    try AdversarialNet.checkDiscriminator(features: adversarial.features, discriminator: adversarial.discriminator, inputShape: input)
+                }
+            }
             return .model(Model(adversarial, inputShape: net.inputShape))
         },
         Builtin("embedder", [.required("f", .model, "maps an image to an embedding"),

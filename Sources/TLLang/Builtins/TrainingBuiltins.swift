@@ -54,9 +54,16 @@ enum TrainingBuiltins {
             if try !args.bool("quiet") { request.reporter = interpreter.trainingReporter }
             defer { if request.reporter?.progress != nil { interpreter.progressEnded?() } }
             let history = try methodCall(args) { try model.method.fit(request, using: &GlobalRandom.generator) }
+            // The bar goes before anything is said, so messages start on a line of their own.
+            if request.reporter?.progress != nil { interpreter.progressEnded?() }
             if model.inputShape == nil, let first = request.data.first { model.inputShape = first.sampleShape }
             if let stop = history.interruptedAt {
                 interpreter.output("stopped by Ctrl-C in epoch \(stop.epoch), batch \(stop.batch); the model keeps what it learned\n")
+            }
+            for warning in history.warnings { interpreter.output("warning: \(warning)\n") }
+            if let few = fewSteps(request), !interpreter.remindedOfFewSteps {
+                interpreter.remindedOfFewSteps = true
+                interpreter.output("note: \(few)\n")
             }
             return .history(history)
         },
@@ -113,14 +120,31 @@ enum TrainingBuiltins {
     ]
 
     /// A method's own errors, in the words of the builtin that called it.
-    static func methodCall<T>(_ args: Arguments, _ body: () throws -> T) throws -> T {
+    /// `at`: the argument the error is about (the caret goes under it).
+    static func methodCall<T>(_ args: Arguments, at parameter: String? = nil, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let e as TrainingError {
-            throw args.error(e.description)
+            throw parameter.map { args.error(e.description, at: $0) } ?? args.error(e.description)
         } catch let e as RefusedOption {
             throw args.error(e.description, at: e.option.rawValue)
         }
+    }
+
+    /// A note when a run takes so few optimisation steps that a model trained from scratch
+    /// cannot learn much (100 labels at batch 64 are 2 steps an epoch), with a batch size to try.
+    static func fewSteps(_ request: FitRequest) -> String? {
+        let n = request.data.map(\.count).max() ?? 0
+        let batch = request.options.batchSize, epochs = request.options.epochs
+        guard n > 0, batch > 0, epochs > 0 else { return nil }
+        let perEpoch = (n + batch - 1) / batch, steps = perEpoch * epochs
+        guard perEpoch <= 4, steps < 50 else { return nil }
+        // The largest power of two that makes at least 8 steps an epoch.
+        var smaller = 1
+        while smaller * 2 <= n / 8 { smaller *= 2 }
+        let advice = smaller < batch ? "try batch=\(smaller) or more epochs" : "try more epochs"
+        return "each epoch is \(perEpoch) step\(perEpoch == 1 ? "" : "s") (\(n) samples in batches of \(batch)), \(steps) in all: "
+            + "too few for a model to learn much from scratch; \(advice)"
     }
 
     /// `lambda=`: a number, or "schedule" (the default) for DANN's schedule.

@@ -14,6 +14,33 @@ struct Topic: Sendable {
 
     static func named(_ name: String) -> Topic? { all.first { $0.name == name } }
 
+    /// Other names a user may look a topic up by: the lecture's and the literature's words.
+    static let aliases: [String: String] = [
+        "finetuning": "finetune", "transfer": "finetune", "pretraining": "finetune",
+        "l2sp": "conservative", "lwf": "conservative", "consistency": "conservative",
+        "layers": "layer-transfer", "layertransfer": "layer-transfer", "yosinski": "layer-transfer",
+        "multitasklearning": "multitask", "progressivenetworks": "progressive", "progressivenets": "progressive",
+        "domainadversarial": "dann", "adversarial": "dann", "grl": "dann", "gradientreversal": "dann", "attach": "dann",
+        "domainadaptation": "dann",
+        "mkmmd": "mmd", "dan": "mmd", "ddc": "mmd", "cmd": "mmd", "discrepancy": "mmd", "align": "mmd",
+        "deepcoral": "coral",
+        "zeroshotlearning": "zero-shot", "zsl": "zero-shot", "attributes": "zero-shot", "embedder": "zero-shot",
+        "attributeclassifier": "zero-shot",
+        "selftaughtlearning": "self-taught", "selftaughtclustering": "self-taught", "autoencoder": "self-taught",
+        "clustering": "self-taught",
+        "whentofinetune": "when-to-finetune",
+    ]
+
+    /// The topic a query names, ignoring case, spaces, hyphens and underscores, by name or alias:
+    /// `DANN`, `fine-tuning`, `MK-MMD`.
+    static func find(_ query: String) -> Topic? {
+        let key = normalised(query)
+        if let topic = all.first(where: { normalised($0.name) == key }) { return topic }
+        return aliases[key].flatMap(named)
+    }
+
+    static func normalised(_ s: String) -> String { String(s.lowercased().filter { $0 != "-" && $0 != "_" && $0 != " " }) }
+
     /// The help page: title, text, formula and example.
     var page: String {
         var out = title + "\n\n" + text + "\n"
