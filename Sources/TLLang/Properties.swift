@@ -118,9 +118,11 @@ enum Properties {
         },
     ]
 
-    /// A recorded figure of a history per epoch (none where an epoch did not record it).
+    /// A recorded figure of a history per epoch (none where an epoch did not record it), at fp32's
+    /// precision like every other figure tl computes (the epoch means are summed in doubles, whose
+    /// last digits are noise: 2.3101097, not 2.31010968526204).
     static func series(_ h: History, _ name: String) -> Value {
-        .list(h.series(name).map { $0.map { .number($0) } ?? .none })
+        .list(h.series(name).map { $0.map { .number(Double(Float($0))) } ?? .none })
     }
 
     static let report: [Entry] = [

@@ -44,7 +44,8 @@ extension Session {
                 throw LangError.runtime("\(error)", at: r)
             }
             let failed = cells.count - saved.filter { $0.kind == .code }.count - cells.filter { $0.kind == .markdown }.count
-            let note = failed == 0 ? "" : " (\(failed) that failed kept as text with their errors, not code)"
+            let note = failed == 0 ? "" : failed == 1 ? " (1 failed: kept as text with its error, not as code)"
+                : " (\(failed) failed: kept as text with their errors, not as code)"
             s.say("saved \(cells.filter { $0.kind == .code }.count) cells to \(arg)\(note)\n")
         },
         ShellCommand(name: "reset", usage: ":reset", help: "Forget every binding.") { s, _, _ in

@@ -163,11 +163,13 @@ struct DivergenceWatch {
             + "The weights are past use now: reinit the model, or load or clone it again"
     }
 
-    /// A warning when the epoch loss rose in each of the last three epochs (said once).
+    /// A warning when the epoch loss rose in each of the last three epochs, to at least twice
+    /// where it was (said once; small drifts of a converged loss are not a rise).
     mutating func epoch(_ loss: Double, epoch: Int) -> String? {
         epochLosses.append(loss)
-        let last = epochLosses.suffix(4)
-        guard !warnedOfRise, last.count == 4, zip(last, last.dropFirst()).allSatisfy({ $0 < $1 }) else { return nil }
+        let last = Array(epochLosses.suffix(4))
+        guard !warnedOfRise, last.count == 4, zip(last, last.dropFirst()).allSatisfy({ $0 < $1 }),
+              last[3] >= 2 * last[0], last[3] - last[0] > 0.05 else { return nil }
         warnedOfRise = true
         return "the loss rose in each of the last 3 epochs (\(last.map { Report.format($0) }.joined(separator: " → ")) by epoch \(epoch)); "
             + "lr=\(Report.format(Double(learningRate))) may be too large: try a smaller one"

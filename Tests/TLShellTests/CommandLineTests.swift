@@ -110,6 +110,12 @@ func writeScript(_ name: String, _ text: String) -> String {
         #expect(r.err.contains("\(path):5:23: error: name 'b' is not defined\n"))
         let clean = writeScript("clean", "x = 1\ndef g() { return x }\nprint(g())\n")
         #expect(try Run(["--check", clean]).status == 0)
+        // A name bound inside `:time` is bound; one used there unbound is reported.
+        let timed = writeScript("timed", "x = 1\n:time y = x + 1\nprint(y)\n")
+        #expect(try Run(["--check", timed]).status == 0)
+        let wrong = writeScript("timed-wrong", ":time z = w + 1\n")
+        let w = try Run(["--check", wrong])
+        #expect(w.status == 1 && w.err.contains("name 'w' is not defined"))
     }
 
     @Test func interactiveAfterAScriptKeepsItsBindings() throws {

@@ -18,7 +18,8 @@ final class TerminalSession {
         return String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)]) + "/tl"
     }
 
-    init(arguments: [String] = [], history: String) throws {
+    /// `environment`: variables added to (or replacing) the defaults, as "NAME=value".
+    init(arguments: [String] = [], history: String, environment extra: [String] = [], rows: UInt16 = 40, columns: UInt16 = 120) throws {
         // posix_openpt, unlockpt and ptsname, as Linux implements them (Swift's Glibc module
         // hides the first three): the ioctls are TIOCSPTLCK and TIOCGPTN.
         master = open("/dev/ptmx", O_RDWR | O_NOCTTY)
@@ -26,7 +27,7 @@ final class TerminalSession {
         guard master >= 0, ioctl(master, 0x4004_5431, &unlock) == 0, ioctl(master, 0x8004_5430, &number) == 0 else {
             throw POSIXError(errno)
         }
-        var size = winsize(ws_row: 40, ws_col: 120, ws_xpixel: 0, ws_ypixel: 0)
+        var size = winsize(ws_row: rows, ws_col: columns, ws_xpixel: 0, ws_ypixel: 0)
         _ = ioctl(master, UInt(TIOCSWINSZ), &size)
         let slave = "/dev/pts/\(number)"
 
@@ -50,7 +51,10 @@ final class TerminalSession {
         posix_spawnattr_setflags(&attributes, 0x80 | 0x04 | 0x08)  // SETSID | SETSIGDEF | SETSIGMASK
 
         let argv: [UnsafeMutablePointer<CChar>?] = ([Self.executable] + arguments).map { strdup($0) } + [nil]
-        let environment = ["TERM=xterm", "NO_COLOR=1", "HOME=/tmp", "TL_HISTORY=\(history)", "INPUTRC=/dev/null", "PATH=/usr/bin:/bin"]
+        let defaults = ["TERM=xterm", "NO_COLOR=1", "HOME=/tmp", "TL_HISTORY=\(history)", "INPUTRC=/dev/null", "PATH=/usr/bin:/bin"]
+        let names = Set(extra.map { $0.split(separator: "=").first.map(String.init) ?? $0 })
+        let environment = defaults.filter { !names.contains($0.split(separator: "=").first.map(String.init) ?? $0) }
+            + extra.filter { !$0.hasSuffix("=") }
         let env: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
         defer { (argv + env).forEach { free($0) } }
         var child: pid_t = 0
@@ -163,6 +167,16 @@ func temporaryHistory(_ name: String) -> String {
         tl.send("}\r")
         #expect(tl.expect("0\r\n10\r\n"))
         #expect(tl.expect("[2]> "))
+        // An open bracket typed (or pasted without bracketed paste) line by line continues too.
+        tl.send("m = max([3,\r")
+        #expect(tl.expect("...> "))
+        tl.send("41,\r")
+        tl.send("7])\r")
+        #expect(tl.expect("[3]> "))
+        let mark = tl.mark
+        tl.send("m\r")
+        #expect(tl.expect("41\r\n", after: mark))
+        #expect(tl.expect("[4]> "))
         tl.send("\u{04}")
         #expect(tl.exitStatus() == 0)
     }
@@ -233,6 +247,9 @@ func temporaryHistory(_ name: String) -> String {
         #expect(tl.expect("epoch 1/1000"), "the progress bar is drawn")
         tl.send("\u{03}")
         #expect(tl.expect("stopped by Ctrl-C in epoch"))
+        // The bar is cleared first, so the message starts on a line of its own.
+        let before = tl.transcript[..<(tl.transcript.range(of: "stopped by Ctrl-C in epoch")?.lowerBound ?? tl.transcript.endIndex)]
+        #expect(before.hasSuffix("\r\u{1B}[K") || before.hasSuffix("\n"), "\(before.suffix(80).debugDescription)")
         #expect(tl.expect("[3]> "))
         let mark = tl.mark
         tl.send("h\r")
@@ -294,6 +311,36 @@ func temporaryHistory(_ name: String) -> String {
         tl.send("d\r")
         #expect(tl.expect("name 'd' is not defined", after: mark))
         #expect(tl.expect("[5]> "))
+        tl.send("\u{04}")
+        #expect(tl.exitStatus() == 0)
+    }
+
+    /// On a 256-colour terminal (tmux's TERM, no COLORTERM), colour images are drawn in the
+    /// palette's colour cube, not in greys: the domain shift must be visible.
+    @Test func colourImagesKeepTheirColourIn256Colours() throws {
+        let tl = try TerminalSession(history: temporaryHistory("colour"), environment: ["TERM=tmux-256color", "NO_COLOR="])
+        #expect(tl.expect("[1]> "))
+        let mark = tl.mark
+        tl.send("show(digits(2, style=\"mnistm\"))\r")
+        #expect(tl.expect("[2]> ", after: mark))
+        let shown = tl.transcript[mark...]
+        let cube = shown.matches(of: /38;5;(\d+)m/).compactMap { Int($0.output.1) }.filter { (16...231).contains($0) }
+        #expect(cube.count > 50, "colour-cube cells drawn: \(cube.count)")
+        tl.send("\u{04}")
+        #expect(tl.exitStatus() == 0)
+    }
+
+    /// show(ds) fits the terminal: as many images a row as the width allows, no more rows than
+    /// the height holds (16 digits at 140×45 took ~60 lines before).
+    @Test func showFitsTheTerminalsHeight() throws {
+        let tl = try TerminalSession(history: temporaryHistory("layout"), rows: 45, columns: 140)
+        #expect(tl.expect("[1]> "))
+        let mark = tl.mark
+        tl.send("show(digits(64))\r")
+        #expect(tl.expect("[2]> ", after: mark))
+        let lines = tl.transcript[mark...].utf8.filter { $0 == 10 }.count  // "\r\n" is one Character: count bytes
+        #expect(lines < 45, "\(lines) lines")
+        #expect(lines >= 30, "two rows of four images (\(lines) lines)")
         tl.send("\u{04}")
         #expect(tl.exitStatus() == 0)
     }

@@ -142,7 +142,7 @@ enum TrainingBuiltins {
         // The largest power of two that makes at least 8 steps an epoch.
         var smaller = 1
         while smaller * 2 <= n / 8 { smaller *= 2 }
-        let advice = smaller < batch ? "try batch=\(smaller) or more epochs" : "try more epochs"
+        let advice = smaller < batch && smaller >= 2 ? "try batch=\(smaller) or more epochs" : "try more epochs (or more labelled data)"
         return "each epoch is \(perEpoch) step\(perEpoch == 1 ? "" : "s") (\(n) samples in batches of \(batch)), \(steps) in all: "
             + "too few for a model to learn much from scratch; \(advice)"
     }

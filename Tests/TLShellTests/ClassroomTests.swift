@@ -1,0 +1,129 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+import TLData
+@testable import TLLang
+@testable import TLRender
+@testable import TLShell
+
+/// What a teacher's trial run found: wrong answers, silent failures, feedback that did not teach.
+@Suite struct ClassroomTests {
+    func run(_ code: String) -> (session: Session, capture: Capture, outcome: Session.Outcome) {
+        let capture = Capture()
+        let session = Session(console: capture.console)
+        let outcome = session.run(Source(name: "t", text: code))
+        return (session, capture, outcome)
+    }
+
+    /// A loss that explodes stops the run, naming epoch and batch and a smaller lr; the history
+    /// says where it diverged.
+    @Test func anExplodingLossStopsTrainingWithAWord() {
+        let (_, capture, outcome) = run("""
+            seed(1)
+            d = digits(2000)
+            net = cnn()
+            train(net, d, epochs=2, quiet=true);
+            h = train(net, d, lr=10, quiet=true)
+            h
+            """)
+        #expect(outcome == .ok, "\(capture.err)")
+        #expect(capture.out.contains("warning: training stopped: the loss exploded from "))
+        #expect(capture.out.contains("lr=10 is too large for this model (try lr=1 or less)"))
+        #expect(capture.out.contains("diverged in epoch 1, batch "))
+    }
+
+    /// A model trained from scratch that ends at chance is not left without a word.
+    @Test func aModelLeftAtChanceIsNamed() {
+        let (_, capture, outcome) = run("seed(1)\nh = train(cnn(), digits(2000), lr=10, epochs=2, quiet=true)")
+        #expect(outcome == .ok, "\(capture.err)")
+        #expect(capture.out.contains("warning: after 2 epochs the model is still at chance on its training data"))
+        #expect(capture.out.contains("lr=10 is large: try lr=0.1 or less"))
+    }
+
+    /// Too few steps an epoch is noted once a session, with a batch size to try.
+    @Test func tooFewStepsAreNotedOnce() {
+        let (_, capture, _) = run("""
+            a = train(mlp([2352, 10]), digits(100), quiet=true)
+            b = train(mlp([2352, 10]), digits(100), quiet=true)
+            """)
+        #expect(capture.out.components(separatedBy: "note: each epoch is 2 steps (100 samples in batches of 64), 2 in all").count == 2)
+        #expect(capture.out.contains("try batch=8 or more epochs"))
+    }
+
+    /// A zero-shot report has no loss to show (it decides by compatibility): no "loss nan".
+    @Test func zeroShotReportsShowNoLossNaN() {
+        let (_, capture, outcome) = run("""
+            seed(2)
+            zoo = animals(200)
+            ac = attribute_classifier(mlp([2352, 12]))
+            train(ac, only(zoo, range(15)), quiet=true);
+            show(evaluate(ac, without(zoo, range(15))))
+            """)
+        #expect(outcome == .ok, "\(capture.err)")
+        #expect(capture.out.contains("accuracy ") && !capture.out.contains("nan"))
+    }
+
+    /// A composite model is inspectable: each part's layers, its settings, its layers counted.
+    @Test func compositeModelsShowTheirParts() {
+        let (session, capture, outcome) = run("""
+            adv = attach(cnn(), mlp([512, 100, 2]), at=7)
+            summary(adv)
+            """)
+        #expect(outcome == .ok)
+        for part in [".features:", ".classifier:", ".discriminator:", "Linear(512 → 100)", "λ: 1", "domain-adversarial network"] {
+            #expect(capture.out.contains(part), "\(part)")
+        }
+        session.listVariables()
+        #expect(capture.out.contains("domain-adversarial network · 14 layers"), "\(capture.out)")
+    }
+
+    /// :save keeps a failed cell as text with its error, so the saved script runs; the outputs
+    /// of :help and :time are kept too.
+    @Test func savedSessionsRunAndKeepEveryOutput() throws {
+        let capture = Capture()
+        let session = Session(console: capture.console)
+        let path = "/tmp/tl-save-\(getpid())"
+        defer { for ext in [".tl", ".ipynb"] { unlink(path + ext) } }
+        for (n, cell) in ["x = 1", "prnt(x)", ":help sum", ":time y = x + 1", "print(y)", ":save \(path).tl", ":save \(path).ipynb"].enumerated() {
+            session.recorder.begin(code: cell)
+            session.run(Source(name: "[\(n + 1)]", text: cell))
+        }
+        #expect(capture.out.contains("(1 failed: kept as text with its error, not as code)"))
+        let saved = Capture()
+        #expect(Session(console: saved.console).runFile(path + ".tl") == 0, "the saved script runs: \(saved.err)")
+        #expect(saved.out.contains("2\n"))
+        let notebook = try #require(String(validating: try readBytes(path + ".ipynb"), as: UTF8.self))
+        #expect(notebook.contains("keepdims"), ":help's output")
+        #expect(notebook.contains("time: "), ":time's output")
+        #expect(notebook.contains("This cell failed when the session ran"))
+    }
+
+    /// Colour images keep their colour on a 256-colour terminal: cube colours, not only greys.
+    @Test func palette256KeepsColour() throws {
+        #expect(Terminal.imageMode(colorterm: "", term: "tmux-256color") == .palette)
+        #expect(Terminal.imageMode(colorterm: "truecolor", term: "xterm-256color") == .trueColour)
+        #expect(Terminal.imageMode(colorterm: "", term: "xterm") == .grey)
+        #expect(ImageText.paletteIndex((1, 0, 0)) == 196, "pure red")
+        #expect(ImageText.paletteIndex((0, 0, 1)) == 21, "pure blue")
+        #expect(ImageText.paletteIndex((0.5, 0.5, 0.5)) >= 232, "a grey stays grey")
+    }
+
+    /// Terminal plots label round ticks on both axes.
+    @Test func terminalPlotsLabelRoundTicks() {
+        let figure = Figure(series: [Figure.Series(name: "", x: [0, 1, 2, 3], y: [0.9, 0.5, 0.31, 0.2], mark: .line)])
+        let text = FigureText.render(figure, width: 80, colour: false)
+        for tick in ["0.8 ┤", "0.6 ┤", "0.4 ┤", "0.2 ┤"] { #expect(text.contains(tick), "\(tick)\n\(text)") }
+        let axis = text.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(axis.split(separator: " ") == ["0", "1", "2", "3"], "\(axis)")
+    }
+
+    /// show() draws as many images a row as the width allows, and by default no more rows than
+    /// fit the terminal's height.
+    @Test func showFitsTheTerminal() throws {
+        let digits = Value.dataset(try Digits.generate(count: 4, style: .mnist, seed: 1))
+        #expect(DataBuiltins.imagesThatFit(digits, width: 140, height: 45) == 8, "4 a row at 140 columns, 2 rows in 45 lines")
+        #expect(DataBuiltins.imagesThatFit(.number(1), width: 140, height: 45) == 16)
+        #expect(DataBuiltins.imagesThatFit(digits, width: 140, height: nil) == 16, "no terminal, no limit but the default")
+    }
+}
