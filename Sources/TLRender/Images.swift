@@ -105,7 +105,9 @@ public enum ImageText {
     static let cubeLevels: [Float] = [0, 95, 135, 175, 215, 255]
 
     /// The nearest colour of the 256-colour palette to an RGB pixel in [0, 1]: a cube colour
-    /// (16–231) or a grey (232–255), whichever is closer.
+    /// (16–231) or a grey (232–255), whichever is closer — but a visibly coloured pixel (its
+    /// channels 30 or more apart) stays a colour: the cube's dark levels are coarse, and dark
+    /// textures drawn in greys would hide the very domain shift the picture is for.
     static func paletteIndex(_ p: (Float, Float, Float)) -> Int {
         let rgb = [p.0, p.1, p.2].map { Swift.min(255, Swift.max(0, $0 * 255)) }
         func nearestLevel(_ v: Float) -> Int {
@@ -119,7 +121,11 @@ public enum ImageText {
         let greyStep = Swift.min(23, Swift.max(0, Int(((mean - 8) / 10).rounded())))
         let greyLevel = Float(8 + 10 * greyStep)
         let greyError = rgb.reduce(Float(0)) { $0 + (greyLevel - $1) * (greyLevel - $1) }
-        return greyError < cubeError ? 232 + greyStep : 16 + 36 * cube[0] + 6 * cube[1] + cube[2]
+        let chroma = (rgb.max() ?? 0) - (rgb.min() ?? 0)
+        let cubeIndex = 16 + 36 * cube[0] + 6 * cube[1] + cube[2]
+        let cubeIsGrey = cube[0] == cube[1] && cube[1] == cube[2]
+        if chroma >= 30, !cubeIsGrey { return cubeIndex }
+        return greyError < cubeError ? 232 + greyStep : cubeIndex
     }
 
     static func cell(top: (Float, Float, Float), bottom: (Float, Float, Float), mode: Mode) -> String {
