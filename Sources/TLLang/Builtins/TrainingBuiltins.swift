@@ -52,10 +52,17 @@ enum TrainingBuiltins {
             request.classTable = args.isNone("attributes") ? nil : try args.tensor("attributes")
             let interpreter = args.interpreter
             if try !args.bool("quiet") { request.reporter = interpreter.trainingReporter }
-            defer { if request.reporter?.progress != nil { interpreter.progressEnded?() } }
-            let history = try methodCall(args) { try model.method.fit(request, using: &GlobalRandom.generator) }
-            // The bar goes before anything is said, so messages start on a line of their own.
-            if request.reporter?.progress != nil { interpreter.progressEnded?() }
+            // The bar goes before anything is said (an error included), so that messages start
+            // on a line of their own.
+            let clearBar = { if request.reporter?.progress != nil { interpreter.progressEnded?() } }
+            let history: History
+            do {
+                history = try methodCall(args) { try model.method.fit(request, using: &GlobalRandom.generator) }
+            } catch {
+                clearBar()
+                throw error
+            }
+            clearBar()
             if model.inputShape == nil, let first = request.data.first { model.inputShape = first.sampleShape }
             if let stop = history.interruptedAt {
                 interpreter.output("stopped by Ctrl-C in epoch \(stop.epoch), batch \(stop.batch); the model keeps what it learned\n")
