@@ -3,15 +3,27 @@ import TLTransfer
 
 /// A training history as a table of epochs: one column per recorded figure.
 enum HistoryTable {
+    /// The table shows at most this many epochs: the first and the last, with a row of "…"
+    /// between (save(h, "h.csv") keeps them all).
+    static let maxRows = 60
+
     static func render(_ h: History) -> String {
         let names = h.names
         let headers = ["epoch"] + names + ["samples/s", "seconds"]
-        let rows = h.epochs.map { e -> [String] in
+        func row(_ e: EpochRecord) -> [String] {
             [String(e.epoch)] + names.map { e[$0].map(Report.format) ?? "" }
                 + [String(Int(e.samplesPerSecond.rounded())), Report.format(e.seconds)]
         }
+        var rows: [[String]]
+        if h.epochs.count > maxRows {
+            let gap = headers.map { _ in "…" }
+            rows = h.epochs.prefix(maxRows / 2).map(row) + [gap] + h.epochs.suffix(maxRows / 2 - 10).map(row)
+        } else {
+            rows = h.epochs.map(row)
+        }
         let table = Table(headers: headers, rows: rows, alignments: headers.map { _ in .right })
-        return h.summary + "\n" + table.render()
+        let more = h.epochs.count > maxRows ? "\n(\(h.epochs.count) epochs; save(h, \"h.csv\") keeps every one)" : ""
+        return h.summary + "\n" + table.render() + more
     }
 
     /// The epochs as CSV with a header (the recorded figures by name), numbers at full precision

@@ -85,24 +85,38 @@ extension Value {
         return String(s[..<e]) + "e" + sign + (exponent.isEmpty ? "0" : exponent)
     }
 
-    /// The one-line form shown at the prompt: strings quoted, tensors with shape and type.
+    /// The one-line form shown at the prompt: strings quoted (a long one elided), tensors with
+    /// shape and type.
     public var shown: String {
         switch self {
-        case .string(let s): return quoted(s)
+        case .string(let s): return DisplayLimits.quotedElided(s)
         case .tensor(let t): return "tensor \(TensorFormat.header(t)) \(TensorFormat.inline(t))"
         default: return plain
         }
     }
 
-    /// The form `print` and `str` use: strings as they are, tensors as their values.
+    /// The form `print` and `str` use: strings as they are, tensors as their values. Lists and
+    /// records, like tensors, show their ends around an elided middle when long
+    /// (`DisplayLimits`), so no value prints more than a few screenfuls; `save` writes everything.
     public var plain: String {
+        var budget = DisplayLimits.characters
+        return plain(depth: 0, budget: &budget)
+    }
+
+    func plain(depth: Int, budget: inout Int) -> String {
         switch self {
         case .none: return "none"
         case .bool(let b): return b ? "true" : "false"
         case .number(let x): return Value.format(x)
         case .string(let s): return s
-        case .list(let items): return "[" + items.map(\.nested).joined(separator: ", ") + "]"
-        case .record(let r): return "{" + r.fields.map { "\($0.key): \($0.value.nested)" }.joined(separator: ", ") + "}"
+        case .list(let items):
+            return DisplayLimits.elided(items.count, open: "[", close: "]", what: "items", depth: depth, budget: &budget) { i, budget in
+                items[i].nested(depth: depth + 1, budget: &budget)
+            }
+        case .record(let r):
+            return DisplayLimits.elided(r.fields.count, open: "{", close: "}", what: "fields", depth: depth, budget: &budget) { i, budget in
+                "\(r.fields[i].key): " + r.fields[i].value.nested(depth: depth + 1, budget: &budget)
+            }
         case .tensor(let t): return TensorFormat.inline(t)
         case .dataset(let d): return d.summary
         case .model(let m): return ModelTable.summaryLine(m)
@@ -114,13 +128,13 @@ extension Value {
         }
     }
 
-    /// Inside lists and records: strings quoted, tensors abbreviated when large.
-    var nested: String {
+    /// Inside lists and records: strings quoted (a long one elided), tensors abbreviated when large.
+    func nested(depth: Int, budget: inout Int) -> String {
         switch self {
-        case .string(let s): return quoted(s)
+        case .string(let s): return DisplayLimits.quotedElided(s)
         case .tensor(let t) where t.count > 8: return "tensor \(TensorFormat.header(t))"
         case .tensor(let t): return "tensor \(TensorFormat.inline(t))"
-        default: return plain
+        default: return plain(depth: depth, budget: &budget)
         }
     }
 
@@ -134,6 +148,43 @@ extension Value {
             return "tensor \(TensorFormat.header(t))\n" + TensorFormat.block(t)
         }
         return shown
+    }
+}
+
+/// How much of a large value a display shows: as for tensors, the ends around an elided middle.
+enum DisplayLimits {
+    /// Lists and records longer than this show their first `head` and last `tail` items.
+    static let items = 100
+    static let head = 6, tail = 3
+    /// Strings shown in quotes longer than this show their first and last characters.
+    static let stringLength = 1_000
+    /// No display of a list or record grows beyond about this many characters…
+    static let characters = 20_000
+    /// …or nests deeper than this.
+    static let depth = 12
+
+    /// `[a, b, c, …, y, z] (1000 items)`: `item(i, &budget)` draws item i.
+    static func elided(_ count: Int, open: String, close: String, what: String, depth: Int, budget: inout Int,
+                       item: (Int, inout Int) -> String) -> String {
+        guard count > 0 else { return open + close }
+        guard depth < Self.depth else { return open + "…" + close }
+        let shownIndices = count > items ? Array(0..<head) + [-1] + Array((count - tail)..<count) : Array(0..<count)
+        var parts: [String] = []
+        for i in shownIndices {
+            guard budget > 0 else { parts.append("…"); break }
+            let text = i < 0 ? "…" : item(i, &budget)
+            budget -= text.count + 2
+            parts.append(text)
+        }
+        let elided = count > items || parts.count < shownIndices.count
+        return open + parts.joined(separator: ", ") + close + (elided ? " (\(count) \(what))" : "")
+    }
+
+    /// A string in quotes, its middle elided when longer than `stringLength`.
+    static func quotedElided(_ s: String) -> String {
+        guard s.count > stringLength else { return quoted(s) }
+        return quoted(String(s.prefix(stringLength * 3 / 4))) + " … " + quoted(String(s.suffix(stringLength / 8)))
+            + " (\(s.count) characters)"
     }
 }
 
