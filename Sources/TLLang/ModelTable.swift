@@ -51,13 +51,5 @@ enum ModelTable {
     }
 
     /// 44426 → 44,426.
-    static func count(_ n: Int) -> String {
-        let digits = String(n)
-        var out = ""
-        for (i, c) in digits.enumerated() {
-            if i > 0 && (digits.count - i) % 3 == 0 { out += "," }
-            out.append(c)
-        }
-        return out
-    }
+    static func count(_ n: Int) -> String { Table.grouped(n) }
 }

@@ -42,7 +42,10 @@ public final class Sequential: Layer {
         return h
     }
 
-    public func copy() -> any Layer { Sequential(entries: entries.map { ($0.name, $0.layer.copy()) }) }
+    public func copy() -> any Layer { copied() }
+
+    /// A deep copy, as a `Sequential`: the same names, every layer with its own parameters.
+    public func copied() -> Sequential { Sequential(entries: entries.map { ($0.name, $0.layer.copy()) }) }
     public var summary: String { "Sequential(\(entries.count) layers)" }
 }
 

@@ -23,7 +23,7 @@ public enum ImageText {
         guard images.rank == 4, images.shape[1] == 1 || images.shape[1] == 3 else { return "" }
         let (n, c, h, w) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
         let values = unitRange(images)
-        let perRow = Swift.max(1, (width + 1) / (w + 1))
+        let perRow = imagesPerRow(width: width, imageWidth: w)
         var out: [String] = []
         for rowStart in stride(from: 0, to: n, by: perRow) {
             let members = Array(rowStart..<Swift.min(n, rowStart + perRow))
@@ -54,6 +54,9 @@ public enum ImageText {
         }
         return out.joined(separator: "\n")
     }
+
+    /// How many images of `imageWidth` pixels fit side by side (one column apart) in `width` columns.
+    public static func imagesPerRow(width: Int, imageWidth: Int) -> Int { Swift.max(1, (width + 1) / (imageWidth + 1)) }
 
     /// The images' values mapped to [0, 1]: as they are when already there, else min–max per image.
     static func unitRange(_ images: Tensor) -> [Float] {

@@ -33,20 +33,9 @@ public enum ProgressBar {
     public static func epochLine(epoch: Int, epochs: Int, figures: [(name: String, value: Double)],
                                  samplesPerSecond: Double, seconds: Double) -> String {
         let values = figures.map { "\($0.name) \(fixed($0.value))" }
-        let rate = samplesPerSecond.isFinite && samplesPerSecond < 1e12 ? grouped(Int(samplesPerSecond.rounded())) : "?"
+        let rate = samplesPerSecond.isFinite && samplesPerSecond < 1e12 ? Table.grouped(Int(samplesPerSecond.rounded())) : "?"
         let time = seconds < 10 ? "\((seconds * 10).rounded() / 10) s" : "\(Int(seconds.rounded())) s"
         return (["epoch \(epoch)/\(epochs)"] + values + ["\(rate) samples/s", time]).joined(separator: " · ")
-    }
-
-    /// 12345 → "12,345".
-    static func grouped(_ n: Int) -> String {
-        let digits = String(Swift.abs(n))
-        var out = ""
-        for (i, c) in digits.enumerated() {
-            if i > 0 && (digits.count - i) % 3 == 0 { out += "," }
-            out.append(c)
-        }
-        return (n < 0 ? "-" : "") + out
     }
 
     static func fixed(_ x: Double) -> String {

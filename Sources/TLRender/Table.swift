@@ -1,5 +1,16 @@
 /// A plain-text table with a header row and columns padded to their widest cell.
 public struct Table {
+    /// 12345 → "12,345": thousands grouped, as tables and progress lines show counts.
+    public static func grouped(_ n: Int) -> String {
+        let digits = String(n.magnitude)
+        var out = ""
+        for (i, c) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out += "," }
+            out.append(c)
+        }
+        return (n < 0 ? "-" : "") + out
+    }
+
     public enum Alignment { case left, right }
 
     public var headers: [String]

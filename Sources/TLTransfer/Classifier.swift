@@ -120,6 +120,6 @@ public final class Autoencoder: TrainingMethod {
 
     public func clone() -> any TrainingMethod {
         // The copy has the same layers, so the split that held holds again.
-        Autoencoder(validated: Sequential(entries: sequential.entries.map { ($0.name, $0.layer.copy()) }), split: split)
+        Autoencoder(validated: sequential.copied(), split: split)
     }
 }

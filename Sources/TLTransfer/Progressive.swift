@@ -80,8 +80,7 @@ public final class ProgressiveNet: Layer {
 
     /// A deep copy: frozen columns, the new column and the adapters, each with its own weights.
     func cloned() -> ProgressiveNet {
-        ProgressiveNet(columns: columns.map { Sequential(entries: $0.entries.map { ($0.name, $0.layer.copy()) }) },
-                       column: Sequential(entries: column.entries.map { ($0.name, $0.layer.copy()) }),
+        ProgressiveNet(columns: columns.map { $0.copied() }, column: column.copied(),
                        adapters: adapters.mapValues { list in list.map { Linear(copying: $0) } })
     }
 

@@ -23,7 +23,7 @@ enum DataBuiltins {
         }
         guard let height, shape.count == 3 else { return 16 }
         let (h, w) = (shape[1], shape[2])
-        let perRow = Swift.max(1, (width + 1) / (w + 1))
+        let perRow = ImageText.imagesPerRow(width: width, imageWidth: w)
         let rows = Swift.max(1, (height - 4) / ((h + 1) / 2 + 1))
         return Swift.min(16, perRow * rows)
     }
