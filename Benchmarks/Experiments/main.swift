@@ -68,43 +68,62 @@ func real(_ name: String, _ fallback: Float) -> Float { Float(text(name, "")) ??
 /// Source-only, each adaptation method and train-on-target, over several seeds (the DANN paper's table).
 func adaptation() throws {
     let train = option("--train", 5_000), test = option("--test", 2_000), epochs = option("--epochs", 5)
-    let seeds = option("--seeds", 3)
+    let targetTrain = option("--target-train", train)
+    let seeds = option("--seeds", 3), firstSeed = option("--first-seed", 1)
+    // --net dann: the DANN paper's digit network (conv 32@5 → pool → conv 48@5 → pool → 100 → 100 → 10).
+    let paperNet = text("--net", "cnn") == "dann"
+    let sgd = CommandLine.arguments.contains("--sgd")
     guard let source = DigitStyle(rawValue: text("--source", "mnist")), let target = DigitStyle(rawValue: text("--target", "mnistm")) else {
         print("unknown style"); return
     }
     let methods = text("--methods", "source,dann,mmd,mkmmd,coral,cmd,target").split(separator: ",").map(String.init)
     let lr = real("--lr", 0.001), weight = real("--weight", 1), lambdaText = text("--lambda", "schedule")
     let at = option("--at", Models.cnnFeatureLayers)
+    func network(_ g: inout RandomGenerator) throws -> Sequential {
+        guard paperNet else { return try Models.cnn(classes: 10, input: [3, 28, 28], using: &g) }
+        return Sequential([
+            try Conv2d(3, 32, kernel: 5, using: &g), Activation(.relu), try MaxPool2d(2),
+            try Conv2d(32, 48, kernel: 5, using: &g), Activation(.relu), try MaxPool2d(2), Flatten(),
+            try Linear(768, 100, using: &g), Activation(.relu), try Linear(100, 100, using: &g), Activation(.relu),
+            try Linear(100, 10, using: &g),
+        ])
+    }
     // Alignment fine-tunes a source-trained network (as DAN and Deep CORAL do): `warm` epochs on
     // the source, then the rest of the budget aligned. 0: aligned from scratch.
     let warm = option("--warm", 2)
     print("# \(source.rawValue) → \(target.rawValue): CNN, \(train) labelled source + \(train) unlabelled target, \(epochs) epochs Adam lr \(lr), tested on \(test) target digits; λ \(lambdaText), align weight \(weight) (method:w overrides), alignment after \(warm) source epochs, at \(at)")
     var results: [String: [Double]] = [:]
-    for seed in 1...UInt64(seeds) {
-        let s = try Digits.generate(count: train, style: source, seed: seed)
-        let t = try Digits.generate(count: train, style: target, seed: seed + 500)
-        let tTest = try Digits.generate(count: test, style: target, seed: seed + 1000)
+    for seed in UInt64(firstSeed)...UInt64(firstSeed + seeds - 1) {
+        var s = try Digits.generate(count: train, style: source, seed: seed)
+        var t = try Digits.generate(count: targetTrain, style: target, seed: seed + 500)
+        var tTest = try Digits.generate(count: test, style: target, seed: seed + 1000)
+        if CommandLine.arguments.contains("--center") {
+            for d in [\Dataset.x] { s[keyPath: d] = try (s.x - 0.5) * 2; t[keyPath: d] = try (t.x - 0.5) * 2; tTest[keyPath: d] = try (tTest.x - 0.5) * 2 }
+        }
         for method in methods {
             var g = RandomGenerator(seed: seed)
-            let net = try Models.cnn(classes: 10, input: [3, 28, 28], using: &g)
+            let net = try network(&g)
             var options = TrainingOptions()
             options.epochs = epochs
-            options.optimizer = .adam
-            options.learningRate = lr
+            options.optimizer = sgd ? .sgd : .adam
+            options.learningRate = sgd ? real("--lr", 0.01) : lr
             if CommandLine.arguments.contains("--dann-schedule") { options.schedule = .dann }
             var extra = ""
             let time = try seconds {
                 switch method {
-                case "source": _ = try Trainer.fit(net, s, options: options, using: &g)
+                case "source":
+                    let h = try Trainer.fit(net, s, options: options, using: &g)
+                    extra = " source acc " + h.series("accuracy").map { String(format3: $0 ?? .nan) }.joined(separator: " ")
                 case "target": _ = try Trainer.fit(net, t, options: options, using: &g)
                 case "dann":
                     let width = option("--disc", 100)
                     let featureSize = try GradMode.withoutGrad { try net.view(0..<at).forward(Tensor.zeros([1, 3, 28, 28])).count }
-                    let disc = try Models.mlp([featureSize, width, width, 2], using: &g)
-                    let lambda: LambdaSetting = Float(lambdaText).map { .constant($0) } ?? .schedule
+                    let disc = try Models.mlp(option("--disc-layers", 2) == 1 ? [featureSize, width, 2] : [featureSize, width, width, 2], using: &g)
+                    let lambda: LambdaSetting = Float(lambdaText).map { .constant($0) } ?? (lambdaText.hasPrefix("schedule*") ? .schedule(max: Float(lambdaText.dropFirst(9)) ?? 1) : .standard)
                     let adv = try AdversarialNet(net, discriminator: disc, at: at, lambda: 0)
                     let h = try Trainer.fitAdversarial(adv, source: s, target: t.unlabelled(), lambda: lambda, options: options, using: &g)
                     extra = " domain acc " + h.series("domain_accuracy").map { String(format3: $0 ?? .nan) }.joined(separator: " ")
+                        + " source acc " + h.series("source_accuracy").map { String(format3: $0 ?? .nan) }.joined(separator: " ")
                 default:
                     let parts = method.split(separator: ":")
                     guard let a = Alignment(rawValue: String(parts[0])) else { print("unknown method \(method)"); return }

@@ -66,10 +66,21 @@ extension StatelessLayer {
     public func copy() -> any Layer { self }
 }
 
-/// Fills a parameter like PyTorch's default initialisation of Linear and Conv2d:
-/// uniform in ±1/√fan_in (Kaiming-uniform with a = √5 for weights, the same bound for biases).
-func kaimingUniform(_ shape: [Int], fanIn: Int, using generator: inout RandomGenerator) -> Tensor {
-    let bound = fanIn > 0 ? 1 / Float(fanIn).squareRoot() : 0
+/// Fills a weight for a layer followed by ReLU: He (Kaiming) uniform, ±√(6/fan_in), so that
+/// the activations keep their scale through the layers. PyTorch's default (±1/√fan_in, a gain
+/// of 1/√3) shrinks them by about 2.4× per layer: a five-layer net trained with SGD then sits on
+/// a plateau for most of its first epoch, and an adversarial or alignment term that starts
+/// meanwhile wins before the labels are learned.
+func heUniform(_ shape: [Int], fanIn: Int, using generator: inout RandomGenerator) -> Tensor {
+    uniform(shape, bound: fanIn > 0 ? (6 / Float(fanIn)).squareRoot() : 0, using: &generator)
+}
+
+/// Fills a bias as PyTorch does: uniform in ±1/√fan_in.
+func biasUniform(_ shape: [Int], fanIn: Int, using generator: inout RandomGenerator) -> Tensor {
+    uniform(shape, bound: fanIn > 0 ? 1 / Float(fanIn).squareRoot() : 0, using: &generator)
+}
+
+private func uniform(_ shape: [Int], bound: Float, using generator: inout RandomGenerator) -> Tensor {
     // Shapes of layers are validated when the layer is built.
     guard let t = try? Tensor.rand(shape, low: -bound, high: bound, using: &generator) else {
         preconditionFailure("invalid parameter shape \(shape)")

@@ -14,8 +14,8 @@ public final class Linear: Layer {
         _ = try Shape.count([outputFeatures, inputFeatures], op: "linear")
         self.inputFeatures = inputFeatures
         self.outputFeatures = outputFeatures
-        weight = Parameter(kaimingUniform([outputFeatures, inputFeatures], fanIn: inputFeatures, using: &generator))
-        self.bias = bias ? Parameter(kaimingUniform([outputFeatures], fanIn: inputFeatures, using: &generator)) : nil
+        weight = Parameter(heUniform([outputFeatures, inputFeatures], fanIn: inputFeatures, using: &generator))
+        self.bias = bias ? Parameter(biasUniform([outputFeatures], fanIn: inputFeatures, using: &generator)) : nil
     }
 
     /// A copy with its own parameters.
@@ -40,8 +40,8 @@ public final class Linear: Layer {
     }
     public func copy() -> any Layer { Linear(copying: self) }
     public func reset(using generator: inout RandomGenerator) {
-        weight.assign(kaimingUniform(weight.value.shape, fanIn: inputFeatures, using: &generator))
-        bias?.assign(kaimingUniform([outputFeatures], fanIn: inputFeatures, using: &generator))
+        weight.assign(heUniform(weight.value.shape, fanIn: inputFeatures, using: &generator))
+        bias?.assign(biasUniform([outputFeatures], fanIn: inputFeatures, using: &generator))
     }
     public var summary: String { "Linear(\(inputFeatures) → \(outputFeatures))" }
 }
@@ -70,8 +70,8 @@ public final class Conv2d: Layer {
         (self.inputChannels, self.outputChannels, self.kernel) = (inputChannels, outputChannels, kernel)
         (self.stride, self.padding) = (stride, padding)
         let fanIn = inputChannels * kernel * kernel
-        weight = Parameter(kaimingUniform([outputChannels, inputChannels, kernel, kernel], fanIn: fanIn, using: &generator))
-        self.bias = bias ? Parameter(kaimingUniform([outputChannels], fanIn: fanIn, using: &generator)) : nil
+        weight = Parameter(heUniform([outputChannels, inputChannels, kernel, kernel], fanIn: fanIn, using: &generator))
+        self.bias = bias ? Parameter(biasUniform([outputChannels], fanIn: fanIn, using: &generator)) : nil
     }
 
     private init(copying o: Conv2d) {
@@ -97,8 +97,8 @@ public final class Conv2d: Layer {
     public func copy() -> any Layer { Conv2d(copying: self) }
     public func reset(using generator: inout RandomGenerator) {
         let fanIn = inputChannels * kernel * kernel
-        weight.assign(kaimingUniform(weight.value.shape, fanIn: fanIn, using: &generator))
-        bias?.assign(kaimingUniform([outputChannels], fanIn: fanIn, using: &generator))
+        weight.assign(heUniform(weight.value.shape, fanIn: fanIn, using: &generator))
+        bias?.assign(biasUniform([outputChannels], fanIn: fanIn, using: &generator))
     }
     public var summary: String {
         "Conv2d(\(inputChannels) → \(outputChannels), \(kernel)×\(kernel)"

@@ -11,33 +11,73 @@ public final class Embedder: Layer {
     /// nil: the identity (f's output must have as many values as a class has attributes).
     public let g: (any Layer)?
     public let margin: Float
+    /// Whether f(x) and g(a) are scaled to unit length before their dot product (a cosine).
+    public let normalized: Bool
+    /// Batch normalisation of f(x) before the cosine (with `normalized`, when f's width is known).
+    public let standardizer: BatchNorm?
 
-    public convenience init(f: any Layer, g: (any Layer)?, margin: Float) throws {
-        guard margin >= 0 else { throw TrainingError(description: "the margin must not be negative") }
-        self.init(validated: f, g: g, margin: margin)
+    /// `width`: how many values f gives per image, for the batch normalisation of f(x) that
+    /// comes with `normalized` (nil: the last linear layer's outputs, if f has one).
+    public convenience init(f: any Layer, g: (any Layer)?, margin: Float, normalized: Bool = true, width: Int? = nil) throws {
+        guard margin >= 0, margin.isFinite else { throw TrainingError(description: "the margin must be a number ≥ 0") }
+        let standardizer = try (normalized ? (width ?? Embedder.lastWidth(of: f)) : nil).map { try BatchNorm($0) }
+        self.init(validated: f, g: g, margin: margin, normalized: normalized, standardizer: standardizer)
     }
 
-    private init(validated f: any Layer, g: (any Layer)?, margin: Float) { (self.f, self.g, self.margin) = (f, g, margin) }
+    private init(validated f: any Layer, g: (any Layer)?, margin: Float, normalized: Bool, standardizer: BatchNorm?) {
+        (self.f, self.g, self.margin, self.normalized, self.standardizer) = (f, g, margin, normalized, standardizer)
+    }
+
+    /// The outputs of the last linear layer in `layer` (depth first, last child first).
+    static func lastWidth(of layer: any Layer) -> Int? {
+        if let linear = layer as? Linear { return linear.outputFeatures }
+        for (_, child) in layer.children.reversed() {
+            if let width = lastWidth(of: child) { return width }
+        }
+        return nil
+    }
 
     /// Image embeddings; forward alone is f.
     public func forward(_ x: Tensor) throws -> Tensor { try f.forward(x) }
 
-    /// Compatibility of each image with each given class: f(x)·g(aᶜ) as an N×C tensor.
+    /// Compatibility of each image with each given class: f(x)·g(aᶜ) as an N×C tensor; when
+    /// `normalized`, the cosine between f(x) batch-normalised and g(aᶜ).
+    ///
+    /// Raw image features share a large common component (images are positive, so are ReLU
+    /// outputs): every f(x) points nearly the same way, all classes score alike, and the hinge
+    /// settles at the margin with f(x)·g(y) = f(x)·g(m) for all m — one class for every unseen
+    /// image. Centred and scaled per dimension, f(x) differ by direction, and cosines cannot be
+    /// raised by scale alone (animals, MLP f, SGD: seen accuracy 0.33 → 0.69 in 4 epochs,
+    /// unseen 0.26 → 0.60).
     public func scores(_ x: Tensor, classTable: Tensor) throws -> Tensor {
-        let e = try f.forward(x)
-        let c = try g.map { try $0.forward(classTable) } ?? classTable
+        var e = try f.forward(x)
+        if let standardizer {
+            guard e.rank == 2, e.shape[1] == standardizer.features else {
+                throw TrainingError(description: "f gives \(Shape.describe(Array(e.shape.dropFirst()))) values per image, not the \(standardizer.features) of its last linear layer, so f(x) cannot be batch-normalised; end f with that layer, or build the embedder with normalize=false")
+            }
+            e = try standardizer.forward(e)
+        }
+        var c = try g.map { try $0.forward(classTable) } ?? classTable
         guard e.rank == 2, c.rank == 2, e.shape[1] == c.shape[1] else {
             throw TrainingError(description: "image embeddings (\(Shape.describe(e.shape))) and class embeddings (\(Shape.describe(c.shape))) must have the same width; give g= to map attributes into f's space")
         }
+        if normalized { (e, c) = (try Embedder.unitRows(e), try Embedder.unitRows(c)) }
         return try Tensor.matmul2D(e, c, transposeB: true)
     }
 
+    /// Each row divided by its length (rows of zeros stay zero).
+    static func unitRows(_ m: Tensor) throws -> Tensor {
+        try m / ((m * m).sum(axis: 1, keepDims: true) + 1e-12).sqrt()
+    }
+
     public var children: [(name: String, layer: any Layer)] {
-        [("f", f)] + (g.map { [("g", $0)] } ?? [])
+        [("f", f)] + (g.map { [("g", $0)] } ?? []) + (standardizer.map { [("standardizer", $0 as any Layer)] } ?? [])
     }
     public func copy() -> any Layer { cloned() }
-    func cloned() -> Embedder { Embedder(validated: f.copy(), g: g?.copy(), margin: margin) }
-    public var summary: String { "Embedder(margin \(margin))" }
+    func cloned() -> Embedder {
+        Embedder(validated: f.copy(), g: g?.copy(), margin: margin, normalized: normalized, standardizer: standardizer?.copy() as? BatchNorm)
+    }
+    public var summary: String { "Embedder(margin \(margin)\(normalized ? ", cosine" : ""))" }
 }
 
 /// ConSE (Norouzi et al. 2014): a classifier of the seen classes embeds an image as the convex
@@ -84,14 +124,18 @@ public final class ConSE: Layer {
         return try Tensor(shape: [n, d], values: out)
     }
 
-    /// Cosine similarity between each image's semantic embedding and each class vector, N×C.
+    /// Cosine similarity between each image's semantic embedding and each class vector, both
+    /// taken about the mean of the word-vector table, N×C.
     public func scores(_ x: Tensor, classTable: Tensor) throws -> Tensor {
         let e = try forward(x)
         guard classTable.rank == 2, classTable.shape[1] == e.shape[1] else {
             throw TrainingError(description: "the class vectors (\(Shape.describe(classTable.shape))) must have the word vectors' width \(e.shape[1])")
         }
-        let en = try e / ((e * e).sum(axis: 1, keepDims: true).sqrt() + 1e-12)
-        let tn = try classTable / ((classTable * classTable).sum(axis: 1, keepDims: true).sqrt() + 1e-12)
+        // Cosines about the mean word vector of the whole table: a component every class shares
+        // adds the same to every cosine and drowns the differences between classes.
+        let centre = try wordVectors.mean(axis: 0, keepDims: true)
+        let en = try Embedder.unitRows(try e - centre)
+        let tn = try Embedder.unitRows(try classTable - centre)
         return try Tensor.matmul2D(en, tn, transposeB: true)
     }
 
@@ -283,7 +327,12 @@ extension AttributeClassifier: ZeroShotModel {
 extension Embedder: ZeroShotModel {
     public var network: any Layer { self }
     public var kind: String { "zero-shot embedder" }
-    public var settings: [(name: String, value: String)] { [("margin", Report.format(Double(margin)))] }
+    public var settings: [(name: String, value: String)] {
+        [("margin", Report.format(Double(margin))),
+         ("compatibility", !normalized ? "dot product f(x)·g(a) (normalize=false)"
+            : standardizer == nil ? "cosine of f(x) and g(a) (f's width unknown: f(x) not batch-normalised)"
+            : "cosine of f(x) batch-normalised and g(a)")]
+    }
 
     public func parts(inputShape: [Int]?) -> [MethodPart] {
         [MethodPart("f", "maps an image to its embedding", .model(Model(f, inputShape: inputShape)))]

@@ -3,15 +3,18 @@ import Testing
 @testable import TLNN
 
 @Suite struct ModelTests {
-    @Test func initialisationIsPyTorchsUniformAndSeeded() throws {
+    @Test func initialisationIsHeUniformAndSeeded() throws {
         var g1 = RandomGenerator(seed: 5), g2 = RandomGenerator(seed: 5)
         let a = try Linear(100, 50, using: &g1), b = try Linear(100, 50, using: &g2)
         #expect(a.weight.value == b.weight.value && a.bias!.value == b.bias!.value)
-        let w = a.weight.value.scalars
-        #expect(w.allSatisfy { Swift.abs($0) <= 0.1 })  // 1/√100
-        #expect(w.max()! > 0.09 && w.min()! < -0.09)
+        let w = a.weight.value.scalars, bound = Float(6.0 / 100).squareRoot()  // He: √(6/fan_in)
+        #expect(w.allSatisfy { Swift.abs($0) <= bound })
+        #expect(w.max()! > 0.9 * bound && w.min()! < -0.9 * bound)
+        #expect(a.bias!.value.scalars.allSatisfy { Swift.abs($0) <= 0.1 }, "biases as PyTorch's, 1/√fan_in")
         let conv = try Conv2d(4, 8, kernel: 3, using: &g1)
-        #expect(conv.weight.value.scalars.allSatisfy { Swift.abs($0) <= 1 / Float(36).squareRoot() })
+        let convBound = Float(6.0 / 36).squareRoot()
+        #expect(conv.weight.value.scalars.allSatisfy { Swift.abs($0) <= convBound })
+        #expect(conv.weight.value.scalars.max()! > 0.9 * convBound)
         let copy = try fixtureCNN(seed: 3), again = try fixtureCNN(seed: 3)
         #expect(copy.namedParameters().map(\.parameter.value) == again.namedParameters().map(\.parameter.value))
     }

@@ -35,10 +35,10 @@ import TLData
 
     /// A model trained from scratch that ends at chance is not left without a word.
     @Test func aModelLeftAtChanceIsNamed() {
-        let (_, capture, outcome) = run("seed(1)\nh = train(cnn(), digits(2000), lr=10, epochs=2, quiet=true)")
+        let (_, capture, outcome) = run("seed(1)\nh = train(cnn(), digits(2000), lr=2, epochs=2, quiet=true)")
         #expect(outcome == .ok, "\(capture.err)")
         #expect(capture.out.contains("warning: after 2 epochs the model is still at chance on its training data"))
-        #expect(capture.out.contains("lr=10 is large: try lr=0.1 or less"))
+        #expect(capture.out.contains("lr=2 is large: try lr=0.02 or less"))
     }
 
     /// Too few steps an epoch is noted once a session, with a batch size to try.

@@ -44,7 +44,8 @@ import Testing
             #expect(Topic.named(name) != nil)
         }
         #expect(session.run(Source(name: "[2]", text: ":help dann")) == .ok)
-        #expect(capture.out.contains("λ_p = 2 / (1 + e^(−10p)) − 1"))
+        #expect(capture.out.contains("λ_p = λ_max · (2 / (1 + e^(−10p)) − 1)"))
+        #expect(capture.out.contains("When adaptation does not help"))
         // A topic that is also a builtin shows both.
         #expect(session.run(Source(name: "[3]", text: ":help conse")) == .ok)
         #expect(capture.out.contains("ConSE: convex combination") && capture.out.contains("conse(classifier, word_vectors"))

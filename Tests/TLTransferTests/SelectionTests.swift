@@ -61,7 +61,7 @@ final class Identity: Layer {
         let adv = try AdversarialNet(net, discriminator: discriminator, at: 4, lambda: 1)
         var options = TrainingOptions()
         options.epochs = 10
-        let h = try Trainer.fitAdversarial(adv, source: source, target: target.unlabelled(), lambda: .schedule,
+        let h = try Trainer.fitAdversarial(adv, source: source, target: target.unlabelled(), lambda: .schedule(max: 1),
                                            options: options, using: &g)
         #expect(h.epochs.allSatisfy { $0["domain_accuracy"] != nil })
         #expect(h.summary.contains("domain acc"))
@@ -71,27 +71,15 @@ final class Identity: Layer {
     }
 
     @Test func lambdaScheduleFollowsGaninEtAl() {
-        #expect(LambdaSetting.schedule.value(progress: 0) == 0)
-        #expect(Swift.abs(LambdaSetting.schedule.value(progress: 0.5) - Float(2 / (1 + Glibc.exp(-5.0)) - 1)) < 1e-6)
+        #expect(LambdaSetting.schedule(max: 1).value(progress: 0) == 0)
+        #expect(Swift.abs(LambdaSetting.schedule(max: 1).value(progress: 0.5) - Float(2 / (1 + Glibc.exp(-5.0)) - 1)) < 1e-6)
         #expect(LambdaSetting.constant(0.3).value(progress: 0.7) == 0.3)
     }
 
-    @Test(arguments: Alignment.allCases)
-    func alignmentShrinksTheDiscrepancyBetweenFeatures(_ alignment: Alignment) throws {
-        func discrepancy(weight: Float) throws -> Float {
-            var g = RandomGenerator(seed: 4)
-            let (source, target) = try domains()
-            let net = Sequential([try Linear(2, 8, using: &g), Activation(.sigmoid), try Linear(8, 2, using: &g)])
-            var options = TrainingOptions()
-            options.epochs = 15
-            _ = try Trainer.fitAligned(net, at: 2, source: source, target: target.unlabelled(), alignment: alignment,
-                                       weight: weight, options: options, using: &g)
-            let features = try net.view(0..<2)
-            return try GradMode.withoutGrad {
-                try Alignment.mmd.loss(try features.forward(source.x), try features.forward(target.x)).item()
-            }
-        }
-        #expect(try discrepancy(weight: 5) < discrepancy(weight: 0), "\(alignment)")
+    @Test func theDefaultScheduleRampsToItsCeiling() {
+        #expect(LambdaSetting.standard.value(progress: 0) == 0)
+        #expect(Swift.abs(LambdaSetting.standard.value(progress: 1) - LambdaSetting.defaultMax * Float(2 / (1 + Glibc.exp(-10.0)) - 1)) < 1e-6)
+        #expect(LambdaSetting.defaultMax < 1, "the paper's ceiling destroyed the features at a constant SGD rate")
     }
 }
 
@@ -130,6 +118,36 @@ final class Identity: Layer {
         // "ab" was never seen; it must be told apart from "c" by its attributes alone.
         let report = try Trainer.evaluateZeroShot(zs, try samples([2, 3], 40, seed: 4), classTable: table)
         #expect(report.accuracy > 0.9)
+    }
+
+    @Test func aNormalisedEmbedderScoresCosinesOfStandardisedFeatures() throws {
+        var g = RandomGenerator(seed: 6)
+        let f = Sequential([Flatten(), try Linear(3, 4, using: &g)])
+        let zs = try Embedder(f: f, g: try Linear(3, 4, using: &g), margin: 0.1)
+        #expect(zs.standardizer?.features == 4, "f's width is its last linear layer's")
+        zs.setTraining(true)
+        let x = try Tensor.randn([16, 3], using: &g) * 50 + 20
+        let scores = try zs.scores(x, classTable: table).scalars
+        #expect(scores.allSatisfy { Swift.abs($0) <= 1 + 1e-5 }, "cosines")
+        #expect(try Embedder(f: f, g: nil, margin: 0.1, normalized: false).standardizer == nil)
+        // A width that is not f's output is refused with advice, not a crash.
+        let wrong = try Embedder(f: f, g: nil, margin: 0.1, width: 7)
+        #expect(throws: TrainingError.self) { try wrong.scores(x, classTable: table) }
+    }
+
+    @Test func conseIgnoresWhatEveryWordVectorShares() throws {
+        // Word vectors with a large common offset: the cosines are taken about their mean, so
+        // the offset changes nothing.
+        var g = RandomGenerator(seed: 7)
+        let vectors = try Tensor.randn([4, 5], using: &g)
+        let shifted = try vectors + Tensor(shape: [1, 5], values: [20, -20, 20, 20, -20])
+        let classifier = Sequential([try Linear(3, 4, using: &g)])
+        let x = try Tensor.randn([12, 3], using: &g)
+        let plain = try ConSE(classifier: classifier, wordVectors: vectors, top: 2, seen: [0, 1])
+        let offset = try ConSE(classifier: classifier, wordVectors: shifted, top: 2, seen: [0, 1])
+        let a = try plain.scores(x, classTable: try vectors.indexSelect([2, 3])).argmaxRows()
+        let b = try offset.scores(x, classTable: try shifted.indexSelect([2, 3])).argmaxRows()
+        #expect(a == b)
     }
 
     @Test func anAttributeClassifierPicksTheClassWhoseAttributesAreMostLikely() throws {

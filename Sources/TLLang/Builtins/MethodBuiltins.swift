@@ -36,13 +36,14 @@ enum MethodBuiltins {
         },
         Builtin("embedder", [.required("f", .model, "maps an image to an embedding"),
                              .optional("g", .model, .none, keyword: true, "maps a class's attribute (or word) vector into f's space; the identity by default"),
-                             .optional("margin", .number, .number(0.1), keyword: true, "the hinge's margin")],
+                             .optional("margin", .number, .number(0.1), keyword: true, "the hinge's margin"),
+                             .optional("normalize", .bool, .bool(true), keyword: true, "compare f(x), batch-normalised, and g(a) by their cosine; false: the raw dot product f(x)·g(a)")],
                 group: "models",
                 help: "Zero-shot learning by attribute embedding: train(zs, seen) learns f(x)·g(attributes of its class) above every other seen class by the margin; evaluate(zs, unseen) picks the most compatible class present in the data. attributes= (on train and evaluate) may give word vectors instead; by default the dataset's own attributes.",
                 example: "zs = embedder(sequential(flatten(), linear(2352, 12)))") { args in
             let f = try args.model("f")
             let g = args.isNone("g") ? nil : try args.model("g").network
-            return .model(Model(try Embedder(f: f.network, g: g, margin: try args.float("margin")), inputShape: f.inputShape))
+            return .model(Model(try Embedder(f: f.network, g: g, margin: try args.float("margin"), normalized: try args.bool("normalize")), inputShape: f.inputShape))
         },
         Builtin("attribute_classifier", [.required("f", .model, "one output (a logit) per attribute")],
                 group: "models",

@@ -22,7 +22,8 @@ enum TrainingBuiltins {
             .optional("align", .string, .none, keyword: true, "mmd, mkmmd, coral or cmd: a discrepancy between source and target features to minimise"),
             .optional("align_weight", .number, .number(1), keyword: true, "the weight of the alignment term"),
             .optional("at", .integer, .none, keyword: true, "with align=: the features compared are net[0:at]'s"),
-            .optional("lambda", .any, .string("schedule"), keyword: true, "an attach()ed model's reversal factor: a number, or \"schedule\" for 2/(1+e^(−10p))−1"),
+            .optional("lambda", .any, .string("schedule"), keyword: true, "an attach()ed model's reversal factor: a number, or \"schedule\" for lambda_max·(2/(1+e^(−10p))−1)"),
+            .optional("lambda_max", .number, .none, keyword: true, "the ceiling of lambda=\"schedule\" (0.3; the paper's 1 can destroy the features at a constant SGD rate, see :help dann)"),
             .optional("attributes", .tensor, .none, keyword: true, "a zero-shot model's class table (classes × attributes or word vectors); the dataset's attributes by default"),
             .optional("validate", .dataset, .none, keyword: true, "labelled data measured after each epoch"),
             .optional("shuffle", .bool, .bool(true), keyword: true, "a new order every epoch"),
@@ -154,11 +155,21 @@ enum TrainingBuiltins {
             + "too few for a model to learn much from scratch; \(advice)"
     }
 
-    /// `lambda=`: a number, or "schedule" (the default) for DANN's schedule.
+    /// `lambda=`: a number, or "schedule" (the default) for DANN's schedule up to `lambda_max=`.
     static func lambda(_ args: Arguments) throws -> LambdaSetting? {
         switch args.value("lambda") {
-        case .string("schedule"): return nil
-        case .number(let x): return .constant(Float(x))
+        case .string("schedule"):
+            guard !args.isNone("lambda_max") else { return nil }
+            let ceiling = try args.float("lambda_max")
+            guard ceiling.isFinite, ceiling >= 0 else {
+                throw args.error(for: "lambda_max", expected: "a number ≥ 0", got: args.value("lambda_max"))
+            }
+            return .schedule(max: ceiling)
+        case .number(let x):
+            guard args.isNone("lambda_max") else {
+                throw args.error("lambda_max= is the ceiling of lambda=\"schedule\"; with a constant lambda=\(Report.format(x)) leave it out", at: "lambda_max")
+            }
+            return .constant(Float(x))
         case let v: throw args.error(for: "lambda", expected: "a number or \"schedule\"", got: v)
         }
     }

@@ -5,10 +5,12 @@ extension Topic {
           No new training: take an ordinary classifier of the seen classes and embed an image as
           the average of the word vectors of its T most probable classes, weighted by their
           probabilities. The unseen class whose word vector is most similar (cosine) is the
-          answer. An image that looks half tiger, half horse lands near "zebra".
+          answer. An image that looks half tiger, half horse lands near "zebra". tl takes the
+          cosines about the mean word vector of the table, so that what every class shares does
+          not drown what tells them apart.
           """,
         formula: """
-          e(x) = (1/Z) Σ_{t=1..T} p(ŷ_t|x) · s(ŷ_t),   Z = Σ_t p(ŷ_t|x);   predict argmax_u cos(e(x), s(u))
+          e(x) = (1/Z) Σ_{t=1..T} p(ŷ_t|x) · s(ŷ_t),   Z = Σ_t p(ŷ_t|x);   predict argmax_u cos(e(x) − s̄, s(u) − s̄)
           """,
         example: """
           seed(1)

@@ -9,11 +9,15 @@ extension Topic {
           - embedder(f, g=…, margin=k): map images (f) and attribute rows (g) into one space and
             train f(x)·g(y) to beat every other seen class by the margin; an unseen image goes
             to the class whose embedding scores highest. attributes= word vectors works the same.
+            f(x) is batch-normalised and the score is a cosine (normalize=false: the raw dot
+            product): raw image features share a large common part, every class then scores
+            alike and the hinge stops at the margin — one class for every unseen image.
           Train on the seen classes, evaluate on data of the unseen ones only.
           """,
         formula: """
           attributes:  argmax_c Σ_m a_cm log σ(o_m) + (1 − a_cm) log(1 − σ(o_m))
           embedding:   L = max(0, k − f(x)·g(a_y) + max_{m≠y} f(x)·g(a_m)),  predict argmax_c f(x)·g(a_c)
+                       with f(x) = BN(f(x))/‖BN(f(x))‖ and g(a) = g(a)/‖g(a)‖ by default
           """,
         example: """
           seed(1)
