@@ -1,5 +1,9 @@
 // Longer measurements behind the README's tables (not tests): run with
 //   swift run -c release tl-experiments domain-gap [--train N] [--test N] [--epochs E] [--seed S]
+//   swift run -c release tl-experiments adaptation [--source S] [--target T] [--methods source,dann,mmd,…]
+//       [--seeds K] [--first-seed S] [--train N] [--target-train N] [--test N] [--epochs E]
+//       [--net cnn|dann] [--sgd [--lr X] [--dann-schedule]] [--lambda X|schedule|schedule*MAX]
+//       [--disc W] [--disc-layers 1|2] [--at K] [--warm E] [--center]
 import Dispatch
 import TLData
 import TLEngine
@@ -91,14 +95,18 @@ func adaptation() throws {
     // Alignment fine-tunes a source-trained network (as DAN and Deep CORAL do): `warm` epochs on
     // the source, then the rest of the budget aligned. 0: aligned from scratch.
     let warm = option("--warm", 2)
-    print("# \(source.rawValue) → \(target.rawValue): CNN, \(train) labelled source + \(train) unlabelled target, \(epochs) epochs Adam lr \(lr), tested on \(test) target digits; λ \(lambdaText), align weight \(weight) (method:w overrides), alignment after \(warm) source epochs, at \(at)")
+    let optimizer = sgd ? "SGD lr \(real("--lr", 0.01)) momentum 0.9" : "Adam lr \(lr)"
+    let schedule = CommandLine.arguments.contains("--dann-schedule") ? " on DANN's rate schedule" : ""
+    print("# \(source.rawValue) → \(target.rawValue): \(paperNet ? "the DANN paper's network" : "CNN"), \(train) labelled source + \(targetTrain) unlabelled target, \(epochs) epochs \(optimizer)\(schedule), tested on \(test) target digits; λ \(lambdaText), align weight \(weight) (method:w overrides), alignment after \(warm) source epochs, at \(at)")
     var results: [String: [Double]] = [:]
     for seed in UInt64(firstSeed)...UInt64(firstSeed + seeds - 1) {
         var s = try Digits.generate(count: train, style: source, seed: seed)
         var t = try Digits.generate(count: targetTrain, style: target, seed: seed + 500)
         var tTest = try Digits.generate(count: test, style: target, seed: seed + 1000)
-        if CommandLine.arguments.contains("--center") {
-            for d in [\Dataset.x] { s[keyPath: d] = try (s.x - 0.5) * 2; t[keyPath: d] = try (t.x - 0.5) * 2; tTest[keyPath: d] = try (tTest.x - 0.5) * 2 }
+        if CommandLine.arguments.contains("--center") {  // pixels from [0, 1] to [−1, 1]
+            s.x = try (s.x - 0.5) * 2
+            t.x = try (t.x - 0.5) * 2
+            tTest.x = try (tTest.x - 0.5) * 2
         }
         for method in methods {
             var g = RandomGenerator(seed: seed)
@@ -154,5 +162,5 @@ func adaptation() throws {
 switch CommandLine.arguments.dropFirst().first {
 case "domain-gap": try domainGap()
 case "adaptation": try adaptation()
-default: print("usage: tl-experiments domain-gap [--train N] [--test N] [--epochs E] [--seed S] | adaptation [--source S] [--target T] [--methods a,b] [--seeds K]")
+default: print("usage: tl-experiments domain-gap [--train N] [--test N] [--epochs E] [--seed S] | adaptation [--source S] [--target T] [--methods a,b] [--seeds K] [--net cnn|dann] [--sgd] [--lambda X|schedule*MAX] (see the file's first lines)")
 }

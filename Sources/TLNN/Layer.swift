@@ -75,6 +75,23 @@ func heUniform(_ shape: [Int], fanIn: Int, using generator: inout RandomGenerato
     uniform(shape, bound: fanIn > 0 ? (6 / Float(fanIn)).squareRoot() : 0, using: &generator)
 }
 
+/// How a layer's weights are drawn.
+public enum WeightInitialisation: Sendable {
+    /// He-uniform, ±√(6/fan_in): for a layer a ReLU follows.
+    case he
+    /// ±1/√fan_in (PyTorch's default): for a network's output layer, which no ReLU follows. With
+    /// He's gain there, an autoencoder's first reconstructions were 2.4× too large, and Adam
+    /// (lr 0.001) settled on the mean image (error 0.058, against 0.034 with this).
+    case output
+
+    func draw(_ shape: [Int], fanIn: Int, using generator: inout RandomGenerator) -> Tensor {
+        switch self {
+        case .he: heUniform(shape, fanIn: fanIn, using: &generator)
+        case .output: biasUniform(shape, fanIn: fanIn, using: &generator)
+        }
+    }
+}
+
 /// Fills a bias as PyTorch does: uniform in ±1/√fan_in.
 func biasUniform(_ shape: [Int], fanIn: Int, using generator: inout RandomGenerator) -> Tensor {
     uniform(shape, bound: fanIn > 0 ? 1 / Float(fanIn).squareRoot() : 0, using: &generator)

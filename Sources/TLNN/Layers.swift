@@ -5,8 +5,12 @@ public final class Linear: Layer {
     public let inputFeatures: Int, outputFeatures: Int
     public let weight: Parameter
     public let bias: Parameter?
+    /// How the weights are drawn (and redrawn by `reset`).
+    public let initialisation: WeightInitialisation
 
-    public init(_ inputFeatures: Int, _ outputFeatures: Int, bias: Bool = true,
+    /// `initialisation`: `.he` for a layer a ReLU follows (the default), `.output` for the layer
+    /// that gives a network's outputs (logits, a reconstruction), as the builders' last layers.
+    public init(_ inputFeatures: Int, _ outputFeatures: Int, bias: Bool = true, initialisation: WeightInitialisation = .he,
                 using generator: inout RandomGenerator) throws {
         guard inputFeatures > 0, outputFeatures > 0 else {
             throw TensorError.invalidArgument(op: "linear", "sizes must be positive, got \(inputFeatures) and \(outputFeatures)")
@@ -14,13 +18,14 @@ public final class Linear: Layer {
         _ = try Shape.count([outputFeatures, inputFeatures], op: "linear")
         self.inputFeatures = inputFeatures
         self.outputFeatures = outputFeatures
-        weight = Parameter(heUniform([outputFeatures, inputFeatures], fanIn: inputFeatures, using: &generator))
+        self.initialisation = initialisation
+        weight = Parameter(initialisation.draw([outputFeatures, inputFeatures], fanIn: inputFeatures, using: &generator))
         self.bias = bias ? Parameter(biasUniform([outputFeatures], fanIn: inputFeatures, using: &generator)) : nil
     }
 
     /// A copy with its own parameters.
     public init(copying other: Linear) {
-        (inputFeatures, outputFeatures) = (other.inputFeatures, other.outputFeatures)
+        (inputFeatures, outputFeatures, initialisation) = (other.inputFeatures, other.outputFeatures, other.initialisation)
         weight = other.weight.copy()
         bias = other.bias?.copy()
     }
@@ -40,7 +45,7 @@ public final class Linear: Layer {
     }
     public func copy() -> any Layer { Linear(copying: self) }
     public func reset(using generator: inout RandomGenerator) {
-        weight.assign(heUniform(weight.value.shape, fanIn: inputFeatures, using: &generator))
+        weight.assign(initialisation.draw(weight.value.shape, fanIn: inputFeatures, using: &generator))
         bias?.assign(biasUniform([outputFeatures], fanIn: inputFeatures, using: &generator))
     }
     public var summary: String { "Linear(\(inputFeatures) → \(outputFeatures))" }

@@ -81,12 +81,13 @@ public final class Autoencoder: TrainingMethod {
     /// The encoder through `sizes` (input first), then a decoder back; `activation` between layers.
     public static func make(sizes: [Int], activation: Activation.Kind, using generator: inout RandomGenerator) throws -> Autoencoder {
         guard sizes.count >= 2 else { throw TrainingError(description: "sizes needs at least an input and a code size") }
-        let encoder = try Models.mlp(sizes, activation: activation, using: &generator)
+        let encoder = try Models.mlp(sizes, activation: activation, last: .he, using: &generator)
         var layers = encoder.layers + [Activation(activation)]
         let back = Array(sizes.reversed())
         for i in 0..<(back.count - 1) {
-            layers.append(try Linear(back[i], back[i + 1], using: &generator))
-            if i < back.count - 2 { layers.append(Activation(activation)) }
+            let last = i == back.count - 2
+            layers.append(try Linear(back[i], back[i + 1], initialisation: last ? .output : .he, using: &generator))
+            if !last { layers.append(Activation(activation)) }
         }
         return try Autoencoder(Sequential(layers), split: encoder.count + 1)
     }

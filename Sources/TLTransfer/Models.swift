@@ -18,7 +18,7 @@ public enum Models {
         return Sequential([
             try Conv2d(c, 16, kernel: 5, using: &generator), Activation(.relu), try MaxPool2d(2),
             try Conv2d(16, 32, kernel: 5, using: &generator), Activation(.relu), try MaxPool2d(2), Flatten(),
-            try Linear(32 * h2 * w2, 128, using: &generator), Activation(.relu), try Linear(128, classes, using: &generator),
+            try Linear(32 * h2 * w2, 128, using: &generator), Activation(.relu), try Linear(128, classes, initialisation: .output, using: &generator),
         ])
     }
 
@@ -26,14 +26,16 @@ public enum Models {
     public static let cnnFeatureLayers = 7
 
     /// A multilayer perceptron through `sizes` with an activation between linear layers.
-    public static func mlp(_ sizes: [Int], activation: Activation.Kind = .relu, dropout: Float = 0,
+    /// `last`: how its last layer's weights are drawn (`.output` unless an activation follows it).
+    public static func mlp(_ sizes: [Int], activation: Activation.Kind = .relu, dropout: Float = 0, last lastInitialisation: WeightInitialisation = .output,
                            using generator: inout RandomGenerator) throws -> Sequential {
         guard sizes.count >= 2 else { throw TensorError.invalidArgument(op: "mlp", "needs at least an input and an output size") }
         var layers: [any Layer] = []
         layers.append(Flatten())  // images or rows alike become rows
         for i in 0..<(sizes.count - 1) {
-            layers.append(try Linear(sizes[i], sizes[i + 1], using: &generator))
-            if i < sizes.count - 2 {
+            let last = i == sizes.count - 2
+            layers.append(try Linear(sizes[i], sizes[i + 1], initialisation: last ? lastInitialisation : .he, using: &generator))
+            if !last {
                 layers.append(Activation(activation))
                 if dropout > 0 { layers.append(try Dropout(dropout)) }
             }

@@ -15,6 +15,12 @@ import Testing
         let convBound = Float(6.0 / 36).squareRoot()
         #expect(conv.weight.value.scalars.allSatisfy { Swift.abs($0) <= convBound })
         #expect(conv.weight.value.scalars.max()! > 0.9 * convBound)
+        // An output layer is drawn as PyTorch draws it, on reset and in copies too.
+        let output = try Linear(100, 10, initialisation: .output, using: &g1)
+        #expect(output.weight.value.scalars.allSatisfy { Swift.abs($0) <= 0.1 } && output.weight.value.scalars.max()! > 0.09)
+        output.reset(using: &g1)
+        #expect(output.weight.value.scalars.allSatisfy { Swift.abs($0) <= 0.1 })
+        #expect((output.copy() as? Linear)?.initialisation == .output)
         let copy = try fixtureCNN(seed: 3), again = try fixtureCNN(seed: 3)
         #expect(copy.namedParameters().map(\.parameter.value) == again.namedParameters().map(\.parameter.value))
     }

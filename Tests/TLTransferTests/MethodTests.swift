@@ -5,6 +5,16 @@ import Testing
 @testable import TLTransfer
 
 @Suite struct MethodTests {
+    /// The builders draw their output layers as PyTorch does and every other layer He-uniform;
+    /// an autoencoder's code layer, which a ReLU follows, is not an output layer.
+    @Test func buildersDrawTheirOutputLayersAsOutputs() throws {
+        var g = RandomGenerator(seed: 9)
+        let linears = { (s: Sequential) in s.layers.compactMap { $0 as? Linear }.map(\.initialisation) }
+        #expect(linears(try Models.mlp([4, 8, 3], using: &g)) == [.he, .output])
+        #expect(linears(try Models.cnn(classes: 10, input: [1, 28, 28], using: &g)) == [.he, .output])
+        #expect(linears(try Autoencoder.make(sizes: [6, 4, 2], activation: .relu, using: &g).sequential) == [.he, .he, .he, .output])
+    }
+
     @Test func multitaskLearnsEveryHead() throws {
         var g = RandomGenerator(seed: 1)
         let a = try blobs(128, seed: 1)
