@@ -189,8 +189,8 @@ extension Trainer {
         let totalSteps = Double(Swift.max(1, options.epochs * batchesPerEpoch))
         var step = 0
         let separateDomains = net.features.couplesSamples
-        return try loop(net, count: source.count, options: options, using: &generator, reporter: reporter,
-                        epochBatches: { g in try pairedBatches(source, target, options: options, using: &g) }) { pair in
+        var history = try loop(net, count: source.count, options: options, using: &generator, reporter: reporter,
+                               epochBatches: { g in try pairedBatches(source, target, options: options, using: &g) }) { pair in
             net.reversal.lambda = lambda.value(progress: Double(step) / totalSteps)
             step += 1
             let labels = pair.source.y ?? []
@@ -217,6 +217,42 @@ extension Trainer {
             ]
             return Step(loss: try classification + domainLoss, samples: labels.count, figures: figures)
         }
+        history.warnings += adversarialWarnings(history, lambda: lambda, classes: source.classes.count,
+                                                steps: history.epochs.count * batchesPerEpoch)
+        return history
+    }
+
+    /// What the history says when adversarial training did not do its job: the reversal undoing
+    /// what the features had learned of the labels, or a domain classifier never fooled. Not
+    /// after a handful of steps (fewer than 50), as for the chance warning.
+    static func adversarialWarnings(_ history: History, lambda: LambdaSetting, classes k: Int, steps: Int) -> [String] {
+        guard steps >= 50, history.interruptedAt == nil, history.divergedAt == nil, history.epochs.count >= 2 else { return [] }
+        if case .constant(let l) = lambda, l == 0 { return [] }  // no reversal: nothing to say about it
+        let lower: String, higher: String
+        switch lambda {
+        case .schedule(let m):
+            lower = "try lambda_max=\(Report.format(Double(m) / 3)) (it was \(Report.format(Double(m)))) or schedule=\"dann\""
+            higher = "a larger lambda_max (it was \(Report.format(Double(m))))"
+        case .constant(let l):
+            lower = "try lambda=\(Report.format(Double(l) / 3)) (it was \(Report.format(Double(l))))"
+            higher = "a larger lambda (it was \(Report.format(Double(l))))"
+        }
+        var warnings: [String] = []
+        let source = history.epochs.compactMap { record in record["source_accuracy"].map { (record.epoch, $0) } }
+        let domain = history.epochs.last?["domain_accuracy"].map { ", the domain classifier at \(Report.format($0))" } ?? ""
+        if let last = source.last, k >= 2, last.1 <= 1.5 / Double(k) {
+            warnings.append("the label predictor is still at chance on the source (accuracy \(Report.format(last.1)) for \(k) classes)\(domain): "
+                + "the labels are not being learnt, and the reversed gradient may be why; \(lower), or train on the source alone first to see whether it learns there")
+        } else if let best = source.max(by: { $0.1 < $1.1 }), let last = source.last, best.1 >= 0.5, last.1 < 0.8 * best.1 {
+            warnings.append("source accuracy fell from \(Report.format(best.1)) (epoch \(best.0)) to \(Report.format(last.1)) (epoch \(last.0))\(domain): "
+                + "the reversed gradient is undoing what the features learned; \(lower)")
+        }
+        let domainAccuracies = history.epochs.compactMap { $0["domain_accuracy"] }
+        if domainAccuracies.count == history.epochs.count, let least = domainAccuracies.min(), least >= 0.95 {
+            warnings.append("the domain classifier told source from target at every epoch (accuracy \(Report.format(least)) or more): "
+                + "the features were not made domain-invariant; try more epochs or \(higher)")
+        }
+        return warnings
     }
 
     /// Discrepancy-based adaptation: cross-entropy on the source plus `weight` times the chosen

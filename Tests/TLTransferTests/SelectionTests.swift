@@ -76,6 +76,27 @@ final class Identity: Layer {
         #expect(LambdaSetting.constant(0.3).value(progress: 0.7) == 0.3)
     }
 
+    /// The history is read for the three ways adversarial training fails, each with advice.
+    @Test func adversarialHistoriesThatFailedAreNamed() {
+        func history(_ rows: [(source: Double, domain: Double)]) -> History {
+            var h = History()
+            h.epochs = rows.enumerated().map { i, r in
+                EpochRecord(epoch: i + 1, seconds: 1, samplesPerSecond: 1, figures: [("source_accuracy", r.source), ("domain_accuracy", r.domain)])
+            }
+            return h
+        }
+        let collapsed = Trainer.adversarialWarnings(history([(0.6, 0.7), (0.9, 0.8), (0.11, 0.5)]), lambda: .standard, classes: 10, steps: 300)
+        #expect(collapsed.count == 1 && collapsed[0].contains("at chance on the source") && collapsed[0].contains("try lambda_max=0.1 (it was 0.3)"))
+        let undone = Trainer.adversarialWarnings(history([(0.7, 0.7), (0.95, 0.8), (0.6, 0.6)]), lambda: .constant(1), classes: 10, steps: 300)
+        #expect(undone.count == 1 && undone[0].contains("source accuracy fell from 0.95 (epoch 2) to 0.6 (epoch 3)"))
+        #expect(undone[0].contains("try lambda=0.333 (it was 1)"))
+        let unfooled = Trainer.adversarialWarnings(history([(0.7, 0.97), (0.9, 0.99), (0.95, 0.99)]), lambda: .standard, classes: 10, steps: 300)
+        #expect(unfooled.count == 1 && unfooled[0].contains("told source from target at every epoch"))
+        #expect(Trainer.adversarialWarnings(history([(0.7, 0.8), (0.9, 0.85), (0.95, 0.88)]), lambda: .standard, classes: 10, steps: 300).isEmpty)
+        #expect(Trainer.adversarialWarnings(history([(0.7, 0.97), (0.9, 0.99)]), lambda: .constant(0), classes: 10, steps: 300).isEmpty, "no reversal")
+        #expect(Trainer.adversarialWarnings(history([(0.6, 0.7), (0.11, 0.5)]), lambda: .standard, classes: 10, steps: 4).isEmpty, "a handful of steps")
+    }
+
     @Test func theDefaultScheduleRampsToItsCeiling() {
         #expect(LambdaSetting.standard.value(progress: 0) == 0)
         #expect(Swift.abs(LambdaSetting.standard.value(progress: 1) - LambdaSetting.defaultMax * Float(2 / (1 + Glibc.exp(-10.0)) - 1)) < 1e-6)

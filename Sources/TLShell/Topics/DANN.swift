@@ -25,7 +25,8 @@ extension Topic {
             0.73 ± 0.01 against 0.60, every seed gains; Adam lr 0.001: 0.70 against 0.49.
           - Watch the history: source_accuracy falling, or domain_accuracy at 0.5 while the
             labels are not learnt, means the reversal is winning — lower lambda_max; a
-            domain_accuracy near 1 throughout means the discriminator is never fooled.
+            domain_accuracy near 1 throughout means the discriminator is never fooled. train
+            warns of all three.
           """,
         formula: """
           min over θ_f, θ_y, θ_d of  L_y(G_y(G_f(x_s)), y_s) + L_d(G_d(R_λ(G_f(x))), domain)
