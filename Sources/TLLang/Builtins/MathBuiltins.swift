@@ -96,6 +96,16 @@ enum MathBuiltins {
                   numbers: { $0.reduce(0, +) }) { try $0.sum(axis: $1, keepDims: $2) },
         reduction("mean", "The mean of the elements, or along axis=.", example: "mean([0.8, 0.9, 0.7])",
                   numbers: { $0.reduce(0, +) / Double($0.count) }) { try $0.mean(axis: $1, keepDims: $2) },
+        reduction("std", "The sample standard deviation of the elements (divided by n − 1, as torch.std; nan for one element), or along axis=: the ± of a mean over seeds.",
+                  example: "std([0.78, 0.74, 0.81])",
+                  numbers: { values in
+                      let m = values.reduce(0, +) / Double(values.count)
+                      return (values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count - 1)).squareRoot()
+                  }) { x, axis, keepDims in
+            let squares = try { let d = try x - x.mean(axis: axis, keepDims: true); return try (d * d).mean(axis: axis, keepDims: keepDims) }()
+            let n = axis.map { x.shape[$0 < 0 ? $0 + x.rank : $0] } ?? x.count
+            return try (squares * Float(Double(n) / Double(n - 1))).sqrt()
+        },
         reduction("max", "The largest element, or the largest along axis=.", example: "max(tensor([[1, 5], [7, 2]]), axis=1)",
                   numbers: { $0.max() ?? .nan }) { try $0.max(axis: $1, keepDims: $2) },
         reduction("min", "The smallest element, or the smallest along axis=.", example: "min([3, 1, 2])",
