@@ -87,13 +87,13 @@ public enum WeightInitialisation: Sendable {
     func draw(_ shape: [Int], fanIn: Int, using generator: inout RandomGenerator) -> Tensor {
         switch self {
         case .he: heUniform(shape, fanIn: fanIn, using: &generator)
-        case .output: biasUniform(shape, fanIn: fanIn, using: &generator)
+        case .output: pytorchUniform(shape, fanIn: fanIn, using: &generator)
         }
     }
 }
 
-/// Fills a bias as PyTorch does: uniform in ±1/√fan_in.
-func biasUniform(_ shape: [Int], fanIn: Int, using generator: inout RandomGenerator) -> Tensor {
+/// PyTorch's default draw, uniform in ±1/√fan_in: every bias, and the weights of output layers.
+func pytorchUniform(_ shape: [Int], fanIn: Int, using generator: inout RandomGenerator) -> Tensor {
     uniform(shape, bound: fanIn > 0 ? 1 / Float(fanIn).squareRoot() : 0, using: &generator)
 }
 

@@ -20,7 +20,7 @@ public final class Linear: Layer {
         self.outputFeatures = outputFeatures
         self.initialisation = initialisation
         weight = Parameter(initialisation.draw([outputFeatures, inputFeatures], fanIn: inputFeatures, using: &generator))
-        self.bias = bias ? Parameter(biasUniform([outputFeatures], fanIn: inputFeatures, using: &generator)) : nil
+        self.bias = bias ? Parameter(pytorchUniform([outputFeatures], fanIn: inputFeatures, using: &generator)) : nil
     }
 
     /// A copy with its own parameters.
@@ -46,7 +46,7 @@ public final class Linear: Layer {
     public func copy() -> any Layer { Linear(copying: self) }
     public func reset(using generator: inout RandomGenerator) {
         weight.assign(initialisation.draw(weight.value.shape, fanIn: inputFeatures, using: &generator))
-        bias?.assign(biasUniform([outputFeatures], fanIn: inputFeatures, using: &generator))
+        bias?.assign(pytorchUniform([outputFeatures], fanIn: inputFeatures, using: &generator))
     }
     public var summary: String { "Linear(\(inputFeatures) → \(outputFeatures))" }
 }
@@ -76,7 +76,7 @@ public final class Conv2d: Layer {
         (self.stride, self.padding) = (stride, padding)
         let fanIn = inputChannels * kernel * kernel
         weight = Parameter(heUniform([outputChannels, inputChannels, kernel, kernel], fanIn: fanIn, using: &generator))
-        self.bias = bias ? Parameter(biasUniform([outputChannels], fanIn: fanIn, using: &generator)) : nil
+        self.bias = bias ? Parameter(pytorchUniform([outputChannels], fanIn: fanIn, using: &generator)) : nil
     }
 
     private init(copying o: Conv2d) {
@@ -103,7 +103,7 @@ public final class Conv2d: Layer {
     public func reset(using generator: inout RandomGenerator) {
         let fanIn = inputChannels * kernel * kernel
         weight.assign(heUniform(weight.value.shape, fanIn: fanIn, using: &generator))
-        bias?.assign(biasUniform([outputChannels], fanIn: fanIn, using: &generator))
+        bias?.assign(pytorchUniform([outputChannels], fanIn: fanIn, using: &generator))
     }
     public var summary: String {
         "Conv2d(\(inputChannels) → \(outputChannels), \(kernel)×\(kernel)"

@@ -61,13 +61,8 @@ public final class Embedder: Layer {
         guard e.rank == 2, c.rank == 2, e.shape[1] == c.shape[1] else {
             throw TrainingError(description: "image embeddings (\(Shape.describe(e.shape))) and class embeddings (\(Shape.describe(c.shape))) must have the same width; give g= to map attributes into f's space")
         }
-        if normalized { (e, c) = (try Embedder.unitRows(e), try Embedder.unitRows(c)) }
+        if normalized { (e, c) = (try e.unitRows(), try c.unitRows()) }
         return try Tensor.matmul2D(e, c, transposeB: true)
-    }
-
-    /// Each row divided by its length (rows of zeros stay zero).
-    static func unitRows(_ m: Tensor) throws -> Tensor {
-        try m / ((m * m).sum(axis: 1, keepDims: true) + 1e-12).sqrt()
     }
 
     public var children: [(name: String, layer: any Layer)] {
@@ -99,8 +94,13 @@ public final class ConSE: Layer {
         self.init(validated: classifier, wordVectors: wordVectors, top: top, seen: seen)
     }
 
+    /// The mean word vector of the table, about which cosines are taken.
+    let centre: Tensor
+
     private init(validated classifier: any Layer, wordVectors: Tensor, top: Int, seen: [Int]) {
         (self.classifier, self.wordVectors, self.top, self.seen) = (classifier, wordVectors, top, seen)
+        // A rank-2 table (checked by the public initialiser) always has a mean along its rows.
+        centre = (try? wordVectors.mean(axis: 0, keepDims: true)) ?? wordVectors
     }
 
     /// The semantic embedding of each image: Σ_t p(ŷ_t|x) s(ŷ_t) / Σ_t p(ŷ_t|x) over the top-T seen classes.
@@ -133,9 +133,8 @@ public final class ConSE: Layer {
         }
         // Cosines about the mean word vector of the whole table: a component every class shares
         // adds the same to every cosine and drowns the differences between classes.
-        let centre = try wordVectors.mean(axis: 0, keepDims: true)
-        let en = try Embedder.unitRows(try e - centre)
-        let tn = try Embedder.unitRows(try classTable - centre)
+        let en = try (e - centre).unitRows()
+        let tn = try (classTable - centre).unitRows()
         return try Tensor.matmul2D(en, tn, transposeB: true)
     }
 
@@ -372,4 +371,11 @@ extension ConSE: ZeroShotModel {
     }
 
     public func clone() -> any TrainingMethod { cloned() }
+}
+
+extension Tensor {
+    /// Each row of a matrix divided by its length (rows of zeros stay zero): cosines by product.
+    func unitRows() throws -> Tensor {
+        try self / ((self * self).sum(axis: 1, keepDims: true) + 1e-12).sqrt()
+    }
 }

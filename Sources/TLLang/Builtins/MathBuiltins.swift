@@ -102,9 +102,9 @@ enum MathBuiltins {
                       let m = values.reduce(0, +) / Double(values.count)
                       return (values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count - 1)).squareRoot()
                   }) { x, axis, keepDims in
-            let squares = try { let d = try x - x.mean(axis: axis, keepDims: true); return try (d * d).mean(axis: axis, keepDims: keepDims) }()
+            let deviations = try x - x.mean(axis: axis, keepDims: true)  // checks the axis
             let n = axis.map { x.shape[$0 < 0 ? $0 + x.rank : $0] } ?? x.count
-            return try (squares * Float(Double(n) / Double(n - 1))).sqrt()
+            return try ((deviations * deviations).mean(axis: axis, keepDims: keepDims) * Float(Double(n) / Double(n - 1))).sqrt()
         },
         reduction("max", "The largest element, or the largest along axis=.", example: "max(tensor([[1, 5], [7, 2]]), axis=1)",
                   numbers: { $0.max() ?? .nan }) { try $0.max(axis: $1, keepDims: $2) },
