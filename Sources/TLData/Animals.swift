@@ -46,23 +46,23 @@ public enum Animals {
         return (try? Tensor(shape: [table.count, attributeNames.count], values: rows)) ?? Tensor(scalar: 0)
     }
 
-    /// Per-class embeddings standing in for word vectors: the attributes through a fixed random
-    /// projection, plus noise and extra class-specific dimensions, unit length (fixed across seeds,
-    /// as pretrained word vectors are).
-    public static func wordVectors(dimensions: Int = 24) -> Tensor {
-        var rng = RandomGenerator(seed: 2014)
-        let a = attributeNames.count, shared = dimensions - 8
-        let projection = (0..<(a * shared)).map { _ in rng.nextNormal() }
-        var values: [Float] = []
-        for entry in table {
-            let attrs = attributeNames.map { entry.attributes.contains($0) ? Float(1) : 0 }
-            var v = (0..<shared).map { j in (0..<a).reduce(Float(0)) { $0 + attrs[$1] * projection[$1 * shared + j] } + 0.3 * rng.nextNormal() }
-            v += (0..<8).map { _ in 0.8 * rng.nextNormal() }
-            let norm = Swift.max(1e-6, v.reduce(0) { $0 + $1 * $1 }.squareRoot())
-            values += v.map { $0 / norm }
-        }
-        return (try? Tensor(shape: [table.count, dimensions], values: values)) ?? Tensor(scalar: 0)
+    /// The classes' word vectors: each class name embedded by the pretrained sentence model
+    /// all-MiniLM-L6-v2 (384 dimensions, unit length), fixed across seeds as pretrained vectors are.
+    /// The table is AnimalWordVectors.swift, written by scripts/word-vectors.
+    public static func wordVectors() -> Tensor {
+        (try? Tensor(shape: [table.count, parsedWordVectors.count / table.count], values: parsedWordVectors)) ?? Tensor(scalar: 0)
     }
+
+    private static let parsedWordVectors: [Float] = {
+        let rows = miniLMVectors.split(separator: "\n").map { $0.split(separator: " ") }
+        let names = rows.map { $0.first.map(String.init) ?? "" }
+        let values = rows.flatMap { $0.dropFirst().map { Float($0) ?? .nan } }
+        let width = rows.first.map { $0.count - 1 } ?? 0
+        // The table is generated from `table`'s names, in order; a mismatch is a build defect.
+        precondition(names == classNames && values.count == names.count * width && !values.contains { $0.isNaN },
+                     "AnimalWordVectors.swift does not match Animals.table: run scripts/word-vectors")
+        return values
+    }()
 
     public static func generate(count: Int, classes: [Int]? = nil, seed: UInt64) throws -> Dataset {
         guard count >= 0 else { throw DataError("the number of samples must not be negative") }

@@ -64,7 +64,7 @@ enum Properties {
             guard case .dataset(let d) = v else { return .none }
             return .list(d.attributeNames.map { .string($0) })
         },
-        Entry(name: "word_vectors", help: "per-class embeddings standing in for word vectors, or none") { v in
+        Entry(name: "word_vectors", help: "one word vector per class (animals: each name embedded by the pretrained all-MiniLM-L6-v2, 384-d), or none") { v in
             guard case .dataset(let d) = v, let w = d.wordVectors else { return .none }
             return .tensor(w)
         },

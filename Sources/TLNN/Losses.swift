@@ -25,6 +25,16 @@ public enum Loss {
         return try (target * (logTarget - logits.logSoftmax(axis: 1))).sum(axis: 1).mean()
     }
 
+    /// Mean cross-entropy of N×C logits against target distributions (rows of `targets` sum to 1;
+    /// they get no gradient): −(1/N) Σᵢ Σ_c targets[i,c] · log softmax(logits)[i,c]. Against the
+    /// uniform distribution it is SDT's domain confusion; against soft labels, its soft-label loss.
+    public static func softCrossEntropy(_ logits: Tensor, targets: Tensor) throws -> Tensor {
+        guard logits.rank == 2, logits.shape == targets.shape else {
+            throw TensorError.shapeMismatch(op: "soft_cross_entropy", "logits and target distributions differ", logits.shape, targets.shape)
+        }
+        return try -((targets.detached() * logits.logSoftmax(axis: 1)).sum(axis: 1).mean())
+    }
+
     /// Mean squared error (shapes broadcast).
     public static func mse(_ prediction: Tensor, _ target: Tensor) throws -> Tensor {
         let d = try prediction - target

@@ -41,10 +41,26 @@ public final class AdversarialNet: Layer {
 
     /// A deep copy, features and classifier copied together so that they stay one network.
     func clonedNet() -> AdversarialNet {
+        let (f, c) = AdversarialNet.copied(features, classifier)
+        return AdversarialNet(features: f, classifier: c, discriminator: discriminator.copy(), lambda: reversal.lambda)
+    }
+
+    /// A deep copy of a split network, features and classifier copied together so that they stay
+    /// one network.
+    static func copied(_ features: Sequential, _ classifier: Sequential) -> (Sequential, Sequential) {
         let whole = (features.entries + classifier.entries).map { ($0.name, $0.layer.copy()) }
-        let split = features.count
-        return AdversarialNet(features: Sequential(entries: Array(whole[..<split])), classifier: Sequential(entries: Array(whole[split...])),
-                              discriminator: discriminator.copy(), lambda: reversal.lambda)
+        return (Sequential(entries: Array(whole[..<features.count])), Sequential(entries: Array(whole[features.count...])))
+    }
+
+    /// The parts of a network split at `at` with a domain classifier on its features.
+    static func domainParts(features: Sequential, classifier: Sequential, discriminator: any Layer, inputShape: [Int]?,
+                            discriminatorHelp: String) -> [MethodPart] {
+        let featureShape = Model(features, inputShape: inputShape).outputShapes().last ?? nil
+        return [
+            MethodPart("features", "the feature extractor net[0:at], sharing its weights", .model(Model(features, inputShape: inputShape))),
+            MethodPart("classifier", "the label predictor net[at:], sharing its weights", .model(Model(classifier, inputShape: featureShape))),
+            MethodPart("discriminator", discriminatorHelp, .model(Model(discriminator, inputShape: featureShape))),
+        ]
     }
     public var summary: String { "Adversarial(features \(features.count) layers, classifier \(classifier.count), domain classifier)" }
 }
@@ -78,16 +94,12 @@ extension AdversarialNet: TrainingMethod {
     public var kind: String { "domain-adversarial network" }
 
     public func parts(inputShape: [Int]?) -> [MethodPart] {
-        let featureShape = Model(features, inputShape: inputShape).outputShapes().last ?? nil
-        return [
-            MethodPart("features", "the feature extractor net[0:at], sharing its weights", .model(Model(features, inputShape: inputShape))),
-            MethodPart("classifier", "the label predictor net[at:], sharing its weights", .model(Model(classifier, inputShape: featureShape))),
-            MethodPart("discriminator", "the domain classifier (behind the gradient reversal)", .model(Model(discriminator, inputShape: featureShape))),
-        ]
+        AdversarialNet.domainParts(features: features, classifier: classifier, discriminator: discriminator, inputShape: inputShape,
+                                   discriminatorHelp: "the domain classifier (behind the gradient reversal)")
     }
 
     public func fit(_ request: FitRequest, using generator: inout RandomGenerator) throws -> History {
-        try request.refuse([.align, .at, .attributes], for: kind)
+        try request.refuse([.align, .at, .attributes, .targetLabels], for: kind)
         guard let target = request.target else { throw TrainingError(description: "an attach()ed model trains with target= (unlabelled target data)") }
         let source = try request.single()
         try Trainer.checkClassifier(self, for: source)
@@ -195,16 +207,7 @@ extension Trainer {
             step += 1
             let labels = pair.source.y ?? []
             let ns = pair.source.x.shape[0], nt = pair.target.shape[0]
-            // One pass over both batches (one product per layer, as PyTorch's DANN does), unless
-            // batch statistics would then mix the domains.
-            let h: Tensor, hs: Tensor
-            if separateDomains {
-                hs = try net.features.forward(pair.source.x)
-                h = try Tensor.concat([hs, try net.features.forward(pair.target)], axis: 0)
-            } else {
-                h = try net.features.forward(Tensor.concat([pair.source.x, pair.target], axis: 0))
-                hs = try h.sliced(axis: 0, start: 0, end: ns)
-            }
+            let (h, hs) = try domainFeatures(net.features, pair.source.x, pair.target, separately: separateDomains)
             let logits = try net.classifier.forward(hs)
             let classification = try Loss.crossEntropy(logits, labels)
             let domains = Array(repeating: 0, count: ns) + Array(repeating: 1, count: nt)
@@ -220,6 +223,18 @@ extension Trainer {
         history.warnings += adversarialWarnings(history, lambda: lambda, classes: source.classes.count,
                                                 steps: history.epochs.count * batchesPerEpoch)
         return history
+    }
+
+    /// The features of a source and a target batch, stacked (source first), and the source's alone.
+    /// One pass over both batches (one product per layer, as PyTorch's DANN does), unless batch
+    /// statistics would then mix the domains (`separately`).
+    static func domainFeatures(_ features: Sequential, _ source: Tensor, _ target: Tensor, separately: Bool) throws -> (both: Tensor, source: Tensor) {
+        if separately {
+            let hs = try features.forward(source)
+            return (try Tensor.concat([hs, try features.forward(target)], axis: 0), hs)
+        }
+        let h = try features.forward(Tensor.concat([source, target], axis: 0))
+        return (h, try h.sliced(axis: 0, start: 0, end: source.shape[0]))
     }
 
     /// What the history says when adversarial training did not do its job: the reversal undoing

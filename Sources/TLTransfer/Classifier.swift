@@ -15,7 +15,7 @@ public final class Classifier: TrainingMethod {
     public func parts(inputShape: [Int]?) -> [MethodPart] { [] }
 
     public func fit(_ request: FitRequest, using generator: inout RandomGenerator) throws -> History {
-        try request.refuse([.lambda, .attributes], for: kind)
+        try request.refuse([.lambda, .attributes, .targetLabels], for: kind)
         let data = try request.single()
         try Trainer.checkClassifier(network, for: data)
         guard let alignment = request.alignment else {
@@ -106,7 +106,7 @@ public final class Autoencoder: TrainingMethod {
     }
 
     public func fit(_ request: FitRequest, using generator: inout RandomGenerator) throws -> History {
-        try request.refuse([.target, .align, .at, .lambda, .attributes], for: kind)
+        try request.refuse([.target, .align, .at, .lambda, .attributes, .targetLabels], for: kind)
         return try Trainer.fitReconstruction(sequential, try request.single(), options: request.options, using: &generator,
                                              reporter: request.reporter)
     }

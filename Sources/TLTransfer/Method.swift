@@ -54,6 +54,8 @@ public struct FitRequest {
     public var data: [Dataset]
     /// Unlabelled target data (domain adaptation).
     public var target: Dataset?
+    /// A few labelled target samples (SDT's soft-label loss).
+    public var targetLabels: Dataset?
     /// Discrepancy-based adaptation: the discrepancy between source and target features of
     /// `net[0:at]` to minimise, at `alignWeight`.
     public var alignment: Alignment?
@@ -87,6 +89,7 @@ public struct FitRequest {
     func isGiven(_ option: FitOption) -> Bool {
         switch option {
         case .target: target != nil
+        case .targetLabels: targetLabels != nil
         case .align: alignment != nil
         case .at: at != nil
         case .lambda: lambda != nil
@@ -104,10 +107,12 @@ public struct RefusedOption: Error, CustomStringConvertible {
 /// The options of `train` that only some methods use.
 public enum FitOption: String, CaseIterable, Sendable {
     case target, align, at, lambda, attributes
+    case targetLabels = "target_labels"
 
     var usedBy: String {
         switch self {
-        case .target: "is for attach()ed models and for align= (aligning a classifier's features)"
+        case .target: "is for attach()ed and sdt() models and for align= (aligning a classifier's features)"
+        case .targetLabels: "is the few labelled target samples of sdt() models"
         case .align, .at: "aligns a classifier's features with target= data"
         case .lambda: "is the gradient reversal's factor of attach()ed models"
         case .attributes: "is the class table of zero-shot models (attribute_classifier, embedder)"

@@ -91,7 +91,7 @@ extension MultitaskNet: TrainingMethod {
 
     /// Trains every head on its dataset (`data` is a list, one per head), adding their losses.
     public func fit(_ request: FitRequest, using generator: inout RandomGenerator) throws -> History {
-        try request.refuse([.target, .align, .at, .lambda, .attributes], for: kind)
+        try request.refuse([.target, .align, .at, .lambda, .attributes, .targetLabels], for: kind)
         return try fit(request.data, options: request.options, using: &generator, reporter: request.reporter)
     }
 

@@ -100,7 +100,7 @@ extension ProgressiveNet: TrainingMethod {
 
     /// Trains the new column and its adapters by cross-entropy (the earlier columns stay frozen).
     public func fit(_ request: FitRequest, using generator: inout RandomGenerator) throws -> History {
-        try request.refuse([.target, .align, .at, .lambda, .attributes], for: kind)
+        try request.refuse([.target, .align, .at, .lambda, .attributes, .targetLabels], for: kind)
         let data = try request.single()
         try Trainer.checkClassifier(self, for: data)
         return try Trainer.fit(self, data, options: request.options, using: &generator, reporter: request.reporter)

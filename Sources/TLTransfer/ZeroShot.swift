@@ -314,7 +314,7 @@ extension AttributeClassifier: ZeroShotModel {
     }
 
     public func fit(_ request: FitRequest, using generator: inout RandomGenerator) throws -> History {
-        try request.refuse([.target, .align, .at, .lambda], for: kind)
+        try request.refuse([.target, .align, .at, .lambda, .targetLabels], for: kind)
         let data = try request.single()
         return try Trainer.fitAttributeClassifier(self, data, classTable: try trainingTable(request, data), options: request.options,
                                                   using: &generator, reporter: request.reporter)
@@ -339,7 +339,7 @@ extension Embedder: ZeroShotModel {
     }
 
     public func fit(_ request: FitRequest, using generator: inout RandomGenerator) throws -> History {
-        try request.refuse([.target, .align, .at, .lambda], for: kind)
+        try request.refuse([.target, .align, .at, .lambda, .targetLabels], for: kind)
         let data = try request.single()
         return try Trainer.fitEmbedder(self, data, classTable: try trainingTable(request, data), options: request.options,
                                        using: &generator, reporter: request.reporter)
@@ -364,7 +364,7 @@ extension ConSE: ZeroShotModel {
 
     /// Trains the classifier of the seen classes, by cross-entropy.
     public func fit(_ request: FitRequest, using generator: inout RandomGenerator) throws -> History {
-        try request.refuse([.target, .align, .at, .lambda, .attributes], for: kind)
+        try request.refuse([.target, .align, .at, .lambda, .attributes, .targetLabels], for: kind)
         let data = try request.single()
         try Trainer.checkClassifier(classifier, for: data)
         return try Trainer.fit(classifier, data, options: request.options, using: &generator, reporter: request.reporter)

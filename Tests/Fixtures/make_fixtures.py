@@ -100,6 +100,17 @@ def losses():
     loss = F.relu(0.5 - pos + neg).mean()
     loss.backward()
     s["hinge.scores"], s["hinge.labels"], s["hinge.loss"], s["hinge.grad"] = scores.detach(), labels, loss.detach().reshape(1), scores.grad
+
+    # SDT's soft-label loss at temperature 2 and its domain confusion (against 1/2, 1/2), with
+    # PyTorch's cross-entropy against class probabilities.
+    logits, p = torch.randn(4, 3).requires_grad_(True), torch.softmax(torch.randn(4, 3), dim=1)
+    loss = F.cross_entropy(logits / 2, p)
+    loss.backward()
+    s["soft.logits"], s["soft.targets"], s["soft.loss"], s["soft.grad"] = logits.detach(), p, loss.detach().reshape(1), logits.grad
+    d = torch.randn(6, 2).requires_grad_(True)
+    loss = F.cross_entropy(d, torch.full((6, 2), 0.5))
+    loss.backward()
+    s["confusion.logits"], s["confusion.loss"], s["confusion.grad"] = d.detach(), loss.detach().reshape(1), d.grad
     save_file(s, out("losses.safetensors"))
 
 

@@ -65,10 +65,15 @@ import Testing
         #expect(Set(rows.map { $0.description }).count == 20, "every class is a different combination")
         #expect(Animals.classNames.contains("zebra") && Animals.classNames.contains("alpaca"))
         let w = Animals.wordVectors()
-        #expect(w.shape == [20, 24])
-        for i in 0..<20 {
-            let norm = w.scalars[(i * 24)..<(i * 24 + 24)].reduce(0) { $0 + $1 * $1 }.squareRoot()
-            #expect(Swift.abs(norm - 1) < 1e-4)
+        #expect(w.shape == [20, 384])
+        let row = { (i: Int) in Array(w.scalars[(i * 384)..<(i * 384 + 384)]) }
+        let cosine = { (i: Int, j: Int) in zip(row(i), row(j)).reduce(Float(0)) { $0 + $1.0 * $1.1 } }
+        for i in 0..<20 { #expect(Swift.abs(cosine(i, i) - 1) < 1e-4) }
+        // Real word vectors carry meaning: a dolphin's nearest class is the whale, a goat's the sheep.
+        let index = { (name: String) in Animals.classNames.firstIndex(of: name) ?? -1 }
+        for (a, b) in [("dolphin", "whale"), ("goat", "sheep"), ("cat", "dog")] {
+            let nearest = (0..<20).filter { $0 != index(a) }.max { cosine(index(a), $0) < cosine(index(a), $1) }
+            #expect(nearest == index(b), "\(a)'s nearest class")
         }
     }
 

@@ -104,6 +104,22 @@ import Testing
         try loss.backward()
         expectClose(s.grad, try losses.tensor("hinge.grad"))
     }
+
+    @Test func softLabelsAndDomainConfusion() throws {
+        // SDT's soft-label loss at temperature 2: cross-entropy against class probabilities.
+        let z = try losses.tensor("soft.logits").requiringGrad()
+        let soft = try Loss.softCrossEntropy(z * 0.5, targets: try losses.tensor("soft.targets"))
+        expectClose(try soft.reshaped([1]), try losses.tensor("soft.loss"))
+        try soft.backward()
+        expectClose(z.grad, try losses.tensor("soft.grad"))
+        // Domain confusion: against ½, ½.
+        let d = try losses.tensor("confusion.logits").requiringGrad()
+        let confusion = try Loss.softCrossEntropy(d, targets: try Tensor.full([6, 2], 0.5))
+        expectClose(try confusion.reshaped([1]), try losses.tensor("confusion.loss"))
+        try confusion.backward()
+        expectClose(d.grad, try losses.tensor("confusion.grad"))
+        #expect(throws: TensorError.self) { try Loss.softCrossEntropy(d, targets: try Tensor.full([6, 3], 0.5)) }
+    }
 }
 
 @Suite struct DiscrepancyTests {

@@ -70,6 +70,64 @@ final class Identity: Layer {
         #expect(throws: TrainingError.self) { try AdversarialNet(net, discriminator: discriminator, at: 0, lambda: 1) }
     }
 
+    /// SDT's two objectives reach disjoint weights: the confusion loss, computed through the domain
+    /// classifier with its weights fixed, trains only what comes before it.
+    @Test func fixedWeightsPassGradientsToTheInputOnly() throws {
+        var g = RandomGenerator(seed: 4)
+        let d = try Linear(3, 2, using: &g)
+        let x = try Tensor.randn([5, 3], using: &g).requiringGrad()
+        try withFixedWeights(d) { try d.forward(x) }.sum().backward()
+        #expect(d.weight.grad == nil && d.bias?.grad == nil, "no gradient for the fixed weights")
+        #expect(x.grad != nil, "the input still gets one")
+        #expect(!d.weight.isFrozen, "the weights stay trainable afterwards")
+        // Both objectives together: the classifier's gradient is its own loss's alone.
+        let both = try d.forward(x.detached()).sum() + (try withFixedWeights(d) { try d.forward(x) } * 3).sum()
+        try both.backward()
+        let alone = try Linear(3, 2, using: &g)
+        alone.weight.assign(d.weight.value)
+        try alone.forward(x.detached()).sum().backward()
+        #expect(d.weight.grad?.scalars == alone.weight.grad?.scalars)
+    }
+
+    @Test func softLabelsAreEachClassMeanPredictionAtTheTemperature() throws {
+        // The network's logits are its inputs; two samples of class 0, one of class 1, none of class 2.
+        let x = try Tensor(shape: [3, 3], values: [2, 0, 0, 0, 2, 0, 0, 4, 0])
+        let data = try Dataset(name: "d", x: x, y: [0, 0, 1], classes: ["a", "b", "c"])
+        let net = try DomainConfusionNet(Sequential([Identity(), Identity()]), discriminator: Identity(), at: 1, temperature: 2)
+        let soft = try net.softLabels(data, classes: 3).scalars
+        let e = Float(Glibc.exp(1.0)), e2 = Float(Glibc.exp(2.0))
+        let p0 = [(e / (e + 2) + 1 / (e + 2)) / 2, (1 / (e + 2) + e / (e + 2)) / 2, 1 / (e + 2)]
+        let p1 = [1 / (e2 + 2), e2 / (e2 + 2), 1 / (e2 + 2)]
+        for (a, b) in zip(soft, p0 + p1 + [0, 0, 1]) { #expect(Swift.abs(a - b) < 1e-6) }
+        #expect(throws: TrainingError.self) { try DomainConfusionNet(Sequential([Identity(), Identity()]), discriminator: Identity(), at: 1, temperature: 0) }
+        #expect(throws: TrainingError.self) { try DomainConfusionNet(Sequential([Identity(), Identity()]), discriminator: Identity(), at: 1, confusion: -1) }
+    }
+
+    @Test func domainConfusionLearnsTheLabelsAndRecordsEachObjective() throws {
+        var g = RandomGenerator(seed: 5)
+        let (source, target) = try domains()
+        let net = try Models.mlp([2, 16, 16, 2], using: &g)
+        let discriminator = Sequential([try Linear(16, 16, using: &g), Activation(.relu), try Linear(16, 2, using: &g)])
+        let sdt = try DomainConfusionNet(net, discriminator: discriminator, at: 4)
+        let before = discriminator.parameters.map(\.value.scalars)
+        var request = FitRequest(data: [source], options: TrainingOptions())
+        request.options.epochs = 10
+        request.target = target.unlabelled()
+        request.targetLabels = try target.take(4, perClass: true)
+        let h = try sdt.fit(request, using: &g)
+        for name in ["source_accuracy", "domain_accuracy", "confusion", "target_loss", "soft_label_loss"] {
+            #expect(h.epochs.allSatisfy { $0[name] != nil }, "\(name) recorded")
+        }
+        #expect(try Trainer.accuracy(sdt, source) > 0.9 && (try Trainer.accuracy(sdt, target)) > 0.9)
+        #expect(discriminator.parameters.map(\.value.scalars) != before, "the domain classifier learns")
+        request.targetLabels = nil
+        request.target = nil
+        #expect(throws: TrainingError.self) { try sdt.fit(request, using: &g) }
+        request.target = target.unlabelled()
+        request.lambda = .constant(1)
+        #expect(throws: RefusedOption.self) { try sdt.fit(request, using: &g) }
+    }
+
     @Test func lambdaScheduleFollowsGaninEtAl() {
         #expect(LambdaSetting.schedule(max: 1).value(progress: 0) == 0)
         #expect(Swift.abs(LambdaSetting.schedule(max: 1).value(progress: 0.5) - Float(2 / (1 + Glibc.exp(-5.0)) - 1)) < 1e-6)

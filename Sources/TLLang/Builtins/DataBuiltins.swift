@@ -69,7 +69,7 @@ enum DataBuiltins {
                             .optional("classes", .any, .none, keyword: true, "only these classes (names or ids), all twenty by default"),
                             .optional("seed", .integer, .none, keyword: true, "a seed of its own; by default the next draw of seed()'s generator")],
                 group: "data",
-                help: "Generated zero-shot data: 20 animal classes, each a set of binary attributes (furry, striped, hooves, long neck, …); images are drawn from parts that show them. The dataset carries .attributes (classes × attributes), .attribute_names and .word_vectors.",
+                help: "Generated zero-shot data: 20 animal classes, each a set of binary attributes (furry, striped, hooves, long neck, …); images are drawn from parts that show them. The dataset carries .attributes (classes × attributes), .attribute_names and .word_vectors (each class name embedded by the pretrained sentence model all-MiniLM-L6-v2: 20 × 384, unit rows).",
                 example: "zoo = animals(200); zoo.attribute_names") { args in
             let classes = args.isNone("classes") ? nil : try classIDs(args.value("classes"), classes: Animals.classNames, args: args, parameter: "classes")
             return .dataset(try Animals.generate(count: try args.int("n"), classes: classes, seed: seed(args)))

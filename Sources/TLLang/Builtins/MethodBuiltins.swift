@@ -34,6 +34,28 @@ enum MethodBuiltins {
             }
             return .model(Model(adversarial, inputShape: net.inputShape))
         },
+        Builtin("sdt", [.required("net", .model, "a sequential classifier, best trained on the source first (the soft labels are its predictions)"),
+                        .required("discriminator", .model, "the domain classifier: features in, 2 logits out (source, target)"),
+                        .required("at", .integer, keyword: true, "net[0:at] is the feature extractor, net[at:] the label predictor"),
+                        .optional("confusion", .number, .number(Double(DomainConfusionNet.defaultConfusion)), keyword: true, "λ, the weight of the domain confusion loss on the features"),
+                        .optional("soft", .number, .number(Double(DomainConfusionNet.defaultSoft)), keyword: true, "ν, the weight of the soft-label loss on target_labels="),
+                        .optional("temperature", .number, .number(Double(DomainConfusionNet.defaultTemperature)), keyword: true, "T, the softmax temperature of the soft labels")],
+                group: "models",
+                help: "Simultaneous deep transfer (SDT, Tzeng et al. 2015): the domain classifier learns to tell source from target, and the features learn to make its prediction uniform (domain confusion, not a reversed gradient). train(s, src, target=unlabel(tgt), target_labels=few) also matches the predictions on a few labelled target samples to the source's mean prediction for their class (soft labels at temperature T). Shares net's weights.",
+                example: "s = sdt(cnn(), mlp([512, 100, 2]), at=7)") { args in
+            let net = try args.model("net")
+            let s = try sequentialNetwork(net, args, "net")
+            let confusion = try TrainingBuiltins.methodCall(args) {
+                try DomainConfusionNet(s, discriminator: try args.model("discriminator").network, at: try args.int("at"),
+                                       confusion: try args.float("confusion"), soft: try args.float("soft"), temperature: try args.float("temperature"))
+            }
+            if let input = net.inputShape {
+                try TrainingBuiltins.methodCall(args, at: "discriminator") {
+                    try AdversarialNet.checkDiscriminator(features: confusion.features, discriminator: confusion.discriminator, inputShape: input)
+                }
+            }
+            return .model(Model(confusion, inputShape: net.inputShape))
+        },
         Builtin("embedder", [.required("f", .model, "maps an image to an embedding"),
                              .optional("g", .model, .none, keyword: true, "maps a class's attribute (or word) vector into f's space; the identity by default"),
                              .optional("margin", .number, .number(0.1), keyword: true, "the hinge's margin"),

@@ -18,7 +18,8 @@ enum TrainingBuiltins {
             .optional("conservative", .number, .number(0), keyword: true, "c·‖θ−θ₀‖² toward the weights at the start (L2-SP)"),
             .optional("consistency", .number, .number(0), keyword: true, "c·KL keeping predictions close to the starting model's"),
             .optional("schedule", .string, .string("constant"), keyword: true, "constant, or dann: lr/(1+10p)^0.75"),
-            .optional("target", .dataset, .none, keyword: true, "unlabelled target data, for attach()ed models and align="),
+            .optional("target", .dataset, .none, keyword: true, "unlabelled target data, for attach()ed and sdt() models and align="),
+            .optional("target_labels", .dataset, .none, keyword: true, "a few labelled target samples, for sdt() models (soft labels)"),
             .optional("align", .string, .none, keyword: true, "mmd, mkmmd, coral or cmd: a discrepancy between source and target features to minimise"),
             .optional("align_weight", .number, .number(1), keyword: true, "the weight of the alignment term"),
             .optional("at", .integer, .none, keyword: true, "with align=: the features compared are net[0:at]'s"),
@@ -46,6 +47,7 @@ enum TrainingBuiltins {
             options.shuffle = try args.bool("shuffle")
             var request = FitRequest(data: try datasets(args, "data"), options: options)
             request.target = args.isNone("target") ? nil : try args.dataset("target")
+            request.targetLabels = args.isNone("target_labels") ? nil : try args.dataset("target_labels")
             request.alignment = args.isNone("align") ? nil : try args.choice("align", of: Alignment.self)
             request.alignWeight = try args.float("align_weight")
             request.at = try args.optionalInt("at")
