@@ -35,6 +35,35 @@ public enum Loss {
         return try -((targets.detached() * logits.logSoftmax(axis: 1)).sum(axis: 1).mean())
     }
 
+    /// Scale-invariant mean squared error (Eigen et al. 2014; the reconstruction loss of Domain
+    /// Separation Networks), per sample over its k values and averaged over the batch:
+    /// (1/k)‖x − x̂‖² − (1/k²)((x − x̂)·1)², the variance of the error. A reconstruction that is
+    /// right up to a constant shift of the whole image costs nothing, so the model spends its
+    /// capacity on shapes rather than on overall brightness. Shapes must have equal counts per sample.
+    public static func scaleInvariantMSE(_ prediction: Tensor, _ target: Tensor) throws -> Tensor {
+        let n = prediction.shape.first ?? 0
+        guard prediction.rank >= 1, target.shape.first == n, prediction.count == target.count, n > 0 else {
+            throw TensorError.shapeMismatch(op: "scale_invariant_mse", "prediction and target differ", prediction.shape, target.shape)
+        }
+        let d = try prediction.reshapedRows(prediction.count / n) - target.reshapedRows(target.count / n)
+        let meanSquare = try (d * d).mean(axis: 1), meanError = try d.mean(axis: 1)
+        return try (meanSquare - meanError * meanError).mean()
+    }
+
+    /// The difference loss of Domain Separation Networks: the mean squared entry of H_aᵀH_b, with
+    /// H_a, H_b a batch of two codes (one row per sample), each row scaled to unit length — zero
+    /// when every dimension of one code is orthogonal, over the batch, to every dimension of the
+    /// other. With unit rows, shrinking the codes cannot lower it.
+    public static func difference(_ a: Tensor, _ b: Tensor) throws -> Tensor {
+        let n = a.shape.first ?? 0
+        guard n > 0, b.shape.first == n else {
+            throw TensorError.shapeMismatch(op: "difference", "the two codes must have one row per sample each", a.shape, b.shape)
+        }
+        let ua = try a.reshapedRows(a.count / n).unitRows(), ub = try b.reshapedRows(b.count / n).unitRows()
+        let product = try Tensor.matmul2D(ua, ub, transposeA: true)
+        return try (product * product).mean()
+    }
+
     /// Mean squared error (shapes broadcast).
     public static func mse(_ prediction: Tensor, _ target: Tensor) throws -> Tensor {
         let d = try prediction - target
@@ -66,5 +95,12 @@ public enum Loss {
         }
         let negative = try (scores + mask).max(axis: 1)
         return try (margin - positive + negative).relu().mean()
+    }
+}
+
+extension Tensor {
+    /// Each row of a matrix divided by its length (rows of zeros stay zero): cosines by product.
+    public func unitRows() throws -> Tensor {
+        try self / ((self * self).sum(axis: 1, keepDims: true) + 1e-12).sqrt()
     }
 }

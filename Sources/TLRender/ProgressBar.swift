@@ -13,19 +13,23 @@ public enum ProgressBar {
         let done = Double((epoch - 1) * batches + batch) / Double(Swift.max(1, epochs * batches))
         let left = done > 0 ? elapsed * (1 - done) / done : 0
         let rate = samplesPerSecond.isFinite && samplesPerSecond < 1e12 ? String(Int(samplesPerSecond.rounded())) : "?"
-        let values = shown.compactMap { name, label in
+        var values = shown.compactMap { name, label in
             figures.first { $0.name == name }.flatMap { $0.value.isNaN ? nil : " · \(label) \(fixed($0.value))" }
-        }.joined()
+        }
         let rateText = samplesPerSecond.isNaN ? "" : " · \(rate)/s"
-        let tail = " \(batch)/\(batches)\(rateText)\(values) · \(clock(left)) left"
         let head = "epoch \(epoch)/\(epochs) "
+        var tail: String { " \(batch)/\(batches)\(rateText)\(values.joined()) · \(clock(left)) left" }
+        // Redrawn in place, the line must fit the terminal: a wrapped line leaves its first half
+        // behind at every redraw. Figures go from the last, then the line is cut.
+        while head.count + 10 + tail.count > width, !values.isEmpty { values.removeLast() }
         let barWidth = Swift.max(10, Swift.min(30, width - head.count - tail.count - 1))
         let filled = Double(batch) / Double(Swift.max(1, batches)) * Double(barWidth)
         let full = Int(filled)
         var bar = String(repeating: "━", count: full)
         if full < barWidth { bar += filled - Double(full) >= 0.5 ? "╸" : " " }
         bar += String(repeating: " ", count: Swift.max(0, barWidth - bar.count))
-        return head + bar + tail
+        let line = head + bar + tail
+        return line.count <= width ? line : String(line.prefix(Swift.max(0, width - 1))) + "…"
     }
 
     /// The line a finished epoch leaves in the scrollback, in the manner of Keras:

@@ -193,18 +193,9 @@ extension Trainer {
     public static func fitAdversarial(_ net: AdversarialNet, source: Dataset, target: Dataset, lambda: LambdaSetting,
                                       options: TrainingOptions, using generator: inout RandomGenerator,
                                       reporter: TrainingReporter? = nil) throws -> History {
-        guard source.isLabelled else { throw TrainingError(description: "the source data must be labelled") }
-        guard source.sampleShape == target.sampleShape else {
-            throw TrainingError(description: "source and target samples differ in shape (\(Shape.describe(source.sampleShape)) and \(Shape.describe(target.sampleShape)))")
-        }
-        let batchesPerEpoch = (source.count + options.batchSize - 1) / options.batchSize
-        let totalSteps = Double(Swift.max(1, options.epochs * batchesPerEpoch))
-        var step = 0
         let separateDomains = net.features.couplesSamples
-        var history = try loop(net, count: source.count, options: options, using: &generator, reporter: reporter,
-                               epochBatches: { g in try pairedBatches(source, target, options: options, using: &g) }) { pair in
-            net.reversal.lambda = lambda.value(progress: Double(step) / totalSteps)
-            step += 1
+        return try reversalLoop(net, reversal: net.reversal, source: source, target: target, lambda: lambda, options: options,
+                                using: &generator, reporter: reporter) { pair in
             let labels = pair.source.y ?? []
             let ns = pair.source.x.shape[0], nt = pair.target.shape[0]
             let (h, hs) = try domainFeatures(net.features, pair.source.x, pair.target, separately: separateDomains)
@@ -220,6 +211,27 @@ extension Trainer {
             ]
             return Step(loss: try classification + domainLoss, samples: labels.count, figures: figures)
         }
+    }
+
+    /// The checks and loop every method with a gradient reversal shares: labelled source and
+    /// target of the same sample shape, source batches paired with target batches, λ set before
+    /// each step from `lambda` and the progress, and the warnings of a failed adversarial run.
+    static func reversalLoop(_ model: any Layer, reversal: GradientReversal, source: Dataset, target: Dataset, lambda: LambdaSetting,
+                             options: TrainingOptions, using generator: inout RandomGenerator, reporter: TrainingReporter?,
+                             objective: @escaping ((source: (x: Tensor, y: [Int]?), target: Tensor)) throws -> Step) throws -> History {
+        guard source.isLabelled else { throw TrainingError(description: "the source data must be labelled") }
+        guard source.sampleShape == target.sampleShape else {
+            throw TrainingError(description: "source and target samples differ in shape (\(Shape.describe(source.sampleShape)) and \(Shape.describe(target.sampleShape)))")
+        }
+        let batchesPerEpoch = (source.count + options.batchSize - 1) / options.batchSize
+        let totalSteps = Double(Swift.max(1, options.epochs * batchesPerEpoch))
+        var step = 0
+        var history = try loop(model, count: source.count, options: options, using: &generator, reporter: reporter,
+                               epochBatches: { g in try pairedBatches(source, target, options: options, using: &g) }) { pair in
+            reversal.lambda = lambda.value(progress: Double(step) / totalSteps)
+            step += 1
+            return try objective(pair)
+        }
         history.warnings += adversarialWarnings(history, lambda: lambda, classes: source.classes.count,
                                                 steps: history.epochs.count * batchesPerEpoch)
         return history
@@ -228,7 +240,7 @@ extension Trainer {
     /// The features of a source and a target batch, stacked (source first), and the source's alone.
     /// One pass over both batches (one product per layer, as PyTorch's DANN does), unless batch
     /// statistics would then mix the domains (`separately`).
-    static func domainFeatures(_ features: Sequential, _ source: Tensor, _ target: Tensor, separately: Bool) throws -> (both: Tensor, source: Tensor) {
+    static func domainFeatures(_ features: any Layer, _ source: Tensor, _ target: Tensor, separately: Bool) throws -> (both: Tensor, source: Tensor) {
         if separately {
             let hs = try features.forward(source)
             return (try Tensor.concat([hs, try features.forward(target)], axis: 0), hs)
@@ -263,6 +275,11 @@ extension Trainer {
                 + "the reversed gradient is undoing what the features learned; \(lower)")
         }
         let domainAccuracies = history.epochs.compactMap { $0["domain_accuracy"] }
+        if let last = domainAccuracies.last, last < 0.3 {
+            // Fooled means 0.5; far below it the features flip the domains rather than hide them.
+            warnings.append("the domain classifier ends well below chance (accuracy \(Report.format(last))): the features do not hide the domain, they invert it — "
+                + "the reversed gradient maximises a domain loss that has no ceiling, and it won; \(lower), or sdt(), whose confusion loss stops at ½–½")
+        }
         if domainAccuracies.count == history.epochs.count, let least = domainAccuracies.min(), least >= 0.95 {
             warnings.append("the domain classifier told source from target at every epoch (accuracy \(Report.format(least)) or more): "
                 + "the features were not made domain-invariant; try more epochs or \(higher)")

@@ -124,3 +124,16 @@ public final class Autoencoder: TrainingMethod {
         Autoencoder(validated: sequential.copied(), split: split)
     }
 }
+
+extension Autoencoder: Reconstructing {
+    public var reconstructionCodes: [String] { [] }
+    public var reconstructionDomains: [String] { [] }
+
+    public func reconstruct(_ x: Tensor, code: String?, domain: String?) throws -> Tensor {
+        let out = try GradMode.withoutGrad {
+            sequential.setTraining(false)
+            return try sequential.forward(x)
+        }
+        return out.count == x.count ? try out.reshaped(x.shape) : out
+    }
+}

@@ -33,6 +33,16 @@ extension TrainingMethod {
     public var settings: [(name: String, value: String)] { [] }
 }
 
+/// A method that rebuilds its input — an autoencoder, a domain separation network — for
+/// `reconstruct(m, x, code=, domain=)`. `codes` and `domains` are what may be chosen, the first
+/// of each the default (empty: nothing to choose).
+public protocol Reconstructing {
+    var reconstructionCodes: [String] { get }
+    var reconstructionDomains: [String] { get }
+    /// Reconstructions of the samples `x`, shaped as `x` when they have as many values.
+    func reconstruct(_ x: Tensor, code: String?, domain: String?) throws -> Tensor
+}
+
 /// A part of a model, reachable as `model.name`: a model sharing the weights, or a list of them.
 public struct MethodPart {
     public enum Value {

@@ -372,10 +372,3 @@ extension ConSE: ZeroShotModel {
 
     public func clone() -> any TrainingMethod { cloned() }
 }
-
-extension Tensor {
-    /// Each row of a matrix divided by its length (rows of zeros stay zero): cosines by product.
-    func unitRows() throws -> Tensor {
-        try self / ((self * self).sum(axis: 1, keepDims: true) + 1e-12).sqrt()
-    }
-}

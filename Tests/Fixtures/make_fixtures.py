@@ -111,6 +111,20 @@ def losses():
     loss = F.cross_entropy(d, torch.full((6, 2), 0.5))
     loss.backward()
     s["confusion.logits"], s["confusion.loss"], s["confusion.grad"] = d.detach(), loss.detach().reshape(1), d.grad
+
+    # Domain Separation Networks: the scale-invariant MSE (Eigen et al.'s form, per sample over its
+    # values, averaged over the batch) and the difference loss on unit rows.
+    pred, real = torch.randn(3, 2, 2, 2).requires_grad_(True), torch.rand(3, 2, 2, 2)
+    diffs = (pred - real).reshape(3, -1)
+    k = diffs.shape[1]
+    loss = ((diffs ** 2).sum(1) / k - diffs.sum(1) ** 2 / k ** 2).mean()
+    loss.backward()
+    s["simse.pred"], s["simse.real"], s["simse.loss"], s["simse.grad"] = pred.detach(), real, loss.detach().reshape(1), pred.grad
+    a, b = torch.randn(5, 4).requires_grad_(True), torch.randn(5, 3).requires_grad_(True)
+    loss = (F.normalize(a, dim=1).t() @ F.normalize(b, dim=1)).pow(2).mean()
+    loss.backward()
+    s["difference.a"], s["difference.b"], s["difference.loss"] = a.detach(), b.detach(), loss.detach().reshape(1)
+    s["difference.grad_a"], s["difference.grad_b"] = a.grad, b.grad
     save_file(s, out("losses.safetensors"))
 
 

@@ -120,6 +120,26 @@ import Testing
         expectClose(d.grad, try losses.tensor("confusion.grad"))
         #expect(throws: TensorError.self) { try Loss.softCrossEntropy(d, targets: try Tensor.full([6, 3], 0.5)) }
     }
+
+    @Test func domainSeparationLosses() throws {
+        let pred = try losses.tensor("simse.pred").requiringGrad()
+        let simse = try Loss.scaleInvariantMSE(pred, try losses.tensor("simse.real"))
+        expectClose(try simse.reshaped([1]), try losses.tensor("simse.loss"))
+        try simse.backward()
+        expectClose(pred.grad, try losses.tensor("simse.grad"))
+        // A reconstruction off by a constant shift costs nothing.
+        let shifted = try Loss.scaleInvariantMSE(try losses.tensor("simse.real") + 0.3, try losses.tensor("simse.real"))
+        #expect(Swift.abs(try shifted.item()) < 1e-6)
+        let a = try losses.tensor("difference.a").requiringGrad(), b = try losses.tensor("difference.b").requiringGrad()
+        let difference = try Loss.difference(a, b)
+        expectClose(try difference.reshaped([1]), try losses.tensor("difference.loss"))
+        try difference.backward()
+        expectClose(a.grad, try losses.tensor("difference.grad_a"), tolerance: 1e-5)
+        expectClose(b.grad, try losses.tensor("difference.grad_b"), tolerance: 1e-5)
+        // Shrinking the codes cannot lower it.
+        expectClose(try Loss.difference(try a.detached() * 0.01, b.detached()).reshaped([1]), try losses.tensor("difference.loss"), tolerance: 1e-5)
+        #expect(throws: TensorError.self) { try Loss.difference(a, try Tensor.zeros([4, 3])) }
+    }
 }
 
 @Suite struct DiscrepancyTests {

@@ -79,6 +79,20 @@ import Testing
         #expect(line.hasSuffix(" 50/100 · 2346/s · loss 0.312 · acc 0.900 · 0:50 left"), "the bar keeps to loss and accuracy")
     }
 
+    /// Redrawn in place, the bar never wraps: figures that do not fit go, then the line is cut.
+    @Test func fitsTheTerminalWidth() {
+        let figures: [(name: String, value: Double)] = [("loss", 0.3), ("reconstruction", 0.2), ("source_accuracy", 0.9), ("domain_accuracy", 0.5)]
+        for width in [20, 60, 80, 99] {
+            let line = ProgressBar.line(epoch: 1, epochs: 3, batch: 5, batches: 10, samplesPerSecond: 5000,
+                                        figures: figures, elapsed: 3, width: width)
+            #expect(line.count <= width, "width \(width): \(line)")
+        }
+        let wide = ProgressBar.line(epoch: 1, epochs: 3, batch: 5, batches: 10, samplesPerSecond: 5000, figures: figures, elapsed: 3, width: 200)
+        #expect(wide.contains("dom acc 0.500"), "every figure when there is room")
+        let narrow = ProgressBar.line(epoch: 1, epochs: 3, batch: 5, batches: 10, samplesPerSecond: 5000, figures: figures, elapsed: 3, width: 80)
+        #expect(narrow.contains("loss 0.300") && !narrow.contains("dom acc") && narrow.hasSuffix(" left"), "the last figures go first")
+    }
+
     /// A finished epoch leaves every recorded figure by name, the rate and the time.
     @Test func epochLineNamesEveryFigure() {
         let line = ProgressBar.epochLine(epoch: 2, epochs: 5, figures: [("loss", 0.31234), ("accuracy", 0.9), ("domain_accuracy", 0.55)],
@@ -88,7 +102,7 @@ import Testing
 
     @Test func survivesAbsurdNumbers() {
         let line = ProgressBar.line(epoch: 1, epochs: 1, batch: 1, batches: 1_000_000, samplesPerSecond: .infinity,
-                                    figures: [("loss", 1e300), ("accuracy", .nan)], elapsed: 1e300, width: 40)
+                                    figures: [("loss", 1e300), ("accuracy", .nan)], elapsed: 1e300, width: 80)
         #expect(line.contains("?/s") && line.contains("loss 1e+300") && !line.contains("acc"), "no accuracy without labels")
     }
 }

@@ -128,6 +128,39 @@ final class Identity: Layer {
         #expect(throws: RefusedOption.self) { try sdt.fit(request, using: &g) }
     }
 
+    @Test func domainSeparationLearnsTheLabelsAndRecordsEachLoss() throws {
+        var g = RandomGenerator(seed: 6)
+        let (source, target) = try domains()
+        let encoder = { (g: inout RandomGenerator) in try Models.mlp([2, 16, 8], last: .he, using: &g) }
+        let net = try SeparationNet(shared: try encoder(&g), privateSource: try encoder(&g), privateTarget: try encoder(&g),
+                                    decoder: try Models.mlp([8, 16, 2], using: &g), classifier: try Models.mlp([8, 2], using: &g),
+                                    discriminator: try Models.mlp([8, 8, 2], using: &g))
+        var request = FitRequest(data: [source], options: TrainingOptions())
+        request.options.epochs = 10
+        request.target = target.unlabelled()
+        let h = try net.fit(request, using: &g)
+        for name in ["source_accuracy", "reconstruction", "difference", "domain_accuracy", "lambda"] {
+            #expect(h.epochs.allSatisfy { $0[name] != nil }, "\(name) recorded")
+        }
+        #expect((h.epochs.last?["reconstruction"] ?? 1) < (h.epochs.first?["reconstruction"] ?? 0), "reconstructions improve")
+        #expect(try Trainer.accuracy(net, source) > 0.9)
+        for code in SeparationNet.Code.allCases {
+            #expect(try net.reconstruct(source.x, from: code, source: true).shape == source.x.shape)
+        }
+        // Parts that do not fit are named.
+        let wrongDecoder = try SeparationNet(shared: try encoder(&g), privateSource: try encoder(&g), privateTarget: try encoder(&g),
+                                             decoder: try Models.mlp([8, 3], using: &g), classifier: try Models.mlp([8, 2], using: &g),
+                                             discriminator: try Models.mlp([8, 2], using: &g))
+        #expect(throws: TrainingError.self) { try wrongDecoder.check(sampleShape: [2]) }
+        let p = try encoder(&g)
+        #expect(throws: TrainingError.self) {
+            try SeparationNet(shared: try encoder(&g), privateSource: p, privateTarget: p, decoder: try Models.mlp([8, 2], using: &g),
+                              classifier: try Models.mlp([8, 2], using: &g), discriminator: try Models.mlp([8, 2], using: &g))
+        }
+        request.target = nil
+        #expect(throws: TrainingError.self) { try net.fit(request, using: &g) }
+    }
+
     @Test func lambdaScheduleFollowsGaninEtAl() {
         #expect(LambdaSetting.schedule(max: 1).value(progress: 0) == 0)
         #expect(Swift.abs(LambdaSetting.schedule(max: 1).value(progress: 0.5) - Float(2 / (1 + Glibc.exp(-5.0)) - 1)) < 1e-6)
@@ -150,6 +183,8 @@ final class Identity: Layer {
         #expect(undone[0].contains("try lambda=0.333 (it was 1)"))
         let unfooled = Trainer.adversarialWarnings(history([(0.7, 0.97), (0.9, 0.99), (0.95, 0.99)]), lambda: .standard, classes: 10, steps: 300)
         #expect(unfooled.count == 1 && unfooled[0].contains("told source from target at every epoch"))
+        let inverted = Trainer.adversarialWarnings(history([(0.5, 0.5), (0.5, 0.4), (0.6, 0.12)]), lambda: .standard, classes: 10, steps: 300)
+        #expect(inverted.count == 1 && inverted[0].contains("below chance") && inverted[0].contains("sdt()"))
         #expect(Trainer.adversarialWarnings(history([(0.7, 0.8), (0.9, 0.85), (0.95, 0.88)]), lambda: .standard, classes: 10, steps: 300).isEmpty)
         #expect(Trainer.adversarialWarnings(history([(0.7, 0.97), (0.9, 0.99)]), lambda: .constant(0), classes: 10, steps: 300).isEmpty, "no reversal")
         #expect(Trainer.adversarialWarnings(history([(0.6, 0.7), (0.11, 0.5)]), lambda: .standard, classes: 10, steps: 4).isEmpty, "a handful of steps")

@@ -56,6 +56,60 @@ enum MethodBuiltins {
             }
             return .model(Model(confusion, inputShape: net.inputShape))
         },
+        Builtin("dsn", [.required("shared", .model, "the shared encoder E_c: an image → a code"),
+                        .required("private", .model, "the private encoder: the source's; the target's is a copy of it with fresh weights (the same code shape as shared)"),
+                        .required("decoder", .model, "a code → the image's values (any shape with as many per sample)"),
+                        .required("classifier", .model, "the label classifier G on the shared code"),
+                        .required("discriminator", .model, "the domain classifier on the shared code: 2 logits (source, target)"),
+                        .optional("reconstruction", .number, .number(Double(SeparationNet.defaultReconstruction)), keyword: true, "α, the weight of the scale-invariant reconstruction loss"),
+                        .optional("difference", .number, .number(Double(SeparationNet.defaultDifference)), keyword: true, "β, the weight of the difference loss between shared and private codes"),
+                        .optional("similarity", .number, .number(Double(SeparationNet.defaultSimilarity)), keyword: true, "γ, the weight of the domain classifier's loss through the gradient reversal")],
+                group: "models",
+                help: "Domain Separation Networks (Bousmalis et al. 2016): a shared encoder for both domains, a private encoder per domain, a decoder reconstructing each image from shared + private codes, the classifier on the shared code and a domain classifier behind a gradient reversal on it. train(d, src, target=unlabel(tgt)) (lambda= as for attach()). reconstruct(d, x, code=\"shared\") shows what each code holds. Shares the given models' weights; the decoder's last linear layer starts at zero, so reconstructions start flat rather than as noise.",
+                example: "d = dsn(mlp([2352, 32]), mlp([2352, 32]), mlp([32, 2352]), mlp([32, 10]), mlp([32, 16, 2]))") { args in
+            let shared = try args.model("shared"), source = try args.model("private")
+            let target = source.network.copy()
+            target.reset(using: &GlobalRandom.generator)
+            let net = try TrainingBuiltins.methodCall(args) {
+                try SeparationNet(shared: shared.network, privateSource: source.network, privateTarget: target,
+                                  decoder: try args.model("decoder").network, classifier: try args.model("classifier").network,
+                                  discriminator: try args.model("discriminator").network, reconstruction: try args.float("reconstruction"),
+                                  difference: try args.float("difference"), similarity: try args.float("similarity"))
+            }
+            if let input = shared.inputShape { try TrainingBuiltins.methodCall(args) { try net.check(sampleShape: input) } }
+            net.startDecoderFlat()
+            return .model(Model(net, inputShape: shared.inputShape))
+        },
+        Builtin("reconstruct", [.required("model", .model, "a dsn() model (or an autoencoder)"),
+                                .required("x", .any, "images: a dataset or a tensor of samples"),
+                                .optional("code", .string, .none, keyword: true, "dsn: both (the default), shared or private — what the decoder is given"),
+                                .optional("domain", .string, .none, keyword: true, "dsn: whose private encoder, source or target (the default)")],
+                group: "models",
+                help: "The model's reconstructions of x, shaped as x: for a dsn() model from the shared code, the private code or their sum, as the paper's figure shows them; for an autoencoder, decoder(encoder(x)).",
+                example: "ae = autoencoder([2352, 16]); show(reconstruct(ae, digits(4)))") { args in
+            let model = try args.model("model")
+            let x: Tensor
+            switch args.value("x") {
+            case .dataset(let d): x = d.x
+            case .tensor(let t): x = t
+            case let v: throw args.error(for: "x", expected: "a dataset or a tensor", got: v)
+            }
+            guard let method = model.method as? any Reconstructing else {
+                throw args.error(for: "model", expected: "a model that reconstructs its input (dsn(), autoencoder())", got: .model(model))
+            }
+            func choice(_ name: String, among options: [String], what: String) throws -> String? {
+                if args.isNone(name) { return nil }
+                guard !options.isEmpty else { throw args.error("this \(model.method.kind) has one \(what); leave \(name)= out", at: name) }
+                let given = try args.string(name)
+                guard options.contains(given) else {
+                    throw args.error(for: name, expected: options.dropLast().joined(separator: ", ") + " or " + (options.last ?? ""), got: args.value(name))
+                }
+                return given
+            }
+            let code = try choice("code", among: method.reconstructionCodes, what: "code")
+            let domain = try choice("domain", among: method.reconstructionDomains, what: "decoder input")
+            return .tensor(try TrainingBuiltins.methodCall(args) { try method.reconstruct(x, code: code, domain: domain) })
+        },
         Builtin("embedder", [.required("f", .model, "maps an image to an embedding"),
                              .optional("g", .model, .none, keyword: true, "maps a class's attribute (or word) vector into f's space; the identity by default"),
                              .optional("margin", .number, .number(0.1), keyword: true, "the hinge's margin"),
