@@ -64,6 +64,27 @@ public enum Loss {
         return try (product * product).mean()
     }
 
+    /// PixelDA's content-similarity loss: the mean squared error between a generated and its
+    /// source image over the source's foreground — the pixels brighter than half the image's
+    /// brightest (a digit's strokes) — per image, averaged over the batch. The generator may
+    /// repaint the background but must keep the shape the label depends on. (The paper's
+    /// pairwise form ignores a uniform shift: with it, painting everything black costs nothing.)
+    public static func foregroundMSE(_ generated: Tensor, _ source: Tensor) throws -> Tensor {
+        let n = source.shape.first ?? 0
+        guard n > 0, generated.shape == source.shape else {
+            throw TensorError.shapeMismatch(op: "foreground_mse", "generated and source images differ", generated.shape, source.shape)
+        }
+        let k = source.count / n, values = source.scalars
+        var mask = [Float](repeating: 0, count: source.count)
+        for i in 0..<n {
+            let threshold = (values[(i * k)..<((i + 1) * k)].max() ?? 0) / 2
+            for j in (i * k)..<((i + 1) * k) where values[j] > threshold { mask[j] = 1 }
+        }
+        let m = try Tensor(shape: [n, k], values: mask)
+        let d = try (generated.reshapedRows(k) - source.reshapedRows(k)) * m
+        return try ((d * d).sum(axis: 1) / (m.sum(axis: 1) + 1e-6)).mean()
+    }
+
     /// Mean squared error (shapes broadcast).
     public static func mse(_ prediction: Tensor, _ target: Tensor) throws -> Tensor {
         let d = try prediction - target

@@ -122,7 +122,7 @@ extension Session {
             let rows = b.parameters.map { p in
                 [p.name + (p.variadic ? "..." : ""), p.type == .any ? "" : p.type.name, p.defaultText.map { "= \($0)" } ?? (p.variadic ? "" : "required"), p.help]
             }
-            out += "\nparameters:\n" + Table(headers: ["name", "type", "default", "description"], rows: rows).render(indent: "  ") + "\n"
+            out += "\nparameters:\n" + Table(headers: ["name", "type", "default", "description"], rows: rows).render(indent: "  ", width: 90) + "\n"
         }
         out += "\nexample:\n  " + b.example + "\n"
         return out

@@ -43,6 +43,11 @@ public protocol Reconstructing {
     func reconstruct(_ x: Tensor, code: String?, domain: String?) throws -> Tensor
 }
 
+/// A method that maps source images into the target's style (PixelDA), for `generate(m, x)`.
+public protocol Generating {
+    func generate(_ x: Tensor) throws -> Tensor
+}
+
 /// A part of a model, reachable as `model.name`: a model sharing the weights, or a list of them.
 public struct MethodPart {
     public enum Value {

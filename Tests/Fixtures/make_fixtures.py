@@ -125,6 +125,16 @@ def losses():
     loss.backward()
     s["difference.a"], s["difference.b"], s["difference.loss"] = a.detach(), b.detach(), loss.detach().reshape(1)
     s["difference.grad_a"], s["difference.grad_b"] = a.grad, b.grad
+
+    # PixelDA's content loss: the squared error over each source image's foreground (pixels
+    # above half its brightest), averaged per image, then over the batch.
+    src, gen = torch.rand(2, 3, 4, 4), torch.rand(2, 3, 4, 4).requires_grad_(True)
+    flat = src.reshape(2, -1)
+    mask = (flat > flat.max(dim=1, keepdim=True).values / 2).float()
+    d = (gen.reshape(2, -1) - flat) * mask
+    loss = ((d ** 2).sum(1) / (mask.sum(1) + 1e-6)).mean()
+    loss.backward()
+    s["content.source"], s["content.generated"], s["content.loss"], s["content.grad"] = src, gen.detach(), loss.detach().reshape(1), gen.grad
     save_file(s, out("losses.safetensors"))
 
 

@@ -140,6 +140,15 @@ import Testing
         expectClose(try Loss.difference(try a.detached() * 0.01, b.detached()).reshaped([1]), try losses.tensor("difference.loss"), tolerance: 1e-5)
         #expect(throws: TensorError.self) { try Loss.difference(a, try Tensor.zeros([4, 3])) }
     }
+
+    @Test func pixelDAContentLoss() throws {
+        let generated = try losses.tensor("content.generated").requiringGrad()
+        let loss = try Loss.foregroundMSE(generated, try losses.tensor("content.source"))
+        expectClose(try loss.reshaped([1]), try losses.tensor("content.loss"))
+        try loss.backward()
+        expectClose(generated.grad, try losses.tensor("content.grad"))
+        #expect(throws: TensorError.self) { try Loss.foregroundMSE(generated, try Tensor.zeros([2, 3])) }
+    }
 }
 
 @Suite struct DiscrepancyTests {

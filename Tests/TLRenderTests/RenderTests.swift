@@ -71,6 +71,16 @@ import Testing
     }
 }
 
+@Suite struct TableWrapTests {
+    @Test func aLongLastColumnWrapsUnderItself() {
+        let t = Table(headers: ["name", "description"], rows: [["a", "one two three four five six seven eight nine ten"], ["b", "short"]])
+        let text = t.render(width: 30)
+        #expect(text.split(separator: "\n").allSatisfy { $0.count <= 30 }, "\(text)")
+        #expect(text.contains("\n      ") && text.contains("short"), "continuation lines start under the column")
+        #expect(t.render() == t.render(width: 200), "no width, or room enough: one line per row")
+    }
+}
+
 @Suite struct ProgressBarTests {
     @Test func showsEpochBatchRateLossAndTimeLeft() {
         let line = ProgressBar.line(epoch: 2, epochs: 4, batch: 50, batches: 100, samplesPerSecond: 2345.6,

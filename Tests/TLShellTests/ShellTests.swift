@@ -15,6 +15,21 @@ import Testing
         #expect(Set(BuiltinTable.names).count == BuiltinTable.names.count, "builtin names are unique")
     }
 
+    /// The parameter tables of `:help NAME` wrap their descriptions instead of running off an
+    /// ordinary terminal.
+    @Test func parameterTablesFitNinetyColumns() {
+        for b in BuiltinTable.all where !b.parameters.isEmpty {
+            let text = Session.helpText(for: b)
+            guard let start = text.range(of: "\nparameters:\n"), let end = text.range(of: "\nexample:\n") else {
+                Issue.record("\(b.name): no parameter table")
+                continue
+            }
+            for line in text[start.upperBound..<end.lowerBound].split(separator: "\n") {
+                #expect(line.count <= 90, "\(b.name): \(line)")
+            }
+        }
+    }
+
     @Test(arguments: BuiltinTable.all.map(\.name))
     func exampleRuns(_ name: String) throws {
         let b = try #require(BuiltinTable.byName[name])

@@ -161,6 +161,35 @@ final class Identity: Layer {
         #expect(throws: TrainingError.self) { try net.fit(request, using: &g) }
     }
 
+    @Test func pixelDATrainsItsThreePartsAndRestylesImages() throws {
+        var g = RandomGenerator(seed: 7)
+        let source = try Digits.generate(count: 48, style: .mnist, seed: 1), target = try Digits.generate(count: 48, style: .mnistm, seed: 2)
+        let generator = Sequential([try Conv2d(4, 4, kernel: 3, padding: 1, using: &g), Activation(.relu),
+                                    try Conv2d(4, 3, kernel: 3, padding: 1, using: &g), Activation(.tanh)])
+        let discriminator = Sequential([Flatten(), try Linear(2352, 2, using: &g)])
+        let net = try PixelDANet(generator: generator, discriminator: discriminator, classifier: try Models.mlp([2352, 16, 10], using: &g))
+        let before = (generator.parameters + discriminator.parameters).map(\.value.scalars)
+        var request = FitRequest(data: [source], options: TrainingOptions())
+        request.options.epochs = 2
+        request.options.batchSize = 16
+        request.target = target.unlabelled()
+        let h = try net.fit(request, using: &g)
+        for name in ["generated_accuracy", "discriminator_accuracy", "generator_loss", "content"] {
+            #expect(h.epochs.allSatisfy { $0[name] != nil }, "\(name) recorded")
+        }
+        #expect((generator.parameters + discriminator.parameters).map(\.value.scalars) != before, "generator and discriminator learn")
+        let restyled = try net.generate(source.x)
+        #expect(restyled.shape == source.x.shape && restyled != source.x)
+        #expect(try net.generate(source.x) == restyled, "the same noise each call")
+        // Parts that do not fit are named.
+        let shrinking = try PixelDANet(generator: Sequential([try Conv2d(4, 3, kernel: 3, using: &g)]), discriminator: discriminator,
+                                       classifier: try Models.mlp([2352, 10], using: &g))
+        #expect(throws: TrainingError.self) { try shrinking.check(sampleShape: [3, 28, 28]) }
+        #expect(throws: TrainingError.self) { try net.check(sampleShape: [2352]) }
+        request.target = nil
+        #expect(throws: TrainingError.self) { try net.fit(request, using: &g) }
+    }
+
     @Test func lambdaScheduleFollowsGaninEtAl() {
         #expect(LambdaSetting.schedule(max: 1).value(progress: 0) == 0)
         #expect(Swift.abs(LambdaSetting.schedule(max: 1).value(progress: 0.5) - Float(2 / (1 + Glibc.exp(-5.0)) - 1)) < 1e-6)

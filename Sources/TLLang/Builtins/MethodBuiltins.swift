@@ -13,6 +13,15 @@ enum MethodBuiltins {
         return s
     }
 
+    /// The samples of a dataset, or a tensor of them, given as `parameter`.
+    static func samples(_ args: Arguments, _ parameter: String) throws -> Tensor {
+        switch args.value(parameter) {
+        case .dataset(let d): return d.x
+        case .tensor(let t): return t
+        case let v: throw args.error(for: parameter, expected: "a dataset or a tensor", got: v)
+        }
+    }
+
     static let all: [Builtin] = [
         Builtin("attach", [.required("net", .model, "a sequential classifier"),
                            .required("discriminator", .model, "the domain classifier: features in, 2 logits out (source, target)"),
@@ -88,12 +97,7 @@ enum MethodBuiltins {
                 help: "The model's reconstructions of x, shaped as x: for a dsn() model from the shared code, the private code or their sum, as the paper's figure shows them; for an autoencoder, decoder(encoder(x)).",
                 example: "ae = autoencoder([2352, 16]); show(reconstruct(ae, digits(4)))") { args in
             let model = try args.model("model")
-            let x: Tensor
-            switch args.value("x") {
-            case .dataset(let d): x = d.x
-            case .tensor(let t): x = t
-            case let v: throw args.error(for: "x", expected: "a dataset or a tensor", got: v)
-            }
+            let x = try samples(args, "x")
             guard let method = model.method as? any Reconstructing else {
                 throw args.error(for: "model", expected: "a model that reconstructs its input (dsn(), autoencoder())", got: .model(model))
             }
@@ -109,6 +113,38 @@ enum MethodBuiltins {
             let code = try choice("code", among: method.reconstructionCodes, what: "code")
             let domain = try choice("domain", among: method.reconstructionDomains, what: "decoder input")
             return .tensor(try TrainingBuiltins.methodCall(args) { try method.reconstruct(x, code: code, domain: domain) })
+        },
+        Builtin("pixelda", [.required("generator", .model, "an image plus one noise channel (C+1 channels) → a change to the image, of its shape (end it with tanh()): the generated image is the source plus it"),
+                            .required("discriminator", .model, "an image → 2 logits (generated, real target)"),
+                            .required("classifier", .model, "the task classifier (what evaluate measures)"),
+                            .optional("adversarial", .number, .number(Double(PixelDANet.defaultAdversarial)), keyword: true, "the weight of the generator's adversarial loss"),
+                            .optional("task", .number, .number(Double(PixelDANet.defaultTask)), keyword: true, "the weight of the classifier's loss on generated and source images"),
+                            .optional("content", .number, .number(Double(PixelDANet.defaultContent)), keyword: true, "the weight of the content loss on the source's foreground")],
+                group: "models",
+                help: "Pixel-level domain adaptation (PixelDA, Bousmalis et al. 2017): a generator restyles source images as target images, a discriminator tells them from real target images, and the classifier learns the source labels on the restyled images. train(p, src, target=unlabel(tgt)); generate(p, x) shows the restyled images; evaluate(p, test) measures the classifier. Shares the given models' weights.",
+                example: "p = pixelda(sequential(conv(4, 8, 3, pad=1), relu(), conv(8, 3, 3, pad=1), tanh()), sequential(flatten(), linear(2352, 2)), cnn())") { args in
+            let generator = try args.model("generator")
+            let net = try TrainingBuiltins.methodCall(args) {
+                try PixelDANet(generator: generator.network, discriminator: try args.model("discriminator").network,
+                               classifier: try args.model("classifier").network, adversarial: try args.float("adversarial"),
+                               task: try args.float("task"), content: try args.float("content"))
+            }
+            // An image shape, when a part knows one (an mlp classifier knows only the flattened size).
+            let input = try [args.model("classifier").inputShape, args.model("discriminator").inputShape].compactMap { $0 }.first { $0.count == 3 }
+            if let input { try TrainingBuiltins.methodCall(args) { try net.check(sampleShape: input) } }
+            return .model(Model(net, inputShape: input))
+        },
+        Builtin("generate", [.required("model", .model, "a pixelda() model"),
+                             .required("x", .any, "source images: a dataset or a tensor N×C×H×W")],
+                group: "models",
+                help: "A pixelda() model's generator applied to source images: the images restyled as the target's (the same noise each call).",
+                example: "p = pixelda(sequential(conv(4, 8, 3, pad=1), relu(), conv(8, 3, 3, pad=1), tanh()), sequential(flatten(), linear(2352, 2)), cnn()); generate(p, digits(2)).shape") { args in
+            let model = try args.model("model")
+            guard let p = model.method as? any Generating else {
+                throw args.error(for: "model", expected: "a model that generates images (pixelda())", got: .model(model))
+            }
+            let x = try samples(args, "x")
+            return .tensor(try TrainingBuiltins.methodCall(args) { try p.generate(x) })
         },
         Builtin("embedder", [.required("f", .model, "maps an image to an embedding"),
                              .optional("g", .model, .none, keyword: true, "maps a class's attribute (or word) vector into f's space; the identity by default"),

@@ -9,7 +9,7 @@ struct Topic: Sendable {
 
     static let all: [Topic] = [
         whenToFinetune, finetune, conservative, layerTransfer, multitask, progressive,
-        dann, sdt, dsn, mmd, coral, zeroShot, conse, selfTaught,
+        dann, sdt, dsn, pixelda, mmd, coral, zeroShot, conse, selfTaught,
     ]
 
     static func named(_ name: String) -> Topic? { all.first { $0.name == name } }
@@ -22,6 +22,7 @@ struct Topic: Sendable {
         "multitasklearning": "multitask", "progressivenetworks": "progressive", "progressivenets": "progressive",
         "domainadversarial": "dann", "adversarial": "dann", "grl": "dann", "gradientreversal": "dann", "attach": "dann",
         "domainadaptation": "dann",
+        "pixellevel": "pixelda", "pixelleveldomainadaptation": "pixelda", "gan": "pixelda", "generator": "pixelda",
         "domainseparation": "dsn", "domainseparationnetworks": "dsn", "separation": "dsn", "bousmalis": "dsn",
         "simultaneousdeeptransfer": "sdt", "domainconfusion": "sdt", "confusion": "sdt", "softlabels": "sdt", "tzeng": "sdt",
         "mkmmd": "mmd", "dan": "mmd", "ddc": "mmd", "cmd": "mmd", "discrepancy": "mmd", "align": "mmd",
