@@ -83,8 +83,13 @@ extension AdversarialNet {
         } catch {
             throw TrainingError(description: "the domain classifier does not take the features net[0:at] gives (\(featureShape) per sample): \(error); its first layer should take \(h.count) values")
         }
+        try checkTwoLogits(out, of: "domain classifier", meaning: "domain logits (source, target)")
+    }
+
+    /// A clear error when a domain classifier or discriminator does not give 2 logits a sample.
+    static func checkTwoLogits(_ out: Tensor, of part: String, meaning: String) throws {
         guard out.rank == 2, out.shape[1] == 2 else {
-            throw TrainingError(description: "the domain classifier gives \(Shape.describe(Array(out.shape.dropFirst()))) values per sample; it must give 2 domain logits (source, target) — end it with a layer of 2 outputs")
+            throw TrainingError(description: "the \(part) gives \(Shape.describe(Array(out.shape.dropFirst()))) values per sample; it must give 2 \(meaning) — end it with a layer of 2 outputs")
         }
     }
 }
@@ -177,13 +182,21 @@ extension Trainer {
         typealias Pair = (source: (x: Tensor, y: [Int]?), target: Tensor)
         return AnySequence { () -> AnyIterator<Pair> in
             let sourceBatches = s.makeIterator()
-            var targetBatches = t.makeIterator()
+            let targetBatches = cycled(t)
             return AnyIterator { () -> Pair? in
                 guard let batch = sourceBatches.next() else { return nil }
-                if let next = targetBatches.next() { return (batch, next.x) }
-                targetBatches = t.makeIterator()
                 return targetBatches.next().map { (batch, $0.x) }
             }
+        }
+    }
+
+    /// The batches without end: when they run out they start over (in the same order).
+    static func cycled(_ batches: Batches) -> AnyIterator<(x: Tensor, y: [Int]?)> {
+        var current = batches.makeIterator()
+        return AnyIterator {
+            if let next = current.next() { return next }
+            current = batches.makeIterator()
+            return current.next()
         }
     }
 
@@ -204,7 +217,7 @@ extension Trainer {
             let domains = Array(repeating: 0, count: ns) + Array(repeating: 1, count: nt)
             let domainLogits = try net.domainLogits(h)
             let domainLoss = try Loss.crossEntropy(domainLogits, domains)
-            let domainCorrect = zip(try domainLogits.detached().argmaxRows(), domains).filter { $0 == $1 }.count
+            let domainCorrect = try correct(domainLogits, domains)
             let figures = try Trainer.classification(loss: classification, logits: logits, labels: labels, accuracy: "source_accuracy") + [
                 .mean("domain_loss", Double(try domainLoss.item())), .share("domain_accuracy", domainCorrect, of: domains.count),
                 .current("lambda", Double(net.reversal.lambda)),
@@ -219,10 +232,7 @@ extension Trainer {
     static func reversalLoop(_ model: any Layer, reversal: GradientReversal, source: Dataset, target: Dataset, lambda: LambdaSetting,
                              options: TrainingOptions, using generator: inout RandomGenerator, reporter: TrainingReporter?,
                              objective: @escaping ((source: (x: Tensor, y: [Int]?), target: Tensor)) throws -> Step) throws -> History {
-        guard source.isLabelled else { throw TrainingError(description: "the source data must be labelled") }
-        guard source.sampleShape == target.sampleShape else {
-            throw TrainingError(description: "source and target samples differ in shape (\(Shape.describe(source.sampleShape)) and \(Shape.describe(target.sampleShape)))")
-        }
+        try checkDomains(source: source, target: target)
         let batchesPerEpoch = (source.count + options.batchSize - 1) / options.batchSize
         let totalSteps = Double(Swift.max(1, options.epochs * batchesPerEpoch))
         var step = 0
@@ -293,12 +303,9 @@ extension Trainer {
     public static func fitAligned(_ net: Sequential, at: Int, source: Dataset, target: Dataset, alignment: Alignment,
                                   weight: Float, options: TrainingOptions, using generator: inout RandomGenerator,
                                   reporter: TrainingReporter? = nil) throws -> History {
-        guard source.isLabelled else { throw TrainingError(description: "the source data must be labelled") }
+        try checkDomains(source: source, target: target)
         guard at >= 1, at < net.count else {
             throw TrainingError(description: "at must split the model between 1 and \(net.count - 1), got \(at)")
-        }
-        guard source.sampleShape == target.sampleShape else {
-            throw TrainingError(description: "source and target samples differ in shape")
         }
         let features = try net.view(0..<at), head = try net.view(at..<net.count)
         let batchesPerEpoch = (source.count + options.batchSize - 1) / options.batchSize

@@ -140,22 +140,18 @@ extension Trainer {
     public static func fitConfusion(_ net: DomainConfusionNet, source: Dataset, target: Dataset, labelled few: Dataset?,
                                     options: TrainingOptions, using generator: inout RandomGenerator,
                                     reporter: TrainingReporter? = nil) throws -> History {
-        guard source.isLabelled else { throw TrainingError(description: "the source data must be labelled") }
-        guard source.sampleShape == target.sampleShape else {
-            throw TrainingError(description: "source and target samples differ in shape (\(Shape.describe(source.sampleShape)) and \(Shape.describe(target.sampleShape)))")
-        }
+        try checkDomains(source: source, target: target)
         let k = try checkFits(net, sampleShape: source.sampleShape).first ?? 1
         let separateDomains = net.features.couplesSamples
         var softLabels: [Float]? = nil
-        var fewBatches: Batches? = nil
-        var fewIterator: AnyIterator<(x: Tensor, y: [Int]?)>? = nil
+        var fewBatches: AnyIterator<(x: Tensor, y: [Int]?)>? = nil
         return try loop(net, count: source.count, options: options, using: &generator, reporter: reporter,
                         epochBatches: { g in
             if let few {
                 // The soft labels follow what the network now predicts on the source.
                 softLabels = try net.softLabels(source, classes: k).scalars
-                fewBatches = try Batches(few, size: Swift.min(options.batchSize, few.count), shuffle: options.shuffle, using: &g)
-                fewIterator = fewBatches?.makeIterator()
+                // The few labelled target samples cycle through an epoch of the source.
+                fewBatches = cycled(try Batches(few, size: Swift.min(options.batchSize, few.count), shuffle: options.shuffle, using: &g))
             }
             return try pairedBatches(source, target, options: options, using: &g)
         }) { pair in
@@ -170,7 +166,7 @@ extension Trainer {
             let domains = Array(repeating: 0, count: ns) + Array(repeating: 1, count: nt)
             let domainLogits = try net.discriminator.forward(h.detached())
             let domainLoss = try Loss.crossEntropy(domainLogits, domains)
-            let domainCorrect = zip(try domainLogits.detached().argmaxRows(), domains).filter { $0 == $1 }.count
+            let domainCorrect = try correct(domainLogits, domains)
             // The features learn to leave it undecided.
             let confusedLogits = try withFixedWeights(net.discriminator) { try net.discriminator.forward(h) }
             let uniform = try Tensor.full([ns + nt, 2], 0.5)
@@ -178,7 +174,7 @@ extension Trainer {
             loss = try loss + domainLoss + confusion * net.confusionWeight
             figures += [.mean("domain_loss", Double(try domainLoss.item())), .share("domain_accuracy", domainCorrect, of: domains.count),
                         .mean("confusion", Double(try confusion.item()))]
-            if let soft = softLabels, let batch = try nextBatch(&fewIterator, restartingFrom: fewBatches) {
+            if let soft = softLabels, let batch = fewBatches?.next() {
                 let fewLabels = batch.y ?? []
                 let fewLogits = try net.forward(batch.x)
                 let hard = try Loss.crossEntropy(fewLogits, fewLabels)
@@ -189,13 +185,5 @@ extension Trainer {
             }
             return Step(loss: loss, samples: labels.count, figures: figures)
         }
-    }
-
-    /// The next batch, starting the batches over when they run out (the few labelled target
-    /// samples cycle through an epoch of the source).
-    static func nextBatch(_ iterator: inout AnyIterator<(x: Tensor, y: [Int]?)>?, restartingFrom batches: Batches?) throws -> (x: Tensor, y: [Int]?)? {
-        if let next = iterator?.next() { return next }
-        iterator = batches?.makeIterator()
-        return iterator?.next()
     }
 }

@@ -55,7 +55,7 @@ public final class MultitaskNet: Layer {
                 let loss = try Loss.crossEntropy(logits, labels)
                 total = try total.map { try $0 + loss } ?? loss
                 reported += Double(try loss.item()) * Double(labels.count)
-                let right = zip(try logits.detached().argmaxRows(), labels).filter { $0 == $1 }.count
+                let right = try Trainer.correct(logits, labels)
                 correct += right
                 samples += labels.count
                 perHead.append(.share("accuracy_\(head)", right, of: labels.count))

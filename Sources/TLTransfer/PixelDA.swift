@@ -93,9 +93,7 @@ public final class PixelDANet: Layer, Generating {
             do { d = try discriminator.forward(probe) } catch {
                 throw TrainingError(description: "the discriminator does not take the images (\(Shape.describe(shape))): \(error)")
             }
-            guard d.rank == 2, d.shape[1] == 2 else {
-                throw TrainingError(description: "the discriminator gives \(Shape.describe(Array(d.shape.dropFirst()))) values per sample; it must give 2 logits (generated, real target)")
-            }
+            try AdversarialNet.checkTwoLogits(d, of: "discriminator", meaning: "logits (generated, real target)")
         }
     }
 }
@@ -142,10 +140,7 @@ extension Trainer {
     /// generated and the source images (which reaches the generator too); the content loss.
     public static func fitPixelDA(_ net: PixelDANet, source: Dataset, target: Dataset, options: TrainingOptions,
                                   using generator: inout RandomGenerator, reporter: TrainingReporter? = nil) throws -> History {
-        guard source.isLabelled else { throw TrainingError(description: "the source data must be labelled") }
-        guard source.sampleShape == target.sampleShape else {
-            throw TrainingError(description: "source and target samples differ in shape (\(Shape.describe(source.sampleShape)) and \(Shape.describe(target.sampleShape)))")
-        }
+        try checkDomains(source: source, target: target)
         var noise = RandomGenerator(seed: generator.next())
         return try loop(net, count: source.count, options: options, using: &generator, reporter: reporter,
                         epochBatches: { g in try pairedBatches(source, target, options: options, using: &g) }) { pair in
@@ -156,8 +151,7 @@ extension Trainer {
             let realLogits = try net.discriminator.forward(xt), fakeLogits = try net.discriminator.forward(fake.detached())
             let real = Array(repeating: 1, count: xt.shape[0]), generated = Array(repeating: 0, count: xs.shape[0])
             let discriminatorLoss = try Loss.crossEntropy(realLogits, real) + Loss.crossEntropy(fakeLogits, generated)
-            let correct = zip(try realLogits.detached().argmaxRows(), real).filter { $0 == $1 }.count
-                + zip(try fakeLogits.detached().argmaxRows(), generated).filter { $0 == $1 }.count
+            let right = try correct(realLogits, real) + correct(fakeLogits, generated)
             // The generator learns to pass for real (the non-saturating form of the GAN loss).
             let fooling = try withFixedWeights(net.discriminator) { try net.discriminator.forward(fake) }
             let adversarial = try Loss.crossEntropy(fooling, Array(repeating: 1, count: xs.shape[0]))
@@ -167,7 +161,7 @@ extension Trainer {
             let loss = try discriminatorLoss + adversarial * net.adversarialWeight + task * net.taskWeight + content * net.contentWeight
             let figures = try Trainer.classification(loss: task, logits: logits, labels: labels, accuracy: "generated_accuracy") + [
                 .mean("discriminator_loss", Double(try discriminatorLoss.item())),
-                .share("discriminator_accuracy", correct, of: real.count + generated.count),
+                .share("discriminator_accuracy", right, of: real.count + generated.count),
                 .mean("generator_loss", Double(try adversarial.item())), .mean("content", Double(try content.item())),
             ]
             return Step(loss: loss, samples: labels.count, figures: figures)

@@ -116,9 +116,7 @@ public final class SeparationNet: Layer {
             }
             _ = try run(classifier, hc, "classifier", "the shared code")
             let d = try run(discriminator, hc, "domain classifier", "the shared code")
-            guard d.rank == 2, d.shape[1] == 2 else {
-                throw TrainingError(description: "the domain classifier gives \(Shape.describe(Array(d.shape.dropFirst()))) values per sample; it must give 2 domain logits (source, target)")
-            }
+            try AdversarialNet.checkTwoLogits(d, of: "domain classifier", meaning: "domain logits (source, target)")
         }
     }
 }
@@ -195,7 +193,7 @@ extension Trainer {
             let domains = Array(repeating: 0, count: xs.shape[0]) + Array(repeating: 1, count: xt.shape[0])
             let domainLogits = try net.discriminator.forward(net.reversal.forward(hc))
             let similarity = try Loss.crossEntropy(domainLogits, domains)
-            let domainCorrect = zip(try domainLogits.detached().argmaxRows(), domains).filter { $0 == $1 }.count
+            let domainCorrect = try correct(domainLogits, domains)
             let loss = try classification + reconstruction * net.reconstructionWeight + difference * net.differenceWeight
                 + similarity * net.similarityWeight
             let figures = try Trainer.classification(loss: classification, logits: logits, labels: labels, accuracy: "source_accuracy") + [

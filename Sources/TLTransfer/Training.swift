@@ -230,8 +230,20 @@ public enum Trainer {
     /// The figures of a classification step: its cross-entropy and accuracy (named for what it
     /// measures: "source_accuracy" when adapting, so it is not read as the target's).
     static func classification(loss: Tensor, logits: Tensor, labels: [Int], accuracy: String = "accuracy") throws -> [StepFigure] {
-        let correct = zip(try logits.detached().argmaxRows(), labels).filter { $0 == $1 }.count
-        return [.mean("loss", Double(try loss.item())), .share(accuracy, correct, of: labels.count)]
+        [.mean("loss", Double(try loss.item())), .share(accuracy, try correct(logits, labels), of: labels.count)]
+    }
+
+    /// How many rows of `logits` have their largest score at their label.
+    static func correct(_ logits: Tensor, _ labels: [Int]) throws -> Int {
+        zip(try logits.detached().argmaxRows(), labels).filter { $0 == $1 }.count
+    }
+
+    /// The checks every method adapting labelled source data to target data makes first.
+    static func checkDomains(source: Dataset, target: Dataset) throws {
+        guard source.isLabelled else { throw TrainingError(description: "the source data must be labelled") }
+        guard source.sampleShape == target.sampleShape else {
+            throw TrainingError(description: "source and target samples differ in shape (\(Shape.describe(source.sampleShape)) and \(Shape.describe(target.sampleShape)))")
+        }
     }
 
     /// Trains `model` on labelled `data` with cross-entropy (plus the options' penalties).

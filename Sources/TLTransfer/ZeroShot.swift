@@ -233,7 +233,7 @@ extension Trainer {
             let labels = (batch.y ?? []).map { position[$0] ?? 0 }
             let scores = try model.scores(batch.x, classTable: seenTable)
             let loss = try Loss.marginRanking(scores: scores, labels: labels, margin: model.margin)
-            let correct = zip(try scores.detached().argmaxRows(), labels).filter { $0 == $1 }.count
+            let correct = try Trainer.correct(scores, labels)
             return Step(loss: loss, samples: labels.count,
                         figures: [.mean("loss", Double(try loss.item())), .share("seen_accuracy", correct, of: labels.count)])
         }
