@@ -1,6 +1,6 @@
 import CBLAS
 
-// 2-D convolution through im2col and a GEMM per image, and 2-D max-pooling.
+// 2-D convolution through im2col and a GEMM per image, dropout and batch normalisation.
 
 /// Geometry of a convolution or pooling window over N×C×H×W input.
 struct Window {
@@ -267,123 +267,6 @@ extension Tensor {
         }
     }
 
-    /// Max over k×k windows of N×C×H×W input, moving by `stride` (default k).
-    public static func maxPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil) throws -> Tensor {
-        let g = try Window(input: x.shape, kh: kernel, kw: kernel, stride: stride ?? kernel, pad: 0, op: "maxpool2d")
-        let planes = g.n * g.c, outPlane = g.oh * g.ow
-        var out = Tensor(uninitializedShape: [g.n, g.c, g.oh, g.ow])
-        let argmax = UnsafeMutablePointer<Int32>.allocate(capacity: Swift.max(1, planes * outPlane))
-        let src = x.storage.pointer, dst = out.storage.pointer
-        Parallel.forRanges(planes, cost: outPlane * kernel * kernel) { range in
-            for p in range {
-                let plane = src + p * g.h * g.w, values = dst + p * outPlane, positions = argmax + p * outPlane
-                if g.kh == 2, g.kw == 2, g.stride == 2, g.h * g.w < 1 << 24 {
-                    // The common 2×2 pooling, unrolled.
-                    for oy in 0..<g.oh {
-                        let top = 2 * oy * g.w
-                        // Four windows at a time from two rows of inputs split into even and odd
-                        // columns; the rest one by one below.
-                        var vectored = 0
-                        while vectored + 4 <= g.ow {
-                            Tensor.maxPool2x2(plane, top + 2 * vectored, rowLength: g.w,
-                                              values: values + oy * g.ow + vectored,
-                                              positions: positions + oy * g.ow + vectored)
-                            vectored += 4
-                        }
-                        for ox in vectored..<g.ow {
-                            let a = top + 2 * ox
-                            // Arithmetic rather than branches: the winner is unpredictable, and
-                            // mispredicted branches dominated the cost. A NaN anywhere wins.
-                            let (b, c, d) = (plane[a + 1], plane[a + g.w], plane[a + g.w + 1])
-                            var best = plane[a], at = a
-                            let nan = (best != best ? 1 : 0) | (b != b ? 1 : 0) | (c != c ? 1 : 0) | (d != d ? 1 : 0)
-                            var take = b > best ? 1 : 0
-                            at &+= take &* (a &+ 1 &- at)
-                            best = b > best ? b : best
-                            take = c > best ? 1 : 0
-                            at &+= take &* (a &+ g.w &- at)
-                            best = c > best ? c : best
-                            take = d > best ? 1 : 0
-                            at &+= take &* (a &+ g.w &+ 1 &- at)
-                            best = d > best ? d : best
-                            if nan != 0 {
-                                at = [a, a + 1, a + g.w, a + g.w + 1].first { plane[$0].isNaN } ?? a
-                                best = .nan
-                            }
-                            values[oy * g.ow + ox] = best
-                            positions[oy * g.ow + ox] = Int32(truncatingIfNeeded: at)
-                        }
-                    }
-                    continue
-                }
-                for oy in 0..<g.oh {
-                    for ox in 0..<g.ow {
-                        let corner = (oy * g.stride) * g.w + ox * g.stride
-                        var best = plane[corner], at = corner
-                        for i in 0..<g.kh {
-                            let rowStart = corner + i * g.w
-                            for j in 0..<g.kw where i > 0 || j > 0 {
-                                let v = plane[rowStart + j]
-                                if v > best || v.isNaN { best = v; at = rowStart + j }
-                            }
-                        }
-                        values[oy * g.ow + ox] = best
-                        positions[oy * g.ow + ox] = Int32(truncatingIfNeeded: at)
-                    }
-                }
-            }
-        }
-        let indices = IndexBuffer(pointer: argmax)
-        guard recording(x) else { return out }
-        let inShape = x.shape
-        out.record([x]) { grad in
-            let dx = Tensor.zeros(like: inShape)
-            let pg = grad.storage.pointer, pd = dx.storage.pointer
-            Parallel.forRanges(planes, cost: outPlane) { range in
-                for p in range {
-                    let plane = pd + p * g.h * g.w, positions = indices.pointer + p * outPlane, from = pg + p * outPlane
-                    for q in 0..<outPlane { plane[Int(positions[q])] += from[q] }
-                }
-            }
-            return [dx]
-        }
-        return out
-    }
-
-    /// Four 2×2 windows side by side, whose top-left corners are inputs `a`, `a + 2`, `a + 4`,
-    /// `a + 6`: their maxima and the positions of the maxima, with the scalar loop's rules (the
-    /// first of equal values wins; a NaN wins, the first NaN if several). Four lanes are one SSE
-    /// register, the width the engine is built for. Positions are carried as floats, exact below
-    /// 2^24, so every blend uses the float comparison's own mask (through the integer lanes, and
-    /// through Swift's generic SIMD code, the lanes went one by one).
-    @inline(__always)
-    static func maxPool2x2(_ plane: UnsafePointer<Float>, _ a: Int, rowLength w: Int,
-                           values: UnsafeMutablePointer<Float>, positions: UnsafeMutablePointer<Int32>) {
-        let raw = UnsafeRawPointer(plane)
-        let top = raw.loadUnaligned(fromByteOffset: 4 * a, as: SIMD8<Float>.self)
-        let bottom = raw.loadUnaligned(fromByteOffset: 4 * (a + w), as: SIMD8<Float>.self)
-        let first = SIMD4<Float>(0, 2, 4, 6) + Float(a)
-        var best = top.evenHalf, at = first
-        keepLarger(&best, &at, top.oddHalf, first + 1)
-        keepLarger(&best, &at, bottom.evenHalf, first + Float(w))
-        keepLarger(&best, &at, bottom.oddHalf, first + Float(w + 1))
-        UnsafeMutableRawPointer(values).storeBytes(of: best, as: SIMD4<Float>.self)
-        // Stored as floats, then converted in place (the SIMD conversion initialisers are generic
-        // and went through a call per lane).
-        let out = UnsafeMutableRawPointer(positions)
-        out.storeBytes(of: at, as: SIMD4<Float>.self)
-        for i in 0..<4 { positions[i] = Int32(out.load(fromByteOffset: 4 * i, as: Float.self)) }
-    }
-
-    /// Lane by lane: `v` and its position replace `best` and `at` where `v` is larger, or is the
-    /// first NaN.
-    @inline(__always)
-    static func keepLarger(_ best: inout SIMD4<Float>, _ at: inout SIMD4<Float>, _ v: SIMD4<Float>, _ position: SIMD4<Float>) {
-        let take = (v .> best) .| ((v .!= v) .& (best .== best))
-        best.replace(with: v, where: take)
-        at.replace(with: position, where: take)
-    }
-
     /// Inverted dropout: in training, zeroes each element with probability `p` and scales the rest
     /// by 1/(1−p); otherwise the identity.
     public func dropout(_ p: Float, training: Bool, using generator: inout RandomGenerator) throws -> Tensor {
@@ -438,11 +321,4 @@ extension Tensor {
         let y = try normalized * weight.reshapedUnchecked(perChannel) + bias.reshapedUnchecked(perChannel)
         return y.reshapedUnchecked(shape)
     }
-}
-
-/// Owns the argmax positions of a pooling call for as long as its backward closure lives.
-final class IndexBuffer: @unchecked Sendable {
-    let pointer: UnsafeMutablePointer<Int32>
-    init(pointer: UnsafeMutablePointer<Int32>) { self.pointer = pointer }
-    deinit { pointer.deallocate() }
 }

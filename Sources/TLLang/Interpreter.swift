@@ -196,6 +196,7 @@ public final class Interpreter {
     /// `a.b.c = v` on records: rebuilds the chain of records and rebinds the root name.
     private func assignProperty(_ object: Expr, _ name: String, _ value: Value, _ frame: Frame?, range: SourceRange) throws {
         let current = try evaluate(object, frame)
+        if case .model(let m) = current, try Properties.replaceLayer(of: m, name, with: value, range: range) { return }
         guard case .record(var record) = current else {
             throw LangError.runtime("cannot set '\(name)' of a \(current.typeName)\(Properties.settableHint(current))", at: range)
         }

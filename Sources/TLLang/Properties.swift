@@ -176,7 +176,9 @@ enum Properties {
     static func names(of v: Value) -> [String] {
         switch v {
         case .record(let r): return r.fields.map(\.key)
-        case .model(let m): return entries(of: v).map(\.name) + m.method.parts(inputShape: m.inputShape).map(\.name)
+        case .model(let m):
+            return entries(of: v).map(\.name) + m.method.parts(inputShape: m.inputShape).map(\.name)
+                + ((m.network as? Sequential)?.namedEntries.map(\.name) ?? [])
         case .history(let h): return h.names + entries(of: v).map(\.name)
         default: return entries(of: v).map(\.name)
         }
@@ -186,6 +188,10 @@ enum Properties {
     static func dynamic(_ v: Value, _ name: String) -> Value? {
         switch v {
         case .model(let m):
+            if let s = m.network as? Sequential, let i = s.entries.firstIndex(where: { $0.name == name && !name.allSatisfy(\.isNumber) }) {
+                // A named layer (net.fc, net.layer1), as PyTorch's attribute: the layer itself.
+                return .model(Model(s.entries[i].layer, inputShape: m.inputShape(ofLayersFrom: i)))
+            }
             guard let part = m.method.parts(inputShape: m.inputShape).first(where: { $0.name == name }) else { return nil }
             switch part.value {
             case .model(let model): return .model(model)
@@ -217,6 +223,17 @@ enum Properties {
             throw LangError.runtime("a \(v.typeName) has no property '\(name)'\(suffix)", at: range)
         }
         return try entry.get(v)
+    }
+
+    /// `net.fc = linear(512, 10)`: replaces a named layer of a sequential model in place; false
+    /// when the model has no layer of that name.
+    static func replaceLayer(of m: Model, _ name: String, with value: Value, range: SourceRange) throws -> Bool {
+        guard let s = m.network as? Sequential, s.namedEntries.contains(where: { $0.name == name }) else { return false }
+        guard case .model(let replacement) = value else {
+            throw LangError.runtime("'\(name)' is a layer of the model: it is replaced by a layer or model, not a \(value.typeName)", at: range)
+        }
+        try s.replace(name, with: replacement.network)
+        return true
     }
 
     static func settableHint(_ v: Value) -> String {

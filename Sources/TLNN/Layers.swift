@@ -111,18 +111,55 @@ public final class Conv2d: Layer {
     }
 }
 
-/// Max over k×k windows (stride k unless given).
+/// Max over k×k windows (stride k unless given), padded on every side by positions that never win.
 public final class MaxPool2d: StatelessLayer {
-    public let kernel: Int, stride: Int
-    public init(_ kernel: Int, stride: Int? = nil) throws {
-        guard kernel > 0, (stride ?? kernel) > 0 else {
-            throw TensorError.invalidArgument(op: "maxpool", "kernel and stride must be positive")
-        }
-        self.kernel = kernel
-        self.stride = stride ?? kernel
+    public let kernel: Int, stride: Int, padding: Int
+    public init(_ kernel: Int, stride: Int? = nil, padding: Int = 0) throws {
+        (self.kernel, self.stride, self.padding) = try poolWindow("maxpool", kernel, stride, padding)
     }
-    public func forward(_ x: Tensor) throws -> Tensor { try Tensor.maxPool2d(x, kernel: kernel, stride: stride) }
-    public var summary: String { "MaxPool2d(\(kernel))" }
+    public func forward(_ x: Tensor) throws -> Tensor {
+        try Tensor.maxPool2d(x, kernel: kernel, stride: stride, padding: padding)
+    }
+    public var summary: String { "MaxPool2d(\(poolSummary(kernel, stride, padding)))" }
+}
+
+/// Mean over k×k windows (stride k unless given); padding zeros count in the mean, as in PyTorch.
+public final class AvgPool2d: StatelessLayer {
+    public let kernel: Int, stride: Int, padding: Int
+    public init(_ kernel: Int, stride: Int? = nil, padding: Int = 0) throws {
+        (self.kernel, self.stride, self.padding) = try poolWindow("avgpool", kernel, stride, padding)
+    }
+    public func forward(_ x: Tensor) throws -> Tensor {
+        try Tensor.avgPool2d(x, kernel: kernel, stride: stride, padding: padding)
+    }
+    public var summary: String { "AvgPool2d(\(poolSummary(kernel, stride, padding)))" }
+}
+
+/// Checks a pooling window's settings: kernel and stride positive, padding at most half the window.
+private func poolWindow(_ op: String, _ kernel: Int, _ stride: Int?, _ padding: Int) throws -> (Int, Int, Int) {
+    guard kernel > 0, (stride ?? kernel) > 0 else {
+        throw TensorError.invalidArgument(op: op, "kernel and stride must be positive")
+    }
+    guard padding >= 0, padding <= kernel / 2 else {
+        throw TensorError.invalidArgument(op: op, "padding must be between 0 and half the window (\(kernel / 2)), got \(padding)")
+    }
+    return (kernel, stride ?? kernel, padding)
+}
+
+private func poolSummary(_ kernel: Int, _ stride: Int, _ padding: Int) -> String {
+    "\(kernel)" + (stride != kernel ? ", stride \(stride)" : "") + (padding != 0 ? ", pad \(padding)" : "")
+}
+
+/// The mean over an adaptive size×size grid of windows, whatever the input's size: 1×1 is the
+/// global average pooling that ends a ResNet.
+public final class AdaptiveAvgPool2d: StatelessLayer {
+    public let size: Int
+    public init(_ size: Int = 1) throws {
+        guard size > 0 else { throw TensorError.invalidArgument(op: "adaptive_avgpool", "the size must be positive, got \(size)") }
+        self.size = size
+    }
+    public func forward(_ x: Tensor) throws -> Tensor { try Tensor.adaptiveAvgPool2d(x, height: size, width: size) }
+    public var summary: String { "AdaptiveAvgPool2d(\(size)×\(size))" }
 }
 
 /// Keeps the batch axis and flattens the rest.
@@ -140,7 +177,8 @@ public final class Activation: StatelessLayer {
     public enum Kind: String, Sendable, CaseIterable { case relu, tanh, sigmoid }
     public let kind: Kind
     public init(_ kind: Kind) { self.kind = kind }
-    public func forward(_ x: Tensor) throws -> Tensor {
+    public func forward(_ x: Tensor) throws -> Tensor { apply(x) }
+    func apply(_ x: Tensor) -> Tensor {
         switch kind {
         case .relu: x.relu()
         case .tanh: x.tanh()
@@ -240,4 +278,60 @@ public final class GradientReversal: Layer {
     public func forward(_ x: Tensor) throws -> Tensor { x.reversingGradient(lambda: lambda) }
     public func copy() -> any Layer { GradientReversal(lambda: lambda) }
     public var summary: String { "GradientReversal(λ=\(lambda))" }
+}
+
+/// A residual block: act(body(x) + shortcut(x)), the shortcut the identity unless given (a 1×1
+/// convolution with a stride where the body changes the shape).
+///
+/// Its children are the body's layers under their own names, then the shortcut: torchvision's
+/// BasicBlock is a `Residual` of conv1, bn1, relu, conv2, bn2 with the shortcut "downsample", so
+/// its state_dict names are torchvision's.
+public final class Residual: Layer {
+    public let body: Sequential
+    public let shortcut: (any Layer)?
+    public let shortcutName: String
+    /// Applied after the sum (ReLU in a ResNet), or none.
+    public let activation: Activation.Kind?
+
+    public init(_ body: Sequential, shortcut: (any Layer)? = nil, shortcutName: String = "shortcut",
+                activation: Activation.Kind? = .relu) throws {
+        guard body.count > 0 else { throw TensorError.invalidArgument(op: "residual", "the body needs at least one layer") }
+        if shortcut != nil, body.entries.contains(where: { $0.name == shortcutName }) {
+            throw TensorError.invalidArgument(op: "residual", "the body already has a layer named '\(shortcutName)'")
+        }
+        (self.body, self.shortcut, self.shortcutName, self.activation) = (body, shortcut, shortcutName, activation)
+    }
+
+    public var children: [(name: String, layer: any Layer)] {
+        body.entries + (shortcut.map { [(shortcutName, $0)] } ?? [])
+    }
+
+    public func forward(_ x: Tensor) throws -> Tensor {
+        let y = try body.forward(x)
+        var s = x
+        if let shortcut {
+            do {
+                s = try shortcut.forward(x)
+            } catch let error as TensorError {
+                throw LayerError(layer: shortcutName, summary: shortcut.summary, underlying: error)
+            }
+        }
+        guard y.shape == s.shape else {
+            throw TensorError.shapeMismatch(
+                op: "residual", shortcut == nil
+                    ? "the body's output and the input differ; give shortcut= a layer mapping the input to the body's output (a 1×1 conv with the body's stride)"
+                    : "the body's output and the shortcut's differ",
+                y.shape, s.shape)
+        }
+        let sum = try y + s
+        return activation.map { kind in Activation(kind).apply(sum) } ?? sum
+    }
+
+    public func copy() -> any Layer {
+        // The parts were valid when this block was built.
+        (try? Residual(body.copied(), shortcut: shortcut?.copy(), shortcutName: shortcutName, activation: activation)) ?? self
+    }
+    public var summary: String {
+        "Residual(\(body.count) layers" + (shortcut.map { " + \(shortcutName) \($0.summary)" } ?? "") + ")"
+    }
 }

@@ -28,6 +28,20 @@ public final class Sequential: Layer {
         return Sequential(entries: Array(entries[range]))
     }
 
+    /// The layers named like an attribute ("fc", "layer1"), not by position: a model's parts.
+    public var namedEntries: [(name: String, layer: any Layer)] {
+        entries.filter { !$0.name.allSatisfy(\.isNumber) }
+    }
+
+    /// Puts `layer` in place of the layer called `name` (PyTorch's `net.fc = nn.Linear(…)`); views
+    /// made before keep the old layer.
+    public func replace(_ name: String, with layer: any Layer) throws {
+        guard let i = entries.firstIndex(where: { $0.name == name }) else {
+            throw TensorError.invalidArgument(op: "replace", "the model has no layer named '\(name)'")
+        }
+        entries[i].layer = layer
+    }
+
     public func forward(_ x: Tensor) throws -> Tensor {
         var h = x
         for (name, layer) in entries {

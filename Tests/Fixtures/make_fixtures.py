@@ -4,7 +4,7 @@
     python make_fixtures.py            # write the fixture files beside this script
     python make_fixtures.py --check D  # read files tl wrote into D with PyTorch and NumPy
 
-Needs numpy, torch and safetensors (see ../../README.md, "Fixtures"). The outputs are small and
+Needs numpy, torch, torchvision and safetensors (see ../../README.md, "Fixtures"). The outputs are small and
 committed, so the Swift tests never need Python. Every tensor is float32; class ids are int64.
 """
 import math
@@ -229,6 +229,71 @@ def model():
     save_file(s, out("model_io.safetensors"))
 
 
+def formula(n, name):
+    """n values in [0, 1) from an integer hash of their index and `name`, exact in float64, so that
+    tl's tests (Tests/TLTransferTests/ResNetTests.swift) draw the same ones: weights for a whole
+    ResNet without committing 47 MB of them."""
+    seed = sum((i + 1) * ord(c) for i, c in enumerate(name)) % 1000003
+    k = np.arange(n, dtype=np.uint64)
+    return ((k * np.uint64(2654435761) + np.uint64(seed * 40503)) & np.uint64(0xFFFFFFFF)).astype(np.float64) / 2.0**32
+
+
+def formula_tensor(name, shape):
+    """A parameter or buffer of torchvision's ResNet by its state_dict name, drawn by `formula`."""
+    n = int(np.prod(shape)) if len(shape) else 1
+    u = formula(n, name)
+    last = name.rsplit(".", 1)[-1]
+    if last == "weight" and len(shape) > 1:
+        v = (2 * u - 1) * math.sqrt(3.0 / (n // shape[0]))
+    elif last in ("weight", "running_var"):
+        v = 0.5 + u
+    else:  # biases and running means
+        v = (u - 0.5) * 0.2
+    return torch.from_numpy(v.astype(np.float32).reshape(shape))
+
+
+def resnet():
+    """Pooling with padding, adaptive pooling, a basic block in training, and torchvision's
+    ResNet-18 with formula weights: tl must give the same logits through the same names."""
+    import types
+    # torchvision's compiled operators (nms, …) need its exact torch build; the models do not.
+    sys.modules.setdefault("torchvision._meta_registrations", types.ModuleType("torchvision._meta_registrations"))
+    from torchvision.models import resnet18
+    from torchvision.models.resnet import BasicBlock
+
+    torch.manual_seed(5)
+    s = {}
+    grads_of(lambda x: F.max_pool2d(x, 3, stride=2, padding=1), [torch.randn(2, 3, 7, 8)], "r", s, "maxpool_pad")
+    grads_of(lambda x: F.avg_pool2d(x, 3, stride=2, padding=1), [torch.randn(2, 3, 7, 8)], "r", s, "avgpool_pad")
+    grads_of(lambda x: F.avg_pool2d(x, 2), [torch.randn(1, 2, 6, 7)], "r", s, "avgpool")
+    grads_of(lambda x: F.adaptive_avg_pool2d(x, 3), [torch.randn(2, 2, 7, 8)], "r", s, "adaptive3")
+    grads_of(lambda x: F.adaptive_avg_pool2d(x, 1), [torch.randn(2, 4, 5, 5)], "r", s, "adaptive1")
+
+    block = BasicBlock(4, 8, stride=2, downsample=nn.Sequential(nn.Conv2d(4, 8, 1, stride=2, bias=False), nn.BatchNorm2d(8)))
+    for name, value in block.state_dict().items():
+        s[f"block.{name}"] = value.clone()
+    x = torch.randn(3, 4, 7, 7).requires_grad_(True)
+    y = block(x)
+    r = torch.randn_like(y)
+    (y * r).sum().backward()
+    s["block.x"], s["block.y"], s["block.r"], s["block.grad_x"] = x.detach(), y.detach(), r, x.grad
+    for name, p in block.named_parameters():
+        s[f"block.grad.{name}"] = p.grad
+    for name, value in block.state_dict().items():
+        if "running" in name:
+            s[f"block.after.{name}"] = value.clone()
+
+    net = resnet18()
+    net.load_state_dict({name: formula_tensor(name, tuple(v.shape)) if v.dtype == torch.float32 else torch.zeros_like(v)
+                         for name, v in net.state_dict().items()})
+    net.eval()
+    with torch.no_grad():
+        for size in (64, 224):
+            x = torch.from_numpy((2 * formula(2 * 3 * size * size, f"input{size}") - 1).astype(np.float32)).reshape(2, 3, size, size)
+            s[f"resnet18.logits{size}"] = net(x)
+    save_file({k: v.contiguous() for k, v in s.items()}, out("resnet.safetensors"))
+
+
 def arrays():
     base = np.arange(24, dtype=np.float64).reshape(2, 3, 4) / 8 - 1
     np.save(out("f4.npy"), base.astype(np.float32))
@@ -291,5 +356,5 @@ if __name__ == "__main__":
         check(sys.argv[2])
     else:
         torch.set_num_threads(1)
-        layers(); losses(); discrepancies(); optimizers(); model(); arrays(); idx()
+        layers(); losses(); discrepancies(); optimizers(); model(); resnet(); arrays(); idx()
         print("fixtures written to", HERE)

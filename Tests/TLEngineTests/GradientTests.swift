@@ -96,6 +96,16 @@ import Testing
     @Test func maxPooling() throws {
         try checkGradients([[2, 3, 6, 6]], [.distinct]) { try Tensor.maxPool2d($0[0], kernel: 2) }
         try checkGradients([[1, 2, 7, 7]], [.distinct]) { try Tensor.maxPool2d($0[0], kernel: 3, stride: 2) }
+        try checkGradients([[2, 2, 7, 8]], [.distinct]) { try Tensor.maxPool2d($0[0], kernel: 3, stride: 2, padding: 1) }
+    }
+
+    @Test func averagePooling() throws {
+        try checkGradients([[2, 2, 7, 8]]) { try Tensor.avgPool2d($0[0], kernel: 3, stride: 2, padding: 1) }
+        try checkGradients([[1, 3, 6, 6]]) { try Tensor.avgPool2d($0[0], kernel: 2) }
+        try checkGradients([[2, 2, 7, 5]]) { try Tensor.adaptiveAvgPool2d($0[0], height: 3, width: 2) }
+        try checkGradients([[2, 3, 4, 4]]) { try Tensor.adaptiveAvgPool2d($0[0], height: 1, width: 1) }
+        // More outputs than inputs: windows overlap and repeat inputs.
+        try checkGradients([[1, 1, 3, 3]]) { try Tensor.adaptiveAvgPool2d($0[0], height: 5, width: 4) }
     }
 
     /// 2×2 pooling takes output rows four windows at a time (widths 24 → 12 = 3 × 4, 8 → 4,

@@ -22,6 +22,22 @@ enum ModelBuiltins {
 
     static let model = BuiltinParameter.required("m", .model, "a model")
 
+    static let pooling: [BuiltinParameter] = [
+        .required("k", .integer, "window size k×k"),
+        .optional("stride", .integer, .none, keyword: true, "step between windows; k by default"),
+        .optional("pad", .integer, .number(0), keyword: true, "positions added on every side, at most k/2"),
+    ]
+
+    static func poolWindow(_ args: Arguments) throws -> (kernel: Int, stride: Int?, pad: Int) {
+        let k = try positive(args, "k")[0]
+        let stride = args.isNone("stride") ? nil : try positive(args, "stride")[0]
+        let pad = try args.int("pad")
+        guard pad >= 0, pad <= k / 2 else {
+            throw args.error(for: "pad", expected: "between 0 and k/2 = \(k / 2)", got: .number(Double(pad)))
+        }
+        return (k, stride, pad)
+    }
+
     static let all: [Builtin] = [
         layer("linear", [.required("in", .integer, "input features"), .required("out", .integer, "output features")],
               help: "A fully connected layer y = x·Wᵀ + b (weights out×in, as PyTorch's nn.Linear).", example: "linear(784, 10)") { args in
@@ -37,8 +53,49 @@ enum ModelBuiltins {
             let pad = try args.int("pad")
             return (try Conv2d(s[0], s[1], kernel: s[2], stride: s[3], padding: pad, using: &GlobalRandom.generator), nil)
         },
-        layer("maxpool", [.required("k", .integer, "window size k×k (and stride)")], help: "Max over k×k windows.",
-              example: "maxpool(2)") { args in (try MaxPool2d(try positive(args, "k")[0]), nil) },
+        layer("maxpool", pooling, help: "Max over k×k windows; padding never wins (as −∞ in PyTorch).",
+              example: "maxpool(3, stride=2, pad=1)") { args in
+            let (k, stride, pad) = try poolWindow(args)
+            return (try MaxPool2d(k, stride: stride, padding: pad), nil)
+        },
+        layer("avgpool", pooling, help: "The mean over k×k windows; padding counts as zeros in the mean (PyTorch's default).",
+              example: "avgpool(2)") { args in
+            let (k, stride, pad) = try poolWindow(args)
+            return (try AvgPool2d(k, stride: stride, padding: pad), nil)
+        },
+        layer("adaptive_avgpool", [.optional("size", .integer, .number(1), "the output's height and width, whatever the input's")],
+              help: "The mean over an adaptive size×size grid of windows (PyTorch's AdaptiveAvgPool2d); size 1 is global average pooling.",
+              example: "adaptive_avgpool()") { args in (try AdaptiveAvgPool2d(try positive(args, "size")[0]), nil) },
+        Builtin("residual", [.required("body", .model, "the layers whose output is added to the input"),
+                             .optional("shortcut", .model, .none, keyword: true, "a model applied to the input before the sum (a strided 1×1 conv where the body changes the shape); the identity by default"),
+                             .optional("act", .string, .string("relu"), keyword: true, "relu, tanh, sigmoid or none, after the sum")],
+                group: "models",
+                help: "A residual block act(body(x) + shortcut(x)). Its layers keep the body's names, then \"shortcut\", as state_dict names.",
+                example: "residual(sequential(conv(16, 16, 3, pad=1), batchnorm(16), relu(), conv(16, 16, 3, pad=1), batchnorm(16)))") { args in
+            let bodyModel = try args.model("body")
+            let body = bodyModel.network as? Sequential ?? Sequential([bodyModel.network])
+            let shortcut = args.isNone("shortcut") ? nil : try args.model("shortcut").network
+            let act = try args.string("act")
+            let kind = Activation.Kind(rawValue: act)
+            guard kind != nil || act == "none" else {
+                throw args.error(for: "act", expected: "relu, tanh, sigmoid or none", got: .string(act))
+            }
+            return .model(Model(try Residual(body, shortcut: shortcut, activation: kind), inputShape: bodyModel.inputShape))
+        },
+        Builtin("resnet", [.optional("depth", .integer, .number(18), "18 or 34"),
+                           .optional("classes", .integer, .number(1000), keyword: true, "outputs of the last layer, fc"),
+                           .optional("input", .list, .list([.number(3), .number(224), .number(224)]), keyword: true, "one image's [channels, height, width] (any size: the pooling at the end is global)")],
+                group: "models",
+                help: "A ResNet-18 or -34 as torchvision builds it, with torchvision's state_dict names, so a checkpoint converted to safetensors loads with load(file, into=net). Its parts are properties and views: net.conv1, net.layer1 … net.layer4, net.fc; net.fc = linear(512, 10) replaces the head.",
+                example: "net = resnet(18, classes=10, input=[3, 32, 32]); net.fc") { args in
+            let input = try args.integers("input")
+            guard input.count == 3, input.allSatisfy({ $0 > 0 }) else {
+                throw args.error(for: "input", expected: "[channels, height, width], all positive", got: args.value("input"))
+            }
+            let net = try ResNet.make(depth: try args.int("depth"), classes: try args.int("classes"), inputChannels: input[0],
+                                        using: &GlobalRandom.generator)
+            return .model(Model(net, inputShape: input))
+        },
         layer("flatten", [], help: "Keeps the batch axis and flattens the rest.", example: "flatten()") { _ in (Flatten(), nil) },
         layer("dropout", [.required("p", .number, "the probability of zeroing each value, 0 ≤ p < 1")],
               help: "Zeroes values with probability p in training (scaling the rest by 1/(1−p)); the identity otherwise.",
@@ -50,14 +107,20 @@ enum ModelBuiltins {
               help: "Gradient reversal: the identity forward, the gradient times −λ backward (domain-adversarial training).",
               example: "grl(lambda=0.5)") { args in (GradientReversal(lambda: try args.float("lambda")), nil) },
         Builtin("sequential", [.rest("layers", .model, "layers or models, applied in order")], group: "models",
-                help: "Layers applied in order; models given are spliced in, sharing their weights.",
+                help: "Layers applied in order; models given are spliced in, sharing their weights. Layers are named by position (0, 1, …) but for named ones (a ResNet's conv1 … fc), which keep their names.",
                 example: "sequential(flatten(), linear(784, 32), relu(), linear(32, 10))") { args in
             let parts = try args.list("layers").map { v -> Model in
                 guard case .model(let m) = v else { throw args.error(for: "layers", expected: "a layer or a model", got: v, saying: "each argument") }
                 return m
             }
-            let layers = parts.flatMap { m in m.layers.map(\.layer) }
-            return .model(Model(Sequential(layers), inputShape: parts.first?.inputShape))
+            // Layers named by position are renumbered; named ones (a ResNet's conv1 … fc) keep
+            // their names, so the state_dict names stay torchvision's.
+            var entries: [(name: String, layer: any Layer)] = []
+            for (name, layer) in parts.flatMap(\.layers) {
+                let named = !name.allSatisfy(\.isNumber) && !entries.contains { $0.name == name }
+                entries.append((named ? name : String(entries.count), layer))
+            }
+            return .model(Model(Sequential(entries: entries), inputShape: parts.first?.inputShape))
         },
         Builtin("mlp", [.required("sizes", .list, "layer widths, input first: [784, 256, 10]"),
                         .optional("act", .string, .string("relu"), keyword: true, "relu, tanh or sigmoid between layers"),

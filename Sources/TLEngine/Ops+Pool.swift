@@ -1,0 +1,227 @@
+// Pooling over N×C×H×W input: max (its windows' argmax kept for backward), average, and
+// adaptive average (PyTorch's `adaptive_avg_pool2d`, the global pooling of ResNets).
+
+extension Window {
+    /// The input rows (or columns) of output row `o`'s window, clipped to the image.
+    @inline(__always)
+    func inside(_ o: Int, kernel: Int, size: Int) -> Range<Int> {
+        let start = o * stride - pad
+        return Swift.max(0, start)..<Swift.min(size, start + kernel)
+    }
+}
+
+extension Tensor {
+    /// Max over k×k windows of N×C×H×W input, moving by `stride` (default k), with `padding`
+    /// positions on every side that never win (PyTorch's `max_pool2d`, which pads with −∞).
+    public static func maxPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil, padding: Int = 0) throws -> Tensor {
+        let g = try Window(input: x.shape, kh: kernel, kw: kernel, stride: stride ?? kernel, pad: padding, op: "maxpool2d")
+        guard padding <= kernel / 2 else {
+            throw TensorError.invalidArgument(op: "maxpool2d", "padding \(padding) is more than half the window \(kernel)")
+        }
+        let planes = g.n * g.c, outPlane = g.oh * g.ow
+        var out = Tensor(uninitializedShape: [g.n, g.c, g.oh, g.ow])
+        let argmax = UnsafeMutablePointer<Int32>.allocate(capacity: Swift.max(1, planes * outPlane))
+        let src = x.storage.pointer, dst = out.storage.pointer
+        Parallel.forRanges(planes, cost: outPlane * kernel * kernel) { range in
+            for p in range {
+                let plane = src + p * g.h * g.w, values = dst + p * outPlane, positions = argmax + p * outPlane
+                if g.kh == 2, g.kw == 2, g.stride == 2, g.pad == 0, g.h * g.w < 1 << 24 {
+                    // The common 2×2 pooling, unrolled.
+                    for oy in 0..<g.oh {
+                        let top = 2 * oy * g.w
+                        // Four windows at a time from two rows of inputs split into even and odd
+                        // columns; the rest one by one below.
+                        var vectored = 0
+                        while vectored + 4 <= g.ow {
+                            Tensor.maxPool2x2(plane, top + 2 * vectored, rowLength: g.w,
+                                              values: values + oy * g.ow + vectored,
+                                              positions: positions + oy * g.ow + vectored)
+                            vectored += 4
+                        }
+                        for ox in vectored..<g.ow {
+                            let a = top + 2 * ox
+                            // Arithmetic rather than branches: the winner is unpredictable, and
+                            // mispredicted branches dominated the cost. A NaN anywhere wins.
+                            let (b, c, d) = (plane[a + 1], plane[a + g.w], plane[a + g.w + 1])
+                            var best = plane[a], at = a
+                            let nan = (best != best ? 1 : 0) | (b != b ? 1 : 0) | (c != c ? 1 : 0) | (d != d ? 1 : 0)
+                            var take = b > best ? 1 : 0
+                            at &+= take &* (a &+ 1 &- at)
+                            best = b > best ? b : best
+                            take = c > best ? 1 : 0
+                            at &+= take &* (a &+ g.w &- at)
+                            best = c > best ? c : best
+                            take = d > best ? 1 : 0
+                            at &+= take &* (a &+ g.w &+ 1 &- at)
+                            best = d > best ? d : best
+                            if nan != 0 {
+                                at = [a, a + 1, a + g.w, a + g.w + 1].first { plane[$0].isNaN } ?? a
+                                best = .nan
+                            }
+                            values[oy * g.ow + ox] = best
+                            positions[oy * g.ow + ox] = Int32(truncatingIfNeeded: at)
+                        }
+                    }
+                    continue
+                }
+                for oy in 0..<g.oh {
+                    let rows = g.inside(oy, kernel: g.kh, size: g.h)
+                    for ox in 0..<g.ow {
+                        // The window clipped to the image: padding never wins (a window always
+                        // holds an input, as the padding is at most half of it).
+                        let columns = g.inside(ox, kernel: g.kw, size: g.w)
+                        let corner = rows.lowerBound * g.w + columns.lowerBound
+                        var best = plane[corner], at = corner
+                        for y in rows {
+                            for x in columns where y > rows.lowerBound || x > columns.lowerBound {
+                                let v = plane[y * g.w + x]
+                                if v > best || v.isNaN { best = v; at = y * g.w + x }
+                            }
+                        }
+                        values[oy * g.ow + ox] = best
+                        positions[oy * g.ow + ox] = Int32(truncatingIfNeeded: at)
+                    }
+                }
+            }
+        }
+        let indices = IndexBuffer(pointer: argmax)
+        guard recording(x) else { return out }
+        let inShape = x.shape
+        out.record([x]) { grad in
+            let dx = Tensor.zeros(like: inShape)
+            let pg = grad.storage.pointer, pd = dx.storage.pointer
+            Parallel.forRanges(planes, cost: outPlane) { range in
+                for p in range {
+                    let plane = pd + p * g.h * g.w, positions = indices.pointer + p * outPlane, from = pg + p * outPlane
+                    for q in 0..<outPlane { plane[Int(positions[q])] += from[q] }
+                }
+            }
+            return [dx]
+        }
+        return out
+    }
+
+    /// Four 2×2 windows side by side, whose top-left corners are inputs `a`, `a + 2`, `a + 4`,
+    /// `a + 6`: their maxima and the positions of the maxima, with the scalar loop's rules (the
+    /// first of equal values wins; a NaN wins, the first NaN if several). Four lanes are one SSE
+    /// register, the width the engine is built for. Positions are carried as floats, exact below
+    /// 2^24, so every blend uses the float comparison's own mask (through the integer lanes, and
+    /// through Swift's generic SIMD code, the lanes went one by one).
+    @inline(__always)
+    static func maxPool2x2(_ plane: UnsafePointer<Float>, _ a: Int, rowLength w: Int,
+                           values: UnsafeMutablePointer<Float>, positions: UnsafeMutablePointer<Int32>) {
+        let raw = UnsafeRawPointer(plane)
+        let top = raw.loadUnaligned(fromByteOffset: 4 * a, as: SIMD8<Float>.self)
+        let bottom = raw.loadUnaligned(fromByteOffset: 4 * (a + w), as: SIMD8<Float>.self)
+        let first = SIMD4<Float>(0, 2, 4, 6) + Float(a)
+        var best = top.evenHalf, at = first
+        keepLarger(&best, &at, top.oddHalf, first + 1)
+        keepLarger(&best, &at, bottom.evenHalf, first + Float(w))
+        keepLarger(&best, &at, bottom.oddHalf, first + Float(w + 1))
+        UnsafeMutableRawPointer(values).storeBytes(of: best, as: SIMD4<Float>.self)
+        // Stored as floats, then converted in place (the SIMD conversion initialisers are generic
+        // and went through a call per lane).
+        let out = UnsafeMutableRawPointer(positions)
+        out.storeBytes(of: at, as: SIMD4<Float>.self)
+        for i in 0..<4 { positions[i] = Int32(out.load(fromByteOffset: 4 * i, as: Float.self)) }
+    }
+
+    /// Lane by lane: `v` and its position replace `best` and `at` where `v` is larger, or is the
+    /// first NaN.
+    @inline(__always)
+    static func keepLarger(_ best: inout SIMD4<Float>, _ at: inout SIMD4<Float>, _ v: SIMD4<Float>, _ position: SIMD4<Float>) {
+        let take = (v .> best) .| ((v .!= v) .& (best .== best))
+        best.replace(with: v, where: take)
+        at.replace(with: position, where: take)
+    }
+
+    /// Mean over k×k windows of N×C×H×W input, moving by `stride` (default k), with `padding`
+    /// zeros on every side counted in the mean (PyTorch's `avg_pool2d` with its default
+    /// `count_include_pad=True`).
+    public static func avgPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil, padding: Int = 0) throws -> Tensor {
+        let g = try Window(input: x.shape, kh: kernel, kw: kernel, stride: stride ?? kernel, pad: padding, op: "avgpool2d")
+        guard padding <= kernel / 2 else {
+            throw TensorError.invalidArgument(op: "avgpool2d", "padding \(padding) is more than half the window \(kernel)")
+        }
+        let rows = (0..<g.oh).map { g.inside($0, kernel: kernel, size: g.h) }
+        let columns = (0..<g.ow).map { g.inside($0, kernel: kernel, size: g.w) }
+        let area = Float(kernel * kernel)
+        return try windowMean(x, rows: rows, columns: columns, op: "avgpool2d") { _, _ in area }
+    }
+
+    /// The mean over an adaptive grid of `height`×`width` windows of N×C×H×W input: output row i
+    /// averages input rows ⌊i·H/height⌋ ..< ⌈(i+1)·H/height⌉ (PyTorch's `adaptive_avg_pool2d`);
+    /// 1×1 is global average pooling.
+    public static func adaptiveAvgPool2d(_ x: Tensor, height: Int, width: Int) throws -> Tensor {
+        guard x.rank == 4 else { throw TensorError.badShape(op: "adaptive_avgpool2d", x.shape, "expected N×C×H×W input") }
+        guard height > 0, width > 0 else {
+            throw TensorError.invalidArgument(op: "adaptive_avgpool2d", "the output size must be positive, got \(height)×\(width)")
+        }
+        let (h, w) = (x.shape[2], x.shape[3])
+        guard h > 0, w > 0 else { throw TensorError.badShape(op: "adaptive_avgpool2d", x.shape, "the images are empty") }
+        func grid(_ outputs: Int, _ size: Int) -> [Range<Int>] {
+            (0..<outputs).map { i in (i * size / outputs)..<(((i + 1) * size + outputs - 1) / outputs) }
+        }
+        let rows = grid(height, h), columns = grid(width, w)
+        return try windowMean(x, rows: rows, columns: columns, op: "adaptive_avgpool2d") { r, c in Float(r.count * c.count) }
+    }
+
+    /// Output (oy, ox) of each plane is the sum of input rows `rows[oy]` × columns `columns[ox]`
+    /// divided by `divisor(rows[oy], columns[ox])`; backward spreads each gradient back the same way.
+    private static func windowMean(_ x: Tensor, rows: [Range<Int>], columns: [Range<Int>], op: String,
+                                   divisor: (Range<Int>, Range<Int>) -> Float) throws -> Tensor {
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (oh, ow) = (rows.count, columns.count)
+        _ = try Shape.count([n, c, oh, ow], op: op)
+        let scale = rows.flatMap { r in columns.map { 1 / divisor(r, $0) } }
+        let planes = n * c, outPlane = oh * ow
+        let out = Tensor(uninitializedShape: [n, c, oh, ow])
+        let src = x.storage.pointer, dst = out.storage.pointer
+        let cost = Swift.max(1, h * w)
+        Parallel.forRanges(planes, cost: cost) { range in
+            for p in range {
+                let plane = src + p * h * w, values = dst + p * outPlane
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        var sum: Float = 0
+                        for y in rows[oy] {
+                            let line = plane + y * w
+                            for x in columns[ox] { sum += line[x] }
+                        }
+                        values[oy * ow + ox] = sum * scale[oy * ow + ox]
+                    }
+                }
+            }
+        }
+        guard recording(x) else { return out }
+        let inShape = x.shape
+        var result = out
+        result.record([x]) { grad in
+            let dx = Tensor.zeros(like: inShape)
+            let pg = grad.storage.pointer, pd = dx.storage.pointer
+            Parallel.forRanges(planes, cost: cost) { range in
+                for p in range {
+                    let plane = pd + p * h * w, from = pg + p * outPlane
+                    for oy in 0..<oh {
+                        for ox in 0..<ow {
+                            let share = from[oy * ow + ox] * scale[oy * ow + ox]
+                            for y in rows[oy] {
+                                let line = plane + y * w
+                                for x in columns[ox] { line[x] += share }
+                            }
+                        }
+                    }
+                }
+            }
+            return [dx]
+        }
+        return result
+    }
+}
+
+/// Owns the argmax positions of a pooling call for as long as its backward closure lives.
+final class IndexBuffer: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Int32>
+    init(pointer: UnsafeMutablePointer<Int32>) { self.pointer = pointer }
+    deinit { pointer.deallocate() }
+}
