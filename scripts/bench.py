@@ -185,6 +185,13 @@ def bench(threads, rounds, only, python, curve):
                                         ("inference", "torch_infer", "CNN inference, batch 64")):
                 r = row(name, "samples/s", "torch")
                 r.add(median(figures.get(key, [])), p["results"][peer_key]["median"] if p else None)
+        if "resnet" in only:
+            figures, _, _ = tl_figures("resnet", {}, threads)
+            p = peer("resnet_train.py", [], threads)[0] if peer else None
+            for key, peer_key, name in (("train", "torch_train", "ResNet-18 train, 3×64×64, batch 32"),
+                                        ("inference", "torch_infer", "ResNet-18 inference, batch 32")):
+                r = row(name, "samples/s", "torch")
+                r.add(median(figures.get(key, [])), p["results"][peer_key]["median"] if p else None)
         if "dann" in only:
             figures, _, _ = tl_figures("dann", {}, threads)
             p = peer("dann_step.py", [], threads)[0] if peer else None
@@ -221,7 +228,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--threads", default="1,2", help="thread counts, e.g. 1,2")
     ap.add_argument("--rounds", type=int, default=3, help="alternating rounds per workload (≥ 3 for the table)")
-    ap.add_argument("--only", default="gemm,mlp,cnn,dann,startup", help="workloads to run")
+    ap.add_argument("--only", default="gemm,mlp,cnn,resnet,dann,startup", help="workloads to run")
     ap.add_argument("--curve", action="store_true", help="also print the MLP step-time curve over batch sizes")
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     ap.add_argument("--no-peers", action="store_true", help="measure tl alone")

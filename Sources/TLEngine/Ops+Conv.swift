@@ -25,6 +25,16 @@ struct Window {
         (oh, ow) = ((h + 2 * pad - kh) / stride + 1, (w + 2 * pad - kw) / stride + 1)
     }
 
+    /// The same windows over the input padded with zeros beforehand (no padding left to clip).
+    var padded: Window {
+        Window(n: n, c: c, h: h + 2 * pad, w: w + 2 * pad, kh: kh, kw: kw, stride: stride, pad: 0, oh: oh, ow: ow)
+    }
+
+    private init(n: Int, c: Int, h: Int, w: Int, kh: Int, kw: Int, stride: Int, pad: Int, oh: Int, ow: Int) {
+        (self.n, self.c, self.h, self.w, self.kh, self.kw) = (n, c, h, w, kh, kw)
+        (self.stride, self.pad, self.oh, self.ow) = (stride, pad, oh, ow)
+    }
+
     /// For kernel column `j`: the output columns lo..<hi whose input column lies inside the image.
     func insideColumns(_ j: Int) -> (lo: Int, hi: Int) {
         let lo = Swift.min(ow, Swift.max(0, (pad - j + stride - 1) / stride))
@@ -57,6 +67,30 @@ extension Tensor {
         var out = Tensor(uninitializedShape: [g.n, o, g.oh, g.ow])
         let pw = weight.storage.pointer, px = x.storage.pointer, po = out.storage.pointer
         let pb = bias?.storage.pointer
+        let group = imagesPerProduct(g, rows: rows)
+        if group > 1 {
+            // Small outputs (a ResNet's later stages: 8×8 down to 1×1): one product per group of
+            // images, their columns side by side, so the weights are read once per group rather
+            // than once per image (image by image, a 1×1 output made each product a
+            // matrix-vector product bound by memory).
+            let cols = UnsafeMutablePointer<Float>.allocate(capacity: rows * group * spatial)
+            let products = UnsafeMutablePointer<Float>.allocate(capacity: o * group * spatial)
+            defer { cols.deallocate(); products.deallocate() }
+            for first in Swift.stride(from: 0, to: g.n, by: group) {
+                let count = Swift.min(group, g.n - first), width = count * spatial
+                unfold(px + first * image, count: count, g, into: cols, rowLength: width)
+                splitProduct(m: o, n: width, k: rows, a: pw, transposeA: false, lda: Int32(rows),
+                             b: cols, transposeB: false, ldb: Int32(width), beta: 0, c: products)
+                Parallel.forRanges(count * o, cost: spatial) { planes in
+                    for plane in planes {
+                        let (img, ch) = plane.quotientAndRemainder(dividingBy: o)
+                        let to = po + ((first + img) * o + ch) * spatial, from = products + ch * width + img * spatial
+                        to.update(from: from, count: spatial)
+                        if let pb { for i in 0..<spatial { to[i] += pb[ch] } }
+                    }
+                }
+            }
+        } else {
         Parallel.forRanges(g.n, cost: o * spatial * rows / 8) { images in
             let cols = UnsafeMutablePointer<Float>.allocate(capacity: rows * spatial)
             defer { cols.deallocate() }
@@ -69,6 +103,7 @@ extension Tensor {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(o), Int32(spatial), Int32(rows), 1,
                             pw, Int32(rows), cols, Int32(spatial), pb == nil ? 0 : 1, c, Int32(spatial))
             }
+        }
         }
         let inputs = [x, weight] + (bias.map { [$0] } ?? [])
         guard recording(inputs) else { return out }
@@ -106,6 +141,10 @@ extension Tensor {
                 db = d
             }
             guard needW || needX else { return [dx, dw, db] }
+            if group > 1 {
+                (dx, dw) = convolutionBackwardGrouped(grad, input, w, g, group: group, needX: needX, needW: needW)
+                return [dx, dw, db]
+            }
             // Image by image again, each image's gradient G (O × oh·ow) read where it lies:
             // dW += G · colsᵀ with the columns unfolded anew (cheaper than keeping them), and
             // dcols = Wᵀ · G folded back onto the image's own part of dx. Each thread sums dW
@@ -147,6 +186,61 @@ extension Tensor {
             return [dx, dw, db]
         }
         return out
+    }
+
+    /// How many images share one product in a convolution: 1 (image by image, split over the
+    /// threads) unless the output is small, then enough for about 1 024 columns, within 16 MB of
+    /// columns.
+    static func imagesPerProduct(_ g: Window, rows: Int) -> Int {
+        let spatial = g.oh * g.ow
+        guard spatial < 256, g.n > 1 else { return 1 }
+        return Swift.max(1, Swift.min(g.n, 1024 / spatial, (1 << 22) / Swift.max(1, rows * spatial)))
+    }
+
+    /// im2col of `count` consecutive images, side by side: image i's columns start at i·oh·ow
+    /// in rows `rowLength` long.
+    static func unfold(_ images: UnsafePointer<Float>, count: Int, _ g: Window, into cols: UnsafeMutablePointer<Float>, rowLength: Int) {
+        let spatial = g.oh * g.ow, image = g.c * g.h * g.w
+        Parallel.forRanges(count, cost: g.c * g.kh * g.kw * spatial) { range in
+            for i in range { im2col(images + i * image, g, into: cols + i * spatial, rowLength: rowLength) }
+        }
+    }
+
+    /// The input and weight gradients of a convolution whose images share products (see
+    /// `imagesPerProduct`): per group, the output gradient gathered as O × (images·oh·ow);
+    /// dW += G · colsᵀ and dcols = Wᵀ · G, folded back image by image.
+    static func convolutionBackwardGrouped(_ grad: Tensor, _ input: Tensor, _ w: Tensor, _ g: Window, group: Int,
+                                           needX: Bool, needW: Bool) -> (Tensor?, Tensor?) {
+        let o = w.shape[0], rows = g.c * g.kh * g.kw, spatial = g.oh * g.ow, image = g.c * g.h * g.w
+        let pg = grad.storage.pointer, pin = input.storage.pointer, pw = w.storage.pointer
+        let dw = needW ? Tensor.zeros(like: w.shape) : nil
+        let dx = needX ? Tensor.zeros(like: input.shape) : nil
+        let cols = UnsafeMutablePointer<Float>.allocate(capacity: rows * group * spatial)
+        let gathered = UnsafeMutablePointer<Float>.allocate(capacity: o * group * spatial)
+        defer { cols.deallocate(); gathered.deallocate() }
+        for first in Swift.stride(from: 0, to: g.n, by: group) {
+            let count = Swift.min(group, g.n - first), width = count * spatial
+            Parallel.forRanges(count * o, cost: spatial) { planes in
+                for plane in planes {
+                    let (img, ch) = plane.quotientAndRemainder(dividingBy: o)
+                    (gathered + ch * width + img * spatial).update(from: pg + ((first + img) * o + ch) * spatial, count: spatial)
+                }
+            }
+            if let dw {
+                unfold(pin + first * image, count: count, g, into: cols, rowLength: width)
+                splitProduct(m: o, n: rows, k: width, a: gathered, transposeA: false, lda: Int32(width),
+                             b: cols, transposeB: true, ldb: Int32(width), beta: 1, c: dw.storage.pointer)
+            }
+            if let dx {
+                splitProduct(m: rows, n: width, k: o, a: pw, transposeA: true, lda: Int32(rows),
+                             b: gathered, transposeB: false, ldb: Int32(width), beta: 0, c: cols)
+                let pdx = dx.storage.pointer
+                Parallel.forRanges(count, cost: rows * spatial) { range in
+                    for i in range { col2im(cols + i * spatial, g, addingInto: pdx + (first + i) * image, rowLength: width) }
+                }
+            }
+        }
+        return (dx, dw)
     }
 
     /// Copies `n` floats where `n` is small (an output row of a convolution: 8–32): in vector
@@ -191,11 +285,13 @@ extension Tensor {
     /// offsets of each run in the image and in the columns, in column order — run by run rather
     /// than element by element (the general loop's index arithmetic cost more than the copies).
     @inline(__always)
-    static func forEachUnclippedRun(_ g: Window, _ body: (_ image: Int, _ column: Int) -> Void) {
-        var column = 0
+    static func forEachUnclippedRun(_ g: Window, rowLength: Int, _ body: (_ image: Int, _ column: Int) -> Void) {
+        var row = 0
         for ch in 0..<g.c {
             for i in 0..<g.kh {
                 for j in 0..<g.kw {
+                    var column = row * rowLength
+                    row += 1
                     var image = ch * g.h * g.w + i * g.w + j
                     for _ in 0..<g.oh {
                         body(image, column)
@@ -209,59 +305,106 @@ extension Tensor {
     }
 
     /// Unfolds every kh×kw window of one C×H×W image into a column of `dst`: row (c, i, j),
-    /// column (oy, ox), rows oh·ow long.
-    static func im2col(_ src: UnsafePointer<Float>, _ g: Window, into dst: UnsafeMutablePointer<Float>) {
+    /// column (oy, ox); rows `rowLength` apart (oh·ow unless several images share the rows).
+    static func im2col(_ src: UnsafePointer<Float>, _ g: Window, into dst: UnsafeMutablePointer<Float>, rowLength: Int? = nil) {
+        let spatial = rowLength ?? g.oh * g.ow
         if g.stride == 1, g.pad == 0 {
-            forEachUnclippedRun(g) { image, column in copyShortRun(dst + column, src + image, g.ow) }
+            forEachUnclippedRun(g, rowLength: spatial) { image, column in copyShortRun(dst + column, src + image, g.ow) }
             return
         }
-        let spatial = g.oh * g.ow
-        for row in 0..<(g.c * g.kh * g.kw) {
-            let ch = row / (g.kh * g.kw), i = (row / g.kw) % g.kh, j = row % g.kw
-            let plane = src + ch * g.h * g.w
-            let out = dst + row * spatial
-            // Padding on either side of the inside columns is zero.
-            let (lo, hi) = g.insideColumns(j)
-            for oy in 0..<g.oh {
-                let y = oy * g.stride - g.pad + i
-                let line = out + oy * g.ow
-                guard y >= 0, y < g.h else {
-                    line.update(repeating: 0, count: g.ow)
-                    continue
+        if g.stride == 1 {
+            // Padded once, the image's runs need no clipping (a ResNet's 3×3 convolutions).
+            let p = g.padded
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: g.c * p.h * p.w) { buffer in
+                let image = buffer.baseAddress!
+                image.update(repeating: 0, count: g.c * p.h * p.w)
+                for ch in 0..<g.c {
+                    for y in 0..<g.h {
+                        copyShortRun(image + (ch * p.h + y + g.pad) * p.w + g.pad, src + (ch * g.h + y) * g.w, g.w)
+                    }
                 }
-                for ox in 0..<lo { line[ox] = 0 }
-                let source = plane + y * g.w - g.pad + j
+                forEachUnclippedRun(p, rowLength: spatial) { at, column in copyShortRun(dst + column, image + at, g.ow) }
+            }
+            return
+        }
+        forEachClippedRow(g, rowLength: spatial) { plane, column, i, j, rows, columns in
+            let source = src + plane, out = dst + column
+            // Padding around the inside rows and columns is zero.
+            out.update(repeating: 0, count: rows.lowerBound * g.ow)
+            for oy in rows {
+                let line = out + oy * g.ow, from = source + (oy * g.stride - g.pad + i) * g.w - g.pad + j
+                for ox in 0..<columns.lowerBound { line[ox] = 0 }
                 if g.stride == 1 {
-                    copyShortRun(line + lo, source + lo, hi - lo)
+                    copyShortRun(line + columns.lowerBound, from + columns.lowerBound, columns.count)
                 } else {
-                    for ox in lo..<hi { line[ox] = source[ox * g.stride] }
+                    for ox in columns { line[ox] = from[ox &* g.stride] }
                 }
-                for ox in hi..<g.ow { line[ox] = 0 }
+                for ox in columns.upperBound..<g.ow { line[ox] = 0 }
+            }
+            (out + rows.upperBound * g.ow).update(repeating: 0, count: (g.oh - rows.upperBound) * g.ow)
+        }
+    }
+
+    /// The general case of im2col and col2im (a stride, padding): for each column row (c, i, j),
+    /// calls `body` with the offsets of channel c's plane and of the row, and the output rows and
+    /// columns whose input lies inside the image. Loops rather than divisions per row (five
+    /// divisions per row had cost as much as the copies, for the small images of a ResNet).
+    @inline(__always)
+    static func forEachClippedRow(_ g: Window, rowLength: Int,
+                                  _ body: (_ plane: Int, _ column: Int, _ i: Int, _ j: Int, _ rows: Range<Int>, _ columns: Range<Int>) -> Void) {
+        withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: g.kh + g.kw) { ranges in
+            for i in 0..<g.kh {
+                let lo = Swift.min(g.oh, Swift.max(0, (g.pad - i + g.stride - 1) / g.stride))
+                ranges.initializeElement(at: i, to: lo..<Swift.max(lo, Swift.min(g.oh, (g.h + g.pad - i + g.stride - 1) / g.stride)))
+            }
+            for j in 0..<g.kw {
+                let (lo, hi) = g.insideColumns(j)
+                ranges.initializeElement(at: g.kh + j, to: lo..<hi)
+            }
+            var column = 0
+            for ch in 0..<g.c {
+                let plane = ch * g.h * g.w
+                for i in 0..<g.kh {
+                    for j in 0..<g.kw {
+                        body(plane, column, i, j, ranges[i], ranges[g.kh + j])
+                        column &+= rowLength
+                    }
+                }
             }
         }
     }
 
     /// Adds every column of one image's `cols` back onto the window it came from, in `dst`, the
     /// image's C×H×W gradient (the adjoint of `im2col`).
-    static func col2im(_ cols: UnsafePointer<Float>, _ g: Window, addingInto dst: UnsafeMutablePointer<Float>) {
+    static func col2im(_ cols: UnsafePointer<Float>, _ g: Window, addingInto dst: UnsafeMutablePointer<Float>, rowLength: Int? = nil) {
+        let spatial = rowLength ?? g.oh * g.ow
         if g.stride == 1, g.pad == 0 {
-            forEachUnclippedRun(g) { image, column in addShortRun(dst + image, cols + column, g.ow) }
+            forEachUnclippedRun(g, rowLength: spatial) { image, column in addShortRun(dst + image, cols + column, g.ow) }
             return
         }
-        let spatial = g.oh * g.ow
-        for row in 0..<(g.c * g.kh * g.kw) {
-            let ch = row / (g.kh * g.kw), i = (row / g.kw) % g.kh, j = row % g.kw
-            let plane = dst + ch * g.h * g.w
-            let col = cols + row * spatial
-            let (lo, hi) = g.insideColumns(j)
-            for oy in 0..<g.oh {
-                let y = oy * g.stride - g.pad + i
-                guard y >= 0, y < g.h else { continue }
-                let line = plane + y * g.w - g.pad + j, source = col + oy * g.ow
+        if g.stride == 1 {
+            // Summed into a padded image, whose inside is then added onto the gradient.
+            let p = g.padded
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: g.c * p.h * p.w) { buffer in
+                let image = buffer.baseAddress!
+                image.update(repeating: 0, count: g.c * p.h * p.w)
+                forEachUnclippedRun(p, rowLength: spatial) { at, column in addShortRun(image + at, cols + column, g.ow) }
+                for ch in 0..<g.c {
+                    for y in 0..<g.h {
+                        addShortRun(dst + (ch * g.h + y) * g.w, image + (ch * p.h + y + g.pad) * p.w + g.pad, g.w)
+                    }
+                }
+            }
+            return
+        }
+        forEachClippedRow(g, rowLength: spatial) { plane, column, i, j, rows, columns in
+            let target = dst + plane, col = cols + column
+            for oy in rows {
+                let line = target + (oy * g.stride - g.pad + i) * g.w - g.pad + j, source = col + oy * g.ow
                 if g.stride == 1 {
-                    for ox in lo..<hi { line[ox] += source[ox] }
+                    addShortRun(line + columns.lowerBound, source + columns.lowerBound, columns.count)
                 } else {
-                    for ox in lo..<hi { line[ox * g.stride] += source[ox] }
+                    for ox in columns { line[ox &* g.stride] += source[ox] }
                 }
             }
         }
@@ -294,31 +437,120 @@ extension Tensor {
             throw TensorError.shapeMismatch(
                 op: "batchnorm", "input has \(c) channels, the layer has \(weight.shape.first ?? 0)", shape, weight.shape)
         }
-        let x = reshapedUnchecked([shape[0], c, count / Swift.max(1, shape[0] * c)])
-        let perChannel = [1, c, 1]
-        let mean: Tensor, variance: Tensor
+        let (n, l) = (shape[0], count / Swift.max(1, shape[0] * c))
+        let m = n * l
+        // One pass for the statistics and one for the output, channel by channel over the
+        // threads (as composed tensor operations, ten passes and as many buffers per layer were a
+        // fifth of a ResNet's training step). Sums in doubles.
+        let statistics = ChannelStatistics(channels: c)
+        let (mean, invStd, variance) = (statistics.mean, statistics.invStd, statistics.variance)
+        let px = storage.pointer
         if training {
-            let m = shape[0] * x.shape[2]
             guard m > 1 else {
                 throw TensorError.badShape(op: "batchnorm", shape, "training needs more than one value per channel")
             }
-            mean = try x.mean(axis: 0, keepDims: true).mean(axis: 2, keepDims: true)
-            let centered = try x - mean
-            variance = try (centered * centered).mean(axis: 0, keepDims: true).mean(axis: 2, keepDims: true)
+            Parallel.forRanges(c, cost: 2 * m) { channels in
+                for ch in channels {
+                    var sum = 0.0
+                    for img in 0..<n {
+                        let row = px + (img * c + ch) * l
+                        var part: Float = 0
+                        for i in 0..<l { part += row[i] }
+                        sum += Double(part)
+                    }
+                    let mu = sum / Double(m)
+                    var squares = 0.0
+                    for img in 0..<n {
+                        let row = px + (img * c + ch) * l
+                        let centre = Float(mu)
+                        var part: Float = 0
+                        for i in 0..<l { let d = row[i] - centre; part += d * d }
+                        squares += Double(part)
+                    }
+                    mean[ch] = Float(mu)
+                    invStd[ch] = Float(1 / (squares / Double(m) + Double(epsilon)).squareRoot())
+                    variance[ch] = Float(squares / Double(m))
+                }
+            }
             let unbias = Float(m) / Float(m - 1)
-            let (bm, bv) = (mean.detached().scalars, variance.detached().scalars)
             runningMean.withUnsafeMutableBufferPointer { r in
-                for i in 0..<c { r[i] = (1 - momentum) * r[i] + momentum * bm[i] }
+                for i in 0..<c { r[i] = (1 - momentum) * r[i] + momentum * mean[i] }
             }
             runningVar.withUnsafeMutableBufferPointer { r in
-                for i in 0..<c { r[i] = (1 - momentum) * r[i] + momentum * bv[i] * unbias }
+                for i in 0..<c { r[i] = (1 - momentum) * r[i] + momentum * variance[i] * unbias }
             }
         } else {
-            mean = runningMean.reshapedUnchecked(perChannel)
-            variance = runningVar.reshapedUnchecked(perChannel)
+            let (rm, rv) = (runningMean.storage.pointer, runningVar.storage.pointer)
+            for ch in 0..<c {
+                mean[ch] = rm[ch]
+                invStd[ch] = 1 / (rv[ch] + epsilon).squareRoot()
+            }
         }
-        let normalized = try (x - mean) / (variance + epsilon).sqrt()
-        let y = try normalized * weight.reshapedUnchecked(perChannel) + bias.reshapedUnchecked(perChannel)
-        return y.reshapedUnchecked(shape)
+        var out = Tensor(uninitializedShape: shape)
+        let py = out.storage.pointer, pw = weight.storage.pointer, pb = bias.storage.pointer
+        Parallel.forRanges(c, cost: m) { channels in
+            for ch in channels {
+                let scale = pw[ch] * invStd[ch], shift = pb[ch] - mean[ch] * scale
+                for img in 0..<n {
+                    let from = px + (img * c + ch) * l, to = py + (img * c + ch) * l
+                    for i in 0..<l { to[i] = from[i] * scale + shift }
+                }
+            }
+        }
+        let inputs = [self, weight, bias]
+        guard Tensor.recording(inputs) else { return out }
+        let (x, w) = (detached(), weight.detached())
+        let (needX, needW, needB) = (requiresGrad, weight.requiresGrad, bias.requiresGrad)
+        out.record(inputs) { grad in
+            let pg = grad.storage.pointer, px = x.storage.pointer, pw = w.storage.pointer
+            let dw = Tensor(uninitializedShape: [c]), db = Tensor(uninitializedShape: [c])
+            let pdw = dw.storage.pointer, pdb = db.storage.pointer
+            let dx = needX ? Tensor(uninitializedShape: x.shape) : nil
+            let pdx = dx?.storage.pointer
+            Parallel.forRanges(c, cost: 2 * m) { channels in
+                for ch in channels {
+                    // Σ g and Σ g·x̂ for the affine parameters (and the input's gradient in training).
+                    let mu = mean[ch], inv = invStd[ch]
+                    var sumG = 0.0, sumGX = 0.0
+                    for img in 0..<n {
+                        let g = pg + (img * c + ch) * l, v = px + (img * c + ch) * l
+                        var a: Float = 0, b: Float = 0
+                        for i in 0..<l { a += g[i]; b += g[i] * (v[i] - mu) }
+                        sumG += Double(a)
+                        sumGX += Double(b)
+                    }
+                    pdb[ch] = Float(sumG)
+                    pdw[ch] = Float(sumGX) * inv
+                    guard let pdx else { continue }
+                    let scale = pw[ch] * inv
+                    if training {
+                        // dx = γ·σ⁻¹ · (g − mean(g) − x̂ · mean(g·x̂))
+                        let meanG = Float(sumG / Double(m)), meanGX = Float(sumGX / Double(m)) * inv * inv
+                        for img in 0..<n {
+                            let g = pg + (img * c + ch) * l, v = px + (img * c + ch) * l, d = pdx + (img * c + ch) * l
+                            for i in 0..<l { d[i] = scale * (g[i] - meanG - (v[i] - mu) * meanGX) }
+                        }
+                    } else {
+                        for img in 0..<n {
+                            let g = pg + (img * c + ch) * l, d = pdx + (img * c + ch) * l
+                            for i in 0..<l { d[i] = scale * g[i] }
+                        }
+                    }
+                }
+            }
+            _ = statistics
+            return [dx, needW ? dw : nil, needB ? db : nil]
+        }
+        return out
     }
+}
+
+/// A batch-norm call's per-channel mean, inverse standard deviation and variance, kept for as long as its
+/// backward closure lives.
+final class ChannelStatistics: @unchecked Sendable {
+    let mean: UnsafeMutablePointer<Float>, invStd: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>
+    init(channels: Int) {
+        (mean, invStd, variance) = (.allocate(capacity: channels), .allocate(capacity: channels), .allocate(capacity: channels))
+    }
+    deinit { mean.deallocate(); invStd.deallocate(); variance.deallocate() }
 }

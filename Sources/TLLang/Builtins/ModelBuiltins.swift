@@ -92,7 +92,11 @@ enum ModelBuiltins {
             guard input.count == 3, input.allSatisfy({ $0 > 0 }) else {
                 throw args.error(for: "input", expected: "[channels, height, width], all positive", got: args.value("input"))
             }
-            let net = try ResNet.make(depth: try args.int("depth"), classes: try args.int("classes"), inputChannels: input[0],
+            let depth = try args.int("depth")
+            guard ResNet.stages[depth] != nil else {
+                throw args.error(for: "depth", expected: "18 or 34", got: .number(Double(depth)))
+            }
+            let net = try ResNet.make(depth: depth, classes: try args.int("classes"), inputChannels: input[0],
                                         using: &GlobalRandom.generator)
             return .model(Model(net, inputShape: input))
         },
