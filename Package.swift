@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layers, lowest first: CBLAS/CZlib → TLEngine → TLNN → … → tl.
+// Layers, lowest first: CBLAS/CZlib/CImage → TLEngine → TLNN → … → tl.
 // Each target imports only targets below it (see docs/architecture.md).
 let package = Package(
     name: "tl",
@@ -24,9 +24,13 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", path: "Sources/CZlib",
             providers: [.apt(["zlib1g-dev"])]),
+        // PNG and JPEG decoding (libpng, libjpeg-turbo): a small C layer, as libjpeg reports
+        // errors through longjmp.
+        .target(name: "CImage", path: "Sources/CImage",
+                linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg")]),
         .target(name: "TLEngine", dependencies: ["CBLAS"]),
         .target(name: "TLNN", dependencies: ["TLEngine", "CZlib"]),
-        .target(name: "TLData", dependencies: ["TLNN"]),
+        .target(name: "TLData", dependencies: ["TLNN", "CImage"]),
         .target(name: "TLRender", dependencies: ["TLEngine", "CZlib"]),
         .target(name: "TLTransfer", dependencies: ["TLData"]),
         .target(name: "TLLang", dependencies: ["TLTransfer", "TLRender"]),
@@ -45,7 +49,7 @@ let package = Package(
         .testTarget(name: "TLEngineTests", dependencies: ["TLEngine"]),
         // Fixtures live in Tests/Fixtures (found through #filePath), shared by test targets.
         .testTarget(name: "TLNNTests", dependencies: ["TLNN"]),
-        .testTarget(name: "TLDataTests", dependencies: ["TLTransfer"]),
+        .testTarget(name: "TLDataTests", dependencies: ["TLTransfer", "TLRender"]),
         .testTarget(name: "TLRenderTests", dependencies: ["TLRender"]),
         .testTarget(name: "TLTransferTests", dependencies: ["TLTransfer"]),
         // Depends on the `tl` executable so the pseudo-terminal tests can run it.

@@ -17,16 +17,20 @@ public enum Loaded {
 /// The formats `load` reads, found from the extension or, failing that, the first bytes.
 public enum DataFormat: String, CaseIterable, Sendable {
     case csv, idx, npy, npz, safetensors
+    /// One PNG or JPEG file (a tensor), or a folder of class folders of them (a dataset).
+    case image, images
 
     public static func detect(_ path: String) throws -> DataFormat {
         // The extension decides first: a directory named x.npy is then refused as not a file.
         let lower = path.lowercased()
         for (suffix, format) in [(".csv", DataFormat.csv), (".npy", .npy), (".npz", .npz), (".safetensors", .safetensors),
-                                 ("-ubyte", .idx), ("-ubyte.gz", .idx), (".idx", .idx)] where lower.hasSuffix(suffix) {
+                                 ("-ubyte", .idx), ("-ubyte.gz", .idx), (".idx", .idx),
+                                 (".png", .image), (".jpg", .image), (".jpeg", .image)] where lower.hasSuffix(suffix) {
             return format
         }
         var info = stat()
-        if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { return .idx }
+        if stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR { return ImageFiles.isImageFolder(path) ? .images : .idx }
+        if ImageFiles.isImage(path) { return .image }
         let head = Array(try FileIO.read(path).prefix(8))
         if head.starts(with: NPY.magic) { return .npy }
         if head.starts(with: [0x50, 0x4B, 0x03, 0x04]) { return .npz }
@@ -41,9 +45,18 @@ public enum DataFormat: String, CaseIterable, Sendable {
 }
 
 public enum DataFiles {
+    /// `images`: how PNG and JPEG files are read (size, channels, normalisation); `skipped`
+    /// receives the files of an image folder left out as unreadable, when the options allow it.
     public static func load(_ path: String, format: DataFormat? = nil, label: String? = "label",
-                            labelRequired: Bool = false) throws -> Loaded {
+                            labelRequired: Bool = false, images: ImageFiles.Options = .init(),
+                            skipped: ((ImageFiles.Skipped) -> Void)? = nil) throws -> Loaded {
         switch try format ?? DataFormat.detect(path) {
+        case .image:
+            return .tensor(try ImageFiles.loadFile(path, options: images))
+        case .images:
+            let (dataset, left) = try ImageFiles.loadFolder(path, options: images)
+            left.forEach { skipped?($0) }
+            return .dataset(dataset)
         case .csv:
             return .dataset(try CSV.load(path, label: label, required: labelRequired))
         case .idx:

@@ -4,7 +4,7 @@
     python make_fixtures.py            # write the fixture files beside this script
     python make_fixtures.py --check D  # read files tl wrote into D with PyTorch and NumPy
 
-Needs numpy, torch, torchvision and safetensors (see ../../README.md, "Fixtures"). The outputs are small and
+Needs numpy, torch, torchvision, Pillow and safetensors (see ../../README.md, "Fixtures"). The outputs are small and
 committed, so the Swift tests never need Python. Every tensor is float32; class ids are int64.
 """
 import math
@@ -294,6 +294,25 @@ def resnet():
     save_file({k: v.contiguous() for k, v in s.items()}, out("resnet.safetensors"))
 
 
+def images():
+    """A small JPEG written by PIL with the pixels PIL decodes from it, and PyTorch's bilinear
+    resizing (align_corners=False, no antialias) of a known RGB image, for tl's image loading."""
+    from PIL import Image
+    rng = np.random.default_rng(6)
+    s = {}
+    y, x = np.mgrid[0:12, 0:16]
+    rgb = np.stack([x * 15, y * 20, (x + y) * 9], axis=-1).astype(np.uint8)
+    Image.fromarray(rgb).save(out("photo.jpg"), quality=90)
+    s["jpeg.decoded"] = torch.from_numpy(np.asarray(Image.open(out("photo.jpg")).convert("RGB")).astype(np.float32).copy())
+    s["jpeg.decoded_grey"] = torch.from_numpy(np.asarray(Image.open(out("photo.jpg")).convert("L")).astype(np.float32).copy())
+    pixels = rng.integers(0, 256, (7, 5, 3)).astype(np.uint8)
+    s["resize.pixels"] = torch.from_numpy(pixels.astype(np.float32))
+    t = torch.from_numpy(pixels.astype(np.float32) / 255).permute(2, 0, 1)[None]
+    for h, w in ((4, 6), (10, 9), (7, 5), (3, 2)):
+        s[f"resize.{h}x{w}"] = F.interpolate(t, size=(h, w), mode="bilinear", align_corners=False, antialias=False)[0]
+    save_file({k: v.contiguous() for k, v in s.items()}, out("images.safetensors"))
+
+
 def arrays():
     base = np.arange(24, dtype=np.float64).reshape(2, 3, 4) / 8 - 1
     np.save(out("f4.npy"), base.astype(np.float32))
@@ -356,5 +375,5 @@ if __name__ == "__main__":
         check(sys.argv[2])
     else:
         torch.set_num_threads(1)
-        layers(); losses(); discrepancies(); optimizers(); model(); resnet(); arrays(); idx()
+        layers(); losses(); discrepancies(); optimizers(); model(); resnet(); images(); arrays(); idx()
         print("fixtures written to", HERE)

@@ -74,12 +74,16 @@ enum DataBuiltins {
             let classes = args.isNone("classes") ? nil : try classIDs(args.value("classes"), classes: Animals.classNames, args: args, parameter: "classes")
             return .dataset(try Animals.generate(count: try args.int("n"), classes: classes, seed: seed(args)))
         },
-        Builtin("load", [.required("path", .string, "a file, or a directory holding MNIST's four IDX files"),
-                         .optional("format", .string, .none, keyword: true, "csv, idx, npy, npz or safetensors; by default from the extension or the first bytes"),
+        Builtin("load", [.required("path", .string, "a file, a folder of class folders of images, or a directory holding MNIST's four IDX files"),
+                         .optional("format", .string, .none, keyword: true, "csv, idx, npy, npz, safetensors, image or images; by default from the extension or the first bytes"),
                          .optional("label", .string, .string("label"), keyword: true, "the CSV column holding class ids or names; without one the data is unlabelled"),
-                         .optional("into", .model, .none, keyword: true, "a model whose weights a safetensors file replaces (PyTorch state_dict names)")],
+                         .optional("into", .model, .none, keyword: true, "a model whose weights a safetensors file replaces (PyTorch state_dict names)"),
+                         .optional("size", .any, .none, keyword: true, "images: resize each to size×size, or [height, width] (bilinear, half-pixel centres, as PyTorch's interpolate with align_corners=False); by default their own size, which must then be shared"),
+                         .optional("channels", .integer, .number(3), keyword: true, "images: 3 (RGB) or 1 (grey), converting as needed"),
+                         .optional("normalize", .string, .string("none"), keyword: true, "images: none (values in [0, 1]) or imagenet ((x − mean) / std with ImageNet's RGB statistics, for torchvision's pretrained weights)"),
+                         .optional("skip_bad", .bool, .bool(false), keyword: true, "images: leave out files that are not readable images (counted in a note) instead of stopping at the first")],
                 group: "data",
-                help: "Reads data: CSV with a header (a dataset), IDX files or an MNIST directory (a dataset), NPY (a tensor), NPZ (a dataset when it holds x, else a record of tensors), safetensors (a record of tensors, or a model's weights with into=).",
+                help: "Reads data: CSV with a header (a dataset), IDX files or an MNIST directory (a dataset), NPY (a tensor), NPZ (a dataset when it holds x, else a record of tensors), safetensors (a record of tensors, or a model's weights with into=), a PNG or JPEG file (a channels×H×W tensor in [0, 1]), or a folder with one sub-folder of PNG and JPEG images per class (a dataset, classes named after the folders, as torchvision's ImageFolder).",
                 example: "save(zeros(2, 3), \"/tmp/tl-example.npy\"); load(\"/tmp/tl-example.npy\")") { args in
             let format = args.isNone("format") ? nil : try args.choice("format", of: DataFormat.self)
             if case .model(let m) = args.value("into") {
@@ -87,7 +91,34 @@ enum DataBuiltins {
                 return .model(m)
             }
             let label = try args.string("label")
-            switch try DataFiles.load(try args.string("path"), format: format, label: label, labelRequired: label != "label") {
+            var images = ImageFiles.Options(channels: try args.int("channels"),
+                                            normalisation: try args.choice("normalize", of: ImageFiles.Normalisation.self),
+                                            skipUnreadable: try args.bool("skip_bad"))
+            guard images.channels == 1 || images.channels == 3 else {
+                throw args.error(for: "channels", expected: "1 (grey) or 3 (RGB)", got: .number(Double(images.channels)))
+            }
+            if images.normalisation == .imagenet, images.channels != 3 {
+                throw args.error("normalize=\"imagenet\" is for RGB images (channels=3)", at: "normalize")
+            }
+            switch args.value("size") {
+            case .none: break
+            case .number(let n) where n >= 1 && n == n.rounded() && n <= 65536: images.size = (Int(n), Int(n))
+            case .list(let l) where l.count == 2:
+                let sides = try args.integers("size")
+                guard sides.allSatisfy({ $0 >= 1 && $0 <= 1 << 16 }) else {
+                    throw args.error(for: "size", expected: "a positive size or [height, width]", got: args.value("size"))
+                }
+                images.size = (sides[0], sides[1])
+            case let other: throw args.error(for: "size", expected: "a positive size or [height, width]", got: other)
+            }
+            var skipped: [ImageFiles.Skipped] = []
+            let loaded = try DataFiles.load(try args.string("path"), format: format, label: label, labelRequired: label != "label",
+                                            images: images) { skipped.append($0) }
+            if let first = skipped.first {
+                let what = skipped.count == 1 ? "1 file that is not a readable image" : "\(skipped.count) files that are not readable images"
+                args.interpreter.output("note: skipped \(what) (first: \(first.path): \(first.reason))\n")
+            }
+            switch loaded {
             case .dataset(let d): return .dataset(d)
             case .tensor(let t): return .tensor(t)
             case .tensors(let named): return .record(Record(named.map { ($0.name, .tensor($0.tensor)) }))

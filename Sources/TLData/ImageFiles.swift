@@ -1,0 +1,253 @@
+import CImage
+import Foundation
+import TLEngine
+import TLNN
+
+/// PNG and JPEG images: one file as a tensor, or a folder with one sub-folder per class as a
+/// dataset (torchvision's ImageFolder layout), decoded by libpng and libjpeg-turbo.
+public enum ImageFiles {
+    /// Per-channel standardisation applied after scaling to [0, 1].
+    public enum Normalisation: String, CaseIterable, Sendable {
+        /// Values stay in [0, 1].
+        case none
+        /// (x − mean) / std with ImageNet's RGB statistics, as torchvision's pretrained models expect.
+        case imagenet
+
+        public static let imagenetMean: [Float] = [0.485, 0.456, 0.406]
+        public static let imagenetStd: [Float] = [0.229, 0.224, 0.225]
+    }
+
+    public struct Options: Sendable {
+        /// Output height and width; nil keeps the images' own size (which must then be shared).
+        public var size: (height: Int, width: Int)?
+        /// 1 (grey) or 3 (RGB): images are converted to it.
+        public var channels: Int
+        public var normalisation: Normalisation
+        /// Skip files that are not readable images (counted) rather than stop at the first.
+        public var skipUnreadable: Bool
+
+        public init(size: (height: Int, width: Int)? = nil, channels: Int = 3, normalisation: Normalisation = .none,
+                    skipUnreadable: Bool = false) {
+            (self.size, self.channels, self.normalisation, self.skipUnreadable) = (size, channels, normalisation, skipUnreadable)
+        }
+    }
+
+    /// Files the folder loader skipped, with the reason, when asked to.
+    public struct Skipped: Sendable {
+        public let path: String, reason: String
+    }
+
+    /// Whether `path` starts like a PNG or a JPEG file.
+    public static func isImage(_ path: String) -> Bool {
+        guard let f = fopen(path, "rb") else { return false }
+        defer { fclose(f) }
+        var head = [UInt8](repeating: 0, count: 8)
+        let n = fread(&head, 1, 8, f)
+        return (n == 8 && head == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) || (n >= 3 && head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF)
+    }
+
+    /// The width and height stored in an image file's header.
+    static func size(of path: String) throws -> (width: Int, height: Int) {
+        var (w, h): (Int32, Int32) = (0, 0)
+        var message = [CChar](repeating: 0, count: 256)
+        guard tl_image_size(path, &w, &h, &message, message.count) == 0 else { throw FileError(path, reason(message)) }
+        return (Int(w), Int(h))
+    }
+
+    private static func reason(_ message: [CChar]) -> String {
+        let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return text.isEmpty ? "not a readable image" : text
+    }
+
+    /// Decodes `path` and writes it as `channels`×height×width floats in [0, 1] into `out`,
+    /// resized by bilinear interpolation when its size differs.
+    static func decode(_ path: String, channels: Int, height: Int, width: Int, normalisation: Normalisation,
+                       into out: UnsafeMutablePointer<Float>) throws {
+        var pixels: UnsafeMutablePointer<UInt8>?
+        var (w, h): (Int32, Int32) = (0, 0)
+        var message = [CChar](repeating: 0, count: 256)
+        guard tl_image_decode(path, Int32(channels), &pixels, &w, &h, &message, message.count) == 0, let pixels else {
+            throw FileError(path, reason(message))
+        }
+        defer { free(pixels) }
+        resize(pixels, channels: channels, height: Int(h), width: Int(w), toHeight: height, width: width, into: out)
+        if normalisation == .imagenet {
+            for c in 0..<channels {
+                let (mean, std) = (Normalisation.imagenetMean[c], Normalisation.imagenetStd[c])
+                let plane = out + c * height * width
+                for i in 0..<(height * width) { plane[i] = (plane[i] - mean) / std }
+            }
+        }
+    }
+
+    /// Bilinear interpolation with half-pixel centres from height×width×channels bytes to a
+    /// channels×toHeight×toWidth plane in [0, 1]: PyTorch's `interpolate(mode="bilinear",
+    /// align_corners=False, antialias=False)`, applied to the image divided by 255. The same size
+    /// copies the pixels exactly.
+    static func resize(_ pixels: UnsafePointer<UInt8>, channels: Int, height: Int, width: Int,
+                       toHeight: Int, width toWidth: Int, into out: UnsafeMutablePointer<Float>) {
+        /// For each output index: the two source indices and the weight of the second.
+        func taps(_ size: Int, _ target: Int) -> [(Int, Int, Float)] {
+            let scale = Float(size) / Float(target)
+            return (0..<target).map { i in
+                let source = Swift.max(0, scale * (Float(i) + 0.5) - 0.5)
+                let lo = Swift.min(Int(source), size - 1)
+                return (lo, Swift.min(lo + 1, size - 1), source - Float(lo))
+            }
+        }
+        let rows = taps(height, toHeight), columns = taps(width, toWidth)
+        let plane = toHeight * toWidth
+        for (y, (y0, y1, ly)) in rows.enumerated() {
+            for (x, (x0, x1, lx)) in columns.enumerated() {
+                for c in 0..<channels {
+                    let p00 = Float(pixels[(y0 * width + x0) * channels + c]), p01 = Float(pixels[(y0 * width + x1) * channels + c])
+                    let p10 = Float(pixels[(y1 * width + x0) * channels + c]), p11 = Float(pixels[(y1 * width + x1) * channels + c])
+                    let top = p00 + (p01 - p00) * lx, bottom = p10 + (p11 - p10) * lx
+                    out[c * plane + y * toWidth + x] = (top + (bottom - top) * ly) / 255
+                }
+            }
+        }
+    }
+
+    /// One image file as a channels×height×width tensor in [0, 1] (normalised when asked).
+    public static func loadFile(_ path: String, options: Options) throws -> Tensor {
+        try check(options)
+        let (w, h) = try size(of: path)
+        let (height, width) = options.size ?? (h, w)
+        let shape = [options.channels, height, width]
+        try checkBudget(shape, images: 1, path: path)
+        var t = try Tensor.zeros(shape)
+        try t.withUnsafeMutableBufferPointer { buffer in
+            try decode(path, channels: options.channels, height: height, width: width, normalisation: options.normalisation,
+                       into: buffer.baseAddress!)
+        }
+        return t
+    }
+
+    static func check(_ options: Options) throws {
+        guard options.channels == 1 || options.channels == 3 else {
+            throw TensorError.invalidArgument(op: "load", "channels must be 1 (grey) or 3 (RGB), got \(options.channels)")
+        }
+        if options.normalisation == .imagenet, options.channels != 3 {
+            throw TensorError.invalidArgument(op: "load", "ImageNet normalisation is for RGB images (channels=3)")
+        }
+        if let s = options.size, s.height < 1 || s.width < 1 {
+            throw TensorError.invalidArgument(op: "load", "the size must be positive, got \(s.height)×\(s.width)")
+        }
+    }
+
+    /// Refuses, before decoding anything, images whose tensor would pass the memory budget.
+    static func checkBudget(_ shape: [Int], images: Int, path: String) throws {
+        let perImage = shape.reduce(MemoryLayout<Float>.stride, *)
+        let (bytes, overflow) = perImage.multipliedReportingOverflow(by: images)
+        guard overflow || bytes > Memory.budgetBytes else { return }
+        throw FileError(path, "\(images) image\(images == 1 ? "" : "s") of \(Shape.describe(shape)) need "
+                        + (overflow ? "more memory than can be counted" : Memory.describe(bytes))
+                        + ", more than the memory budget of \(Memory.describe(Memory.budgetBytes)) (TL_MEMORY_BUDGET); give a smaller size= or fewer images")
+    }
+
+    /// Whether `path` is a folder with sub-folders (an image folder, as opposed to MNIST's files).
+    public static func isImageFolder(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { return false }
+        return ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).contains { name in
+            var sub: ObjCBool = false
+            return !name.hasPrefix(".") && FileManager.default.fileExists(atPath: path + "/" + name, isDirectory: &sub) && sub.boolValue
+        }
+    }
+
+    /// A folder with one sub-folder per class (named after it, in sorted order as torchvision's
+    /// ImageFolder) of PNG and JPEG files, as a labelled dataset of channels×H×W images in [0, 1].
+    /// Hidden files are ignored; any other file that is not a readable image is an error naming
+    /// it, unless `skipUnreadable` (then it is left out and listed in `skipped`).
+    public static func loadFolder(_ path: String, options: Options) throws -> (dataset: Dataset, skipped: [Skipped]) {
+        try check(options)
+        let fm = FileManager.default
+        let root = path.hasSuffix("/") && path.count > 1 ? String(path.dropLast()) : path
+        let entries: [String]
+        do { entries = try fm.contentsOfDirectory(atPath: root) } catch { throw FileError(path, "cannot read the folder") }
+        let classes = entries.filter { name in
+            var sub: ObjCBool = false
+            return !name.hasPrefix(".") && fm.fileExists(atPath: root + "/" + name, isDirectory: &sub) && sub.boolValue
+        }.sorted()
+        guard !classes.isEmpty else {
+            throw FileError(path, "holds no class folders: put each class's images in a sub-folder named after the class")
+        }
+        guard classes.count <= Dataset.maxClasses else {
+            throw FileError(path, "has \(classes.count) class folders; at most \(Dataset.maxClasses) classes are supported")
+        }
+        var files: [(path: String, label: Int)] = []
+        for (label, name) in classes.enumerated() {
+            let folder = root + "/" + name
+            let names = ((try? fm.contentsOfDirectory(atPath: folder)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+            for file in names {
+                var sub: ObjCBool = false
+                if fm.fileExists(atPath: folder + "/" + file, isDirectory: &sub), !sub.boolValue { files.append((folder + "/" + file, label)) }
+            }
+        }
+        // Headers first (cheap): sizes, unreadable files, the memory needed, before any decoding.
+        var skipped: [Skipped] = []
+        var kept: [(path: String, label: Int, width: Int, height: Int)] = []
+        for file in files {
+            do {
+                let (w, h) = try size(of: file.path)
+                kept.append((file.path, file.label, w, h))
+            } catch let error as FileError {
+                guard options.skipUnreadable else {
+                    throw FileError(error.path, error.message + " (skip_bad=true leaves such files out)")
+                }
+                skipped.append(Skipped(path: error.path, reason: error.message))
+            }
+        }
+        for (label, name) in classes.enumerated() where !kept.contains(where: { $0.label == label }) {
+            throw FileError(root + "/" + name, "holds no readable PNG or JPEG image")
+        }
+        let (height, width): (Int, Int)
+        if let size = options.size {
+            (height, width) = size
+        } else {
+            let first = kept[0]
+            if let other = kept.first(where: { $0.width != first.width || $0.height != first.height }) {
+                throw FileError(other.path, "is \(other.width)×\(other.height) pixels but \(first.path) is \(first.width)×\(first.height): give size= to resize them all to one size")
+            }
+            (height, width) = (first.height, first.width)
+        }
+        let shape = [options.channels, height, width]
+        try checkBudget(shape, images: kept.count, path: path)
+        var x = try Tensor.zeros([kept.count] + shape)
+        let perImage = options.channels * height * width
+        // Decoded over the threads, each image into its own slot; failures kept by index.
+        let failures = UnsafeMutablePointer<FileError?>.allocate(capacity: kept.count)
+        failures.initialize(repeating: nil, count: kept.count)
+        defer { failures.deinitialize(count: kept.count); failures.deallocate() }
+        x.withUnsafeMutableBufferPointer { buffer in
+            let base = buffer.baseAddress!
+            Parallel.forRanges(kept.count, cost: 1 << 16) { range in
+                for i in range {
+                    do {
+                        try decode(kept[i].path, channels: options.channels, height: height, width: width,
+                                   normalisation: options.normalisation, into: base + i * perImage)
+                    } catch let error as FileError {
+                        failures[i] = error
+                    } catch {
+                        failures[i] = FileError(kept[i].path, "\(error)")
+                    }
+                }
+            }
+        }
+        var labels = kept.map(\.label)
+        if let first = (0..<kept.count).first(where: { failures[$0] != nil }), let failure = failures[first] {
+            guard options.skipUnreadable else {
+                throw FileError(failure.path, failure.message + " (skip_bad=true leaves such files out)")
+            }
+            // Corrupt data found while decoding: drop those images too.
+            let good = (0..<kept.count).filter { failures[$0] == nil }
+            skipped += (0..<kept.count).compactMap { failures[$0].map { Skipped(path: $0.path, reason: $0.message) } }
+            guard !good.isEmpty else { throw FileError(path, "holds no readable PNG or JPEG image") }
+            x = try x.indexSelect(good)
+            labels = good.map { labels[$0] }
+        }
+        let name = root.split(separator: "/").last.map(String.init) ?? root
+        return (try Dataset(name: name, x: x, y: labels, classes: classes), skipped)
+    }
+}
