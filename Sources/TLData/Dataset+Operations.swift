@@ -61,11 +61,17 @@ extension Dataset {
         return d
     }
 
-    /// Images rotated by `rotate` degrees (bilinear, zero outside), with Gaussian noise of standard
-    /// deviation `noise` added, and inverted (1 − x) when asked. Values are clamped to [0, 1].
-    public func transformed(rotate degrees: Float = 0, noise: Float = 0, invert: Bool = false,
+    /// Images resized to `size` (bilinear, half-pixel centres), rotated by `rotate` degrees
+    /// (bilinear, zero outside), with Gaussian noise of standard deviation `noise` added, and
+    /// inverted (1 − x) when asked. Values are clamped to [0, 1] where noise or inversion applies.
+    public func transformed(size: (height: Int, width: Int)? = nil, rotate degrees: Float = 0, noise: Float = 0, invert: Bool = false,
                             using generator: inout RandomGenerator) throws -> Dataset {
         guard noise >= 0 else { throw DataError("noise must not be negative") }
+        if let size {
+            var d = self
+            d.x = try ImageFiles.resized(x, height: size.height, width: size.width)
+            return try d.transformed(rotate: degrees, noise: noise, invert: invert, using: &generator)
+        }
         if degrees != 0 {
             guard x.rank == 4 else { throw DataError("rotation needs images (N×C×H×W), got samples of \(Shape.describe(sampleShape))") }
         }

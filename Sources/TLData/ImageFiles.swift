@@ -86,15 +86,6 @@ public enum ImageFiles {
     /// copies the pixels exactly.
     static func resize(_ pixels: UnsafePointer<UInt8>, channels: Int, height: Int, width: Int,
                        toHeight: Int, width toWidth: Int, into out: UnsafeMutablePointer<Float>) {
-        /// For each output index: the two source indices and the weight of the second.
-        func taps(_ size: Int, _ target: Int) -> [(Int, Int, Float)] {
-            let scale = Float(size) / Float(target)
-            return (0..<target).map { i in
-                let source = Swift.max(0, scale * (Float(i) + 0.5) - 0.5)
-                let lo = Swift.min(Int(source), size - 1)
-                return (lo, Swift.min(lo + 1, size - 1), source - Float(lo))
-            }
-        }
         let rows = taps(height, toHeight), columns = taps(width, toWidth)
         let plane = toHeight * toWidth
         for (y, (y0, y1, ly)) in rows.enumerated() {
@@ -107,6 +98,45 @@ public enum ImageFiles {
                 }
             }
         }
+    }
+
+    /// For each of `target` output indices along an axis of `size` inputs: the two input indices
+    /// and the weight of the second, with half-pixel centres (PyTorch's align_corners=False).
+    static func taps(_ size: Int, _ target: Int) -> [(Int, Int, Float)] {
+        let scale = Float(size) / Float(target)
+        return (0..<target).map { i in
+            let source = Swift.max(0, scale * (Float(i) + 0.5) - 0.5)
+            let lo = Swift.min(Int(source), size - 1)
+            return (lo, Swift.min(lo + 1, size - 1), source - Float(lo))
+        }
+    }
+
+    /// N×C×H×W images resized to N×C×height×width by the same bilinear interpolation.
+    public static func resized(_ x: Tensor, height: Int, width: Int) throws -> Tensor {
+        guard x.rank == 4 else { throw DataError("resizing needs images (N×C×H×W), got \(Shape.describe(x.shape))") }
+        guard height >= 1, width >= 1 else { throw DataError("the size must be positive, got \(height)×\(width)") }
+        let (planes, h, w) = (x.shape[0] * x.shape[1], x.shape[2], x.shape[3])
+        var out = try Tensor.zeros([x.shape[0], x.shape[1], height, width])
+        let rows = taps(h, height), columns = taps(w, width)
+        let source = x.scalars
+        out.withUnsafeMutableBufferPointer { buffer in
+            let to = buffer.baseAddress!
+            source.withUnsafeBufferPointer { from in
+                Parallel.forRanges(planes, cost: height * width * 4) { range in
+                    for p in range {
+                        let plane = from.baseAddress! + p * h * w, target = to + p * height * width
+                        for (y, (y0, y1, ly)) in rows.enumerated() {
+                            for (xx, (x0, x1, lx)) in columns.enumerated() {
+                                let top = plane[y0 * w + x0] + (plane[y0 * w + x1] - plane[y0 * w + x0]) * lx
+                                let bottom = plane[y1 * w + x0] + (plane[y1 * w + x1] - plane[y1 * w + x0]) * lx
+                                target[y * width + xx] = top + (bottom - top) * ly
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
     }
 
     /// One image file as a channels×height×width tensor in [0, 1] (normalised when asked).

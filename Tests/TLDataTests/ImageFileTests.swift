@@ -73,6 +73,21 @@ import TLRender
         #expect(worst <= 1e-6, "largest difference \(worst)")
     }
 
+    /// Resizing images already in memory (transform(d, size=)) gives the same values.
+    @Test func tensorResizeMatchesPyTorch() throws {
+        let pixels = try #require(reference["resize.pixels"])  // 7 × 5 × 3, 0…255
+        let images = try (pixels.permuted([2, 0, 1]) / Tensor(scalar: 255)).reshaped([1, 3, 7, 5])
+        for (h, w) in [(4, 6), (10, 9), (7, 5)] {
+            let out = try ImageFiles.resized(images, height: h, width: w)
+            let expected = try #require(reference["resize.\(h)x\(w)"])
+            let worst = zip(out.scalars, expected.scalars).map { abs($0 - $1) }.max() ?? .infinity
+            #expect(out.shape == [1, 3, h, w] && worst <= 1e-6, "\(h)×\(w): largest difference \(worst)")
+        }
+        var g = RandomGenerator(seed: 0)
+        let d = try Dataset(name: "d", x: images, y: [0], classes: ["a"]).transformed(size: (3, 2), using: &g)
+        #expect(d.x.shape == [1, 3, 3, 2])
+    }
+
     /// Classes are the sub-folders in sorted order; files are sorted; hidden files are ignored;
     /// size= resizes; ImageNet normalisation standardises each channel.
     @Test func folderOfClasses() throws {

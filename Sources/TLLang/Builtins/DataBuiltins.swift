@@ -52,6 +52,21 @@ enum DataBuiltins {
 
     static let dataset = BuiltinParameter.required("ds", .dataset, "a dataset")
 
+    /// `size=` of images: none, n (n×n) or [height, width], each side 1 … 65 536.
+    static func imageSize(_ args: Arguments) throws -> (height: Int, width: Int)? {
+        switch args.value("size") {
+        case .none: return nil
+        case .number(let n) where n >= 1 && n == n.rounded() && n <= 65536: return (Int(n), Int(n))
+        case .list(let l) where l.count == 2:
+            let sides = try args.integers("size")
+            guard sides.allSatisfy({ $0 >= 1 && $0 <= 65536 }) else {
+                throw args.error(for: "size", expected: "a positive size or [height, width]", got: args.value("size"))
+            }
+            return (sides[0], sides[1])
+        case let other: throw args.error(for: "size", expected: "a positive size or [height, width]", got: other)
+        }
+    }
+
     static let all: [Builtin] = [
         Builtin("digits", [.optional("n", .integer, .number(6000), "how many images"),
                            .optional("style", .string, .string("mnist"), keyword: true, "mnist, mnistm, usps or svhn"),
@@ -100,17 +115,7 @@ enum DataBuiltins {
             if images.normalisation == .imagenet, images.channels != 3 {
                 throw args.error("normalize=\"imagenet\" is for RGB images (channels=3)", at: "normalize")
             }
-            switch args.value("size") {
-            case .none: break
-            case .number(let n) where n >= 1 && n == n.rounded() && n <= 65536: images.size = (Int(n), Int(n))
-            case .list(let l) where l.count == 2:
-                let sides = try args.integers("size")
-                guard sides.allSatisfy({ $0 >= 1 && $0 <= 1 << 16 }) else {
-                    throw args.error(for: "size", expected: "a positive size or [height, width]", got: args.value("size"))
-                }
-                images.size = (sides[0], sides[1])
-            case let other: throw args.error(for: "size", expected: "a positive size or [height, width]", got: other)
-            }
+            images.size = try imageSize(args)
             var skipped: [ImageFiles.Skipped] = []
             let loaded = try DataFiles.load(try args.string("path"), format: format, label: label, labelRequired: label != "label",
                                             images: images) { skipped.append($0) }
@@ -231,12 +236,13 @@ enum DataBuiltins {
                 example: "merge(digits(10), digits(10, style=\"usps\"))") { args in
             .dataset(try Dataset.merge(try args.dataset("a"), try args.dataset("b")))
         },
-        Builtin("transform", [dataset, .optional("rotate", .number, .number(0), keyword: true, "degrees, counter-clockwise"),
+        Builtin("transform", [dataset, .optional("size", .any, .none, keyword: true, "resize the images to size×size or [height, width] first (bilinear, half-pixel centres)"),
+                              .optional("rotate", .number, .number(0), keyword: true, "degrees, counter-clockwise"),
                               .optional("noise", .number, .number(0), keyword: true, "standard deviation of added Gaussian noise"),
                               .optional("invert", .bool, .bool(false), keyword: true, "replace each value v by 1 − v")],
-                group: "data", help: "A shifted copy of a domain: rotated, noisy or inverted images (values kept in [0, 1]).",
-                example: "transform(digits(10), rotate=30, noise=0.1)") { args in
-            .dataset(try args.dataset("ds").transformed(rotate: try args.float("rotate"), noise: try args.float("noise"),
+                group: "data", help: "A changed copy of a domain: resized, rotated, noisy or inverted images (values kept in [0, 1]).",
+                example: "transform(digits(10), size=32, rotate=30, noise=0.1)") { args in
+            .dataset(try args.dataset("ds").transformed(size: try imageSize(args), rotate: try args.float("rotate"), noise: try args.float("noise"),
                                                          invert: try args.bool("invert"), using: &GlobalRandom.generator))
         },
         Builtin("show", [.required("x", .any, "a dataset, images (N×C×H×W, C×H×W or H×W) or any value"),
