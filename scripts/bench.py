@@ -192,6 +192,15 @@ def bench(threads, rounds, only, python, curve):
                                         ("inference", "torch_infer", "ResNet-18 inference, batch 32")):
                 r = row(name, "samples/s", "torch")
                 r.add(median(figures.get(key, [])), p["results"][peer_key]["median"] if p else None)
+        if "images" in only:
+            folder = os.path.join(tempfile.gettempdir(), "tl-bench-images")
+            if python and k == 0:
+                run_measured([python, "image_folder.py", "--dir", folder, "--make"], threads, cwd=PEERS)
+            if os.path.isdir(folder):
+                figures, _, _ = tl_figures("images", {"path": json.dumps(folder)}, threads)
+                p = peer("image_folder.py", ["--dir", folder], threads)[0] if peer else None
+                r = row("image folder, 10 000 JPEGs 32×32", "images/s", "PIL+np")
+                r.add(median(figures.get("images", [])), p["results"]["pil_numpy"]["median"] if p else None)
         if "dann" in only:
             figures, _, _ = tl_figures("dann", {}, threads)
             p = peer("dann_step.py", [], threads)[0] if peer else None
@@ -228,7 +237,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--threads", default="1,2", help="thread counts, e.g. 1,2")
     ap.add_argument("--rounds", type=int, default=3, help="alternating rounds per workload (≥ 3 for the table)")
-    ap.add_argument("--only", default="gemm,mlp,cnn,resnet,dann,startup", help="workloads to run")
+    ap.add_argument("--only", default="gemm,mlp,cnn,resnet,dann,images,startup", help="workloads to run")
     ap.add_argument("--curve", action="store_true", help="also print the MLP step-time curve over batch sizes")
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     ap.add_argument("--no-peers", action="store_true", help="measure tl alone")

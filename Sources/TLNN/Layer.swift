@@ -51,7 +51,10 @@ extension Layer {
 
     /// Whether, in training, one sample's output depends on the rest of its batch (batch
     /// statistics): such a layer must see different domains' batches separately.
-    public var couplesSamples: Bool { self is BatchNorm || children.contains { $0.layer.couplesSamples } }
+    public var couplesSamples: Bool {
+        if let bn = self as? BatchNorm { return !bn.weight.isFrozen }
+        return children.contains { $0.layer.couplesSamples }
+    }
 
     /// Freezes or unfreezes every parameter.
     public func setFrozen(_ frozen: Bool) {

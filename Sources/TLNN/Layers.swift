@@ -214,7 +214,8 @@ public final class Dropout: Layer {
     public var summary: String { "Dropout(\(p))" }
 }
 
-/// Batch normalisation of N×C (1-D) or N×C×H×W (2-D) input, with running statistics.
+/// Batch normalisation of N×C (1-D) or N×C×H×W (2-D) input, with running statistics; a frozen
+/// one uses its running statistics in training too.
 public final class BatchNorm: Layer {
     public let features: Int
     public let momentum: Float, epsilon: Float
@@ -244,9 +245,15 @@ public final class BatchNorm: Layer {
             throw TensorError.badShape(op: "batchnorm", x.shape, "expected N×C or N×C×H×W input")
         }
         var (mean, variance) = (runningMean.value, runningVar.value)
+        // Frozen, the layer normalises with its running statistics and leaves them alone, as
+        // Keras does for a layer that is not trainable: a frozen backbone then computes the same
+        // features whatever the batch (PyTorch keeps batch statistics and updates the running
+        // ones unless the layer is put in eval mode; with batches of 10, a frozen ResNet-18's
+        // features moved so much that a new head's loss rose for epochs).
+        let training = isTraining && !weight.isFrozen
         let y = try x.batchNorm(weight: weight.value, bias: bias.value, runningMean: &mean, runningVar: &variance,
-                                training: isTraining, momentum: momentum, epsilon: epsilon)
-        if isTraining {
+                                training: training, momentum: momentum, epsilon: epsilon)
+        if training {
             runningMean.value = mean
             runningVar.value = variance
             batchesTracked.value = Tensor(scalar: (try batchesTracked.value.item()) + 1)

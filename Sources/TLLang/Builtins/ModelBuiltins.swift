@@ -151,7 +151,7 @@ enum ModelBuiltins {
             .model(try args.model("m").clone())
         },
         Builtin("freeze", [model], group: "models",
-                help: "Stops training from changing the model's (or a view's) weights.", example: "net = cnn(); freeze(net[0:7])") { args in
+                help: "Stops training from changing the model's (or a view's) weights. Frozen batch-norm layers also keep their running statistics and use them in training (as Keras does; PyTorch would go on updating them).", example: "net = cnn(); freeze(net[0:7])") { args in
             try args.model("m").network.setFrozen(true)
             return .none
         },

@@ -13,6 +13,9 @@ extension Topic {
           - large and different: train largely anew, starting from the pretrained weights, which
             rarely hurts and speeds up training.
           With unlabelled target data, domain adaptation (:help dann, :help mmd) uses it too.
+          On a real architecture: net = resnet(18), a new head with net.fc = linear(512, k),
+          freeze(net) then unfreeze(net.fc) for the first case (scripts/lecture/15-resnet.tl);
+          a torchvision checkpoint converted to safetensors loads with load(file, into=net).
           """,
         formula: "",
         example: """
