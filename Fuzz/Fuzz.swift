@@ -57,11 +57,11 @@ enum FuzzTarget: String {
     /// Decodes the bytes as each format `load` reads; each either yields tensors whose shape
     /// accounts for their values or throws a `FileError` naming the file.
     static func decode(_ bytes: [UInt8]) {
-        func expect(_ body: () throws -> [Tensor]) {
+        func expect(naming file: String = "f.bin", _ body: () throws -> [Tensor]) {
             do {
                 for t in try body() { check(t.count == t.shape.reduce(1, *), "a decoded tensor's shape matches its values") }
             } catch let e as FileError {
-                check(e.description.contains("f.bin"), "the error names the file: \(e)")
+                check(e.description.contains(file), "the error names the file: \(e)")
             } catch {
                 check(false, "decoders throw FileError, not \(error)")
             }
@@ -72,6 +72,15 @@ enum FuzzTarget: String {
         expect { [try IDX.decode(file: bytes, path: "f.bin")] }
         if let text = String(validating: bytes, as: UTF8.self) {
             expect { [try CSV.parse(text, path: "f.bin").x] }
+        }
+        // PNG and JPEG are decoded from a file, by libpng and libjpeg through CImage.
+        if bytes.count >= 3, bytes[0] == 0x89 || bytes[0] == 0xFF {
+            let path = "/tmp/tl-fuzz-\(getpid()).img"
+            if let f = fopen(path, "wb") {
+                _ = fwrite(bytes, 1, bytes.count, f)
+                fclose(f)
+                expect(naming: path) { [try ImageFiles.loadFile(path, options: .init(size: (8, 8)))] }
+            }
         }
     }
 

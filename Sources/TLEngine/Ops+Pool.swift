@@ -22,6 +22,8 @@ extension Tensor {
         var out = Tensor(uninitializedShape: [g.n, g.c, g.oh, g.ow])
         let argmax = UnsafeMutablePointer<Int32>.allocate(capacity: Swift.max(1, planes * outPlane))
         let src = x.storage.pointer, dst = out.storage.pointer
+        let rowRanges = (0..<g.oh).map { g.inside($0, kernel: g.kh, size: g.h) }
+        let columnRanges = (0..<g.ow).map { g.inside($0, kernel: g.kw, size: g.w) }
         Parallel.forRanges(planes, cost: outPlane * kernel * kernel) { range in
             for p in range {
                 let plane = src + p * g.h * g.w, values = dst + p * outPlane, positions = argmax + p * outPlane
@@ -64,22 +66,53 @@ extension Tensor {
                     }
                     continue
                 }
-                for oy in 0..<g.oh {
-                    let rows = g.inside(oy, kernel: g.kh, size: g.h)
+                // Separably: the maximum of each input row's stretch under each output column,
+                // then of those stretches down each window — kh + kw comparisons rather than
+                // kh·kw, and independent ones side by side (one window at a time, each comparison
+                // waited on the last: 40 ns a window for a ResNet's 3×3 pooling). Row-major
+                // order is kept: ties go to the first value, a NaN wins (the last one).
+                let rowMax = UnsafeMutablePointer<Float>.allocate(capacity: g.h * g.ow)
+                let rowAt = UnsafeMutablePointer<Int>.allocate(capacity: g.h * g.ow)
+                defer { rowMax.deallocate(); rowAt.deallocate() }
+                for y in 0..<g.h {
+                    let line = y &* g.w
                     for ox in 0..<g.ow {
                         // The window clipped to the image: padding never wins (a window always
                         // holds an input, as the padding is at most half of it).
-                        let columns = g.inside(ox, kernel: g.kw, size: g.w)
-                        let corner = rows.lowerBound * g.w + columns.lowerBound
-                        var best = plane[corner], at = corner
-                        for y in rows {
-                            for x in columns where y > rows.lowerBound || x > columns.lowerBound {
-                                let v = plane[y * g.w + x]
-                                if v > best || v.isNaN { best = v; at = y * g.w + x }
-                            }
+                        let columns = columnRanges[ox]
+                        var at = line &+ columns.lowerBound
+                        var best = plane[at]
+                        var nan = best != best ? 1 : 0
+                        for x in columns.dropFirst() {
+                            // Arithmetic, not branches (the winner is unpredictable); NaNs apart.
+                            let v = plane[line &+ x]
+                            nan |= v != v ? 1 : 0
+                            at &+= (v > best ? 1 : 0) &* (line &+ x &- at)
+                            best = v > best ? v : best
                         }
-                        values[oy * g.ow + ox] = best
-                        positions[oy * g.ow + ox] = Int32(truncatingIfNeeded: at)
+                        if nan != 0 {
+                            for x in columns where plane[line &+ x].isNaN { at = line &+ x; best = .nan }
+                        }
+                        rowMax[y &* g.ow &+ ox] = best
+                        rowAt[y &* g.ow &+ ox] = at
+                    }
+                }
+                for oy in 0..<g.oh {
+                    let rows = rowRanges[oy]
+                    for ox in 0..<g.ow {
+                        var best = rowMax[rows.lowerBound &* g.ow &+ ox], at = rowAt[rows.lowerBound &* g.ow &+ ox]
+                        var nan = best != best ? 1 : 0
+                        for y in rows.dropFirst() {
+                            let v = rowMax[y &* g.ow &+ ox]
+                            nan |= v != v ? 1 : 0
+                            at &+= (v > best ? 1 : 0) &* (rowAt[y &* g.ow &+ ox] &- at)
+                            best = v > best ? v : best
+                        }
+                        if nan != 0 {
+                            for y in rows where rowMax[y &* g.ow &+ ox].isNaN { at = rowAt[y &* g.ow &+ ox]; best = .nan }
+                        }
+                        values[oy &* g.ow &+ ox] = best
+                        positions[oy &* g.ow &+ ox] = Int32(truncatingIfNeeded: at)
                     }
                 }
             }

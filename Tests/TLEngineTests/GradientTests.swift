@@ -99,6 +99,36 @@ import Testing
         try checkGradients([[2, 2, 7, 8]], [.distinct]) { try Tensor.maxPool2d($0[0], kernel: 3, stride: 2, padding: 1) }
     }
 
+    /// Other windows (3×3, stride 2, padding 1: a ResNet's) are taken separably, rows then
+    /// columns: the maxima and where the gradient goes follow the scan of each window in row-major
+    /// order — the first of equal values wins, a NaN wins (the last NaN if several).
+    @Test(arguments: [(7, 8), (9, 9), (4, 5)])
+    func separablePoolingPicksAsTheScan(height: Int, width: Int) throws {
+        var rng = RandomGenerator(seed: UInt64(height * 31 + width))
+        var xs = (0..<(2 * height * width)).map { _ in Float(Int(rng.nextFloat() * 3)) }
+        for i in stride(from: 3, to: xs.count, by: 17) { xs[i] = .nan }
+        let x = tensor([1, 2, height, width], xs).requiringGrad()
+        let y = try Tensor.maxPool2d(x, kernel: 3, stride: 2, padding: 1)
+        let (oh, ow) = ((height + 2 - 3) / 2 + 1, (width + 2 - 3) / 2 + 1)
+        #expect(y.shape == [1, 2, oh, ow])
+        let r = (0..<(2 * oh * ow)).map { Float($0 + 1) }
+        try (y * tensor(y.shape, r)).sum().backward()
+        var values = [Float](), grad = [Float](repeating: 0, count: xs.count)
+        for p in 0..<2 { for oy in 0..<oh { for ox in 0..<ow {
+            var best: Float?, at = 0
+            for yy in (oy * 2 - 1)..<(oy * 2 + 2) where yy >= 0 && yy < height {
+                for xx in (ox * 2 - 1)..<(ox * 2 + 2) where xx >= 0 && xx < width {
+                    let i = p * height * width + yy * width + xx
+                    if best == nil || xs[i] > best! || xs[i].isNaN { best = xs[i]; at = i }
+                }
+            }
+            values.append(best!)
+            grad[at] += r[values.count - 1]
+        } } }
+        #expect(zip(y.scalars, values).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) })
+        #expect(x.grad?.scalars == grad)
+    }
+
     @Test func averagePooling() throws {
         try checkGradients([[2, 2, 7, 8]]) { try Tensor.avgPool2d($0[0], kernel: 3, stride: 2, padding: 1) }
         try checkGradients([[1, 3, 6, 6]]) { try Tensor.avgPool2d($0[0], kernel: 2) }

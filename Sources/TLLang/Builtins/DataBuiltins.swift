@@ -116,8 +116,17 @@ enum DataBuiltins {
                 throw args.error("normalize=\"imagenet\" is for RGB images (channels=3)", at: "normalize")
             }
             images.size = try imageSize(args)
+            let path = try args.string("path")
+            let detected = try format ?? DataFormat.detect(path)
+            if detected != .image, detected != .images {
+                // Image options on another format would be ignored silently: say so instead.
+                for (name, given) in [("size", images.size != nil), ("channels", images.channels != 3),
+                                      ("normalize", images.normalisation != .none), ("skip_bad", images.skipUnreadable)] where given {
+                    throw args.error("\(name)= is for PNG and JPEG images and image folders; '\(path)' is read as \(detected.rawValue)", at: name)
+                }
+            }
             var skipped: [ImageFiles.Skipped] = []
-            let loaded = try DataFiles.load(try args.string("path"), format: format, label: label, labelRequired: label != "label",
+            let loaded = try DataFiles.load(path, format: detected, label: label, labelRequired: label != "label",
                                             images: images) { skipped.append($0) }
             if let first = skipped.first {
                 let what = skipped.count == 1 ? "1 file that is not a readable image" : "\(skipped.count) files that are not readable images"
