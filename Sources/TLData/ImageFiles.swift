@@ -218,7 +218,8 @@ public enum ImageFiles {
         // Headers first (cheap): sizes, unreadable files, the memory needed, before any decoding.
         var skipped: [Skipped] = []
         var kept: [(path: String, label: Int, width: Int, height: Int)] = []
-        for file in files {
+        for (i, file) in files.enumerated() {
+            try Cancellation.check("reading the headers, at file \(i + 1) of \(files.count)")
             do {
                 let (w, h) = try size(of: file.path)
                 kept.append((file.path, file.label, w, h))
@@ -254,6 +255,8 @@ public enum ImageFiles {
             let base = buffer.baseAddress!
             Parallel.forRanges(kept.count, cost: 1 << 16) { range in
                 for i in range {
+                    // Ctrl-C: the remaining images are left alone, and the load ends below.
+                    if Cancellation.isRequested { return }
                     do {
                         try decode(kept[i].path, channels: options.channels, height: height, width: width,
                                    normalisation: options.normalisation, into: base + i * perImage)
@@ -265,6 +268,7 @@ public enum ImageFiles {
                 }
             }
         }
+        try Cancellation.check("decoding \(kept.count) images; nothing was loaded")
         var labels = kept.map(\.label)
         if let first = (0..<kept.count).first(where: { failures[$0] != nil }), let failure = failures[first] {
             guard options.skipUnreadable else {

@@ -145,6 +145,18 @@ import TLRender
         expectError("holds no class folders") { _ = try ImageFiles.loadFolder(folder + "/a", options: .init()) }
     }
 
+    /// Ctrl-C (here a deadline already past) stops a folder's load between files.
+    @Test func loadingStopsWhenAsked() throws {
+        defer { cleanUp() }
+        try FileManager.default.createDirectory(atPath: "\(folder)/only", withIntermediateDirectories: true)
+        try writePNG("\(folder)/only/a.png", pattern(width: 4, height: 4, seed: 6), width: 4, height: 4)
+        Cancellation.withDeadline(seconds: -1) {
+            expectError("stopped by Ctrl-C reading the headers, at file 1 of 1") {
+                _ = try ImageFiles.loadFolder(folder, options: .init())
+            }
+        }
+    }
+
     /// The memory budget is checked from the headers, before any image is decoded.
     @Test func budgetRefusesBeforeDecoding() throws {
         defer { cleanUp() }
