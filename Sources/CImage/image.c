@@ -161,6 +161,15 @@ static int png_read(const char *path, int channels, unsigned char **pixels, int 
 
 // --- Both -------------------------------------------------------------------------------------
 
+int tl_image_format(const char *path) {
+    char unused[1];
+    switch (sniff(path, unused, 0)) {
+    case KIND_PNG: return 1;
+    case KIND_JPEG: return 2;
+    default: return 0;
+    }
+}
+
 int tl_image_size(const char *path, int *width, int *height, char *error, size_t error_size) {
     switch (sniff(path, error, error_size)) {
     case KIND_PNG: return png_read(path, 3, NULL, width, height, error, error_size);

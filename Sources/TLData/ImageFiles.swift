@@ -38,13 +38,7 @@ public enum ImageFiles {
     }
 
     /// Whether `path` starts like a PNG or a JPEG file.
-    public static func isImage(_ path: String) -> Bool {
-        guard let f = fopen(path, "rb") else { return false }
-        defer { fclose(f) }
-        var head = [UInt8](repeating: 0, count: 8)
-        let n = fread(&head, 1, 8, f)
-        return (n == 8 && head == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) || (n >= 3 && head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF)
-    }
+    public static func isImage(_ path: String) -> Bool { tl_image_format(path) != 0 }
 
     /// The width and height stored in an image file's header.
     static func size(of path: String) throws -> (width: Int, height: Int) {
@@ -178,12 +172,18 @@ public enum ImageFiles {
 
     /// Whether `path` is a folder with sub-folders (an image folder, as opposed to MNIST's files).
     public static func isImageFolder(_ path: String) -> Bool {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { return false }
-        return ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).contains { name in
-            var sub: ObjCBool = false
-            return !name.hasPrefix(".") && FileManager.default.fileExists(atPath: path + "/" + name, isDirectory: &sub) && sub.boolValue
-        }
+        isDirectory(path) && !((try? classFolders(path)) ?? []).isEmpty
+    }
+
+    private static func isDirectory(_ path: String) -> Bool {
+        var directory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
+    }
+
+    /// The sub-folders of `root` that are not hidden, sorted: the classes of an image folder.
+    private static func classFolders(_ root: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: root)
+            .filter { !$0.hasPrefix(".") && isDirectory(root + "/" + $0) }.sorted()
     }
 
     /// A folder with one sub-folder per class (named after it, in sorted order as torchvision's
@@ -194,12 +194,8 @@ public enum ImageFiles {
         try check(options)
         let fm = FileManager.default
         let root = path.hasSuffix("/") && path.count > 1 ? String(path.dropLast()) : path
-        let entries: [String]
-        do { entries = try fm.contentsOfDirectory(atPath: root) } catch { throw FileError(path, "cannot read the folder") }
-        let classes = entries.filter { name in
-            var sub: ObjCBool = false
-            return !name.hasPrefix(".") && fm.fileExists(atPath: root + "/" + name, isDirectory: &sub) && sub.boolValue
-        }.sorted()
+        let classes: [String]
+        do { classes = try classFolders(root) } catch { throw FileError(path, "cannot read the folder") }
         guard !classes.isEmpty else {
             throw FileError(path, "holds no class folders: put each class's images in a sub-folder named after the class")
         }
@@ -210,10 +206,7 @@ public enum ImageFiles {
         for (label, name) in classes.enumerated() {
             let folder = root + "/" + name
             let names = ((try? fm.contentsOfDirectory(atPath: folder)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
-            for file in names {
-                var sub: ObjCBool = false
-                if fm.fileExists(atPath: folder + "/" + file, isDirectory: &sub), !sub.boolValue { files.append((folder + "/" + file, label)) }
-            }
+            for file in names where !isDirectory(folder + "/" + file) { files.append((folder + "/" + file, label)) }
         }
         // Headers first (cheap): sizes, unreadable files, the memory needed, before any decoding.
         var skipped: [Skipped] = []

@@ -37,8 +37,18 @@ struct Window {
 
     /// For kernel column `j`: the output columns lo..<hi whose input column lies inside the image.
     func insideColumns(_ j: Int) -> (lo: Int, hi: Int) {
-        let lo = Swift.min(ow, Swift.max(0, (pad - j + stride - 1) / stride))
-        return (lo, Swift.max(lo, Swift.min(ow, (w + pad - j + stride - 1) / stride)))
+        let r = inside(offset: j, size: w, outputs: ow)
+        return (r.lowerBound, r.upperBound)
+    }
+
+    /// For kernel row `i`: the output rows whose input row lies inside the image.
+    func insideRows(_ i: Int) -> Range<Int> { inside(offset: i, size: h, outputs: oh) }
+
+    /// The outputs (of `outputs` along an axis of `size` inputs) whose input at kernel offset
+    /// `offset` lies inside the image rather than in the padding.
+    private func inside(offset: Int, size: Int, outputs: Int) -> Range<Int> {
+        let lo = Swift.min(outputs, Swift.max(0, (pad - offset + stride - 1) / stride))
+        return lo..<Swift.max(lo, Swift.min(outputs, (size + pad - offset + stride - 1) / stride))
     }
 }
 
@@ -316,19 +326,13 @@ extension Tensor {
         }
         if g.stride == 1 {
             // Padded once, the image's runs need no clipping (a ResNet's 3×3 convolutions).
-            let p = g.padded
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: g.c * p.h * p.w) { buffer in
-                let image = buffer.baseAddress!
-                image.update(repeating: 0, count: g.c * p.h * p.w)
-                for ch in 0..<g.c {
-                    for y in 0..<g.h {
-                        copyShortRun(image + (ch * p.h + y + g.pad) * p.w + g.pad, src + (ch * g.h + y) * g.w, g.w)
-                    }
-                }
+            withPaddedImage(g) { image, p in
+                forEachInsideRow(g, p) { padded, row in copyShortRun(image + padded, src + row, g.w) }
                 forEachUnclippedRun(p, rowLength: spatial) { at, column in copyShortRun(dst + column, image + at, g.ow) }
             }
             return
         }
+        // Strided windows.
         forEachClippedRow(g, rowLength: spatial) { plane, column, i, j, rows, columns in
             let source = src + plane, out = dst + column
             // Padding around the inside rows and columns is zero.
@@ -336,18 +340,34 @@ extension Tensor {
             for oy in rows {
                 let line = out + oy * g.ow, from = source + (oy * g.stride - g.pad + i) * g.w - g.pad + j
                 for ox in 0..<columns.lowerBound { line[ox] = 0 }
-                if g.stride == 1 {
-                    copyShortRun(line + columns.lowerBound, from + columns.lowerBound, columns.count)
-                } else {
-                    for ox in columns { line[ox] = from[ox &* g.stride] }
-                }
+                for ox in columns { line[ox] = from[ox &* g.stride] }
                 for ox in columns.upperBound..<g.ow { line[ox] = 0 }
             }
             (out + rows.upperBound * g.ow).update(repeating: 0, count: (g.oh - rows.upperBound) * g.ow)
         }
     }
 
-    /// The general case of im2col and col2im (a stride, padding): for each column row (c, i, j),
+    /// Runs `body` on a zeroed C×(H+2p)×(W+2p) buffer for one image and the windows over it.
+    @inline(__always)
+    static func withPaddedImage(_ g: Window, _ body: (UnsafeMutablePointer<Float>, Window) -> Void) {
+        let p = g.padded
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: g.c * p.h * p.w) { buffer in
+            let image = buffer.baseAddress!
+            image.update(repeating: 0, count: g.c * p.h * p.w)
+            body(image, p)
+        }
+    }
+
+    /// For each row of each channel of the image: its offset in the padded image `p` and in the
+    /// image itself (rows `g.w` long).
+    @inline(__always)
+    static func forEachInsideRow(_ g: Window, _ p: Window, _ body: (_ padded: Int, _ image: Int) -> Void) {
+        for ch in 0..<g.c {
+            for y in 0..<g.h { body((ch * p.h + y + g.pad) * p.w + g.pad, (ch * g.h + y) * g.w) }
+        }
+    }
+
+    /// The strided case of im2col and col2im: for each column row (c, i, j),
     /// calls `body` with the offsets of channel c's plane and of the row, and the output rows and
     /// columns whose input lies inside the image. Loops rather than divisions per row (five
     /// divisions per row had cost as much as the copies, for the small images of a ResNet).
@@ -355,10 +375,7 @@ extension Tensor {
     static func forEachClippedRow(_ g: Window, rowLength: Int,
                                   _ body: (_ plane: Int, _ column: Int, _ i: Int, _ j: Int, _ rows: Range<Int>, _ columns: Range<Int>) -> Void) {
         withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: g.kh + g.kw) { ranges in
-            for i in 0..<g.kh {
-                let lo = Swift.min(g.oh, Swift.max(0, (g.pad - i + g.stride - 1) / g.stride))
-                ranges.initializeElement(at: i, to: lo..<Swift.max(lo, Swift.min(g.oh, (g.h + g.pad - i + g.stride - 1) / g.stride)))
-            }
+            for i in 0..<g.kh { ranges.initializeElement(at: i, to: g.insideRows(i)) }
             for j in 0..<g.kw {
                 let (lo, hi) = g.insideColumns(j)
                 ranges.initializeElement(at: g.kh + j, to: lo..<hi)
@@ -386,28 +403,18 @@ extension Tensor {
         }
         if g.stride == 1 {
             // Summed into a padded image, whose inside is then added onto the gradient.
-            let p = g.padded
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: g.c * p.h * p.w) { buffer in
-                let image = buffer.baseAddress!
-                image.update(repeating: 0, count: g.c * p.h * p.w)
+            withPaddedImage(g) { image, p in
                 forEachUnclippedRun(p, rowLength: spatial) { at, column in addShortRun(image + at, cols + column, g.ow) }
-                for ch in 0..<g.c {
-                    for y in 0..<g.h {
-                        addShortRun(dst + (ch * g.h + y) * g.w, image + (ch * p.h + y + g.pad) * p.w + g.pad, g.w)
-                    }
-                }
+                forEachInsideRow(g, p) { padded, row in addShortRun(dst + row, image + padded, g.w) }
             }
             return
         }
+        // Strided windows.
         forEachClippedRow(g, rowLength: spatial) { plane, column, i, j, rows, columns in
             let target = dst + plane, col = cols + column
             for oy in rows {
                 let line = target + (oy * g.stride - g.pad + i) * g.w - g.pad + j, source = col + oy * g.ow
-                if g.stride == 1 {
-                    addShortRun(line + columns.lowerBound, source + columns.lowerBound, columns.count)
-                } else {
-                    for ox in columns { line[ox &* g.stride] += source[ox] }
-                }
+                for ox in columns { line[ox &* g.stride] += source[ox] }
             }
         }
     }

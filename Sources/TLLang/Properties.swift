@@ -188,7 +188,7 @@ enum Properties {
     static func dynamic(_ v: Value, _ name: String) -> Value? {
         switch v {
         case .model(let m):
-            if let s = m.network as? Sequential, let i = s.entries.firstIndex(where: { $0.name == name && !name.allSatisfy(\.isNumber) }) {
+            if !Sequential.isPositional(name), let s = m.network as? Sequential, let i = s.entries.firstIndex(where: { $0.name == name }) {
                 // A named layer (net.fc, net.layer1), as PyTorch's attribute: the layer itself.
                 return .model(Model(s.entries[i].layer, inputShape: m.inputShape(ofLayersFrom: i)))
             }

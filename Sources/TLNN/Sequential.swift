@@ -28,9 +28,12 @@ public final class Sequential: Layer {
         return Sequential(entries: Array(entries[range]))
     }
 
+    /// Whether a child's name is its position ("0", "1", …) rather than a name of its own.
+    public static func isPositional(_ name: String) -> Bool { name.allSatisfy(\.isNumber) }
+
     /// The layers named like an attribute ("fc", "layer1"), not by position: a model's parts.
     public var namedEntries: [(name: String, layer: any Layer)] {
-        entries.filter { !$0.name.allSatisfy(\.isNumber) }
+        entries.filter { !Sequential.isPositional($0.name) }
     }
 
     /// Puts `layer` in place of the layer called `name` (PyTorch's `net.fc = nn.Linear(…)`); views

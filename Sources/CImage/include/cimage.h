@@ -7,6 +7,10 @@
 
 #include <stddef.h>
 
+/// 1 for a PNG file, 2 for a JPEG file (by their first bytes), 0 for anything else or an
+/// unreadable file.
+int tl_image_format(const char *path);
+
 /// The width and height of a PNG or JPEG file, read from its header only.
 int tl_image_size(const char *path, int *width, int *height, char *error, size_t error_size);
 

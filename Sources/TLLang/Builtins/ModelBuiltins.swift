@@ -121,7 +121,7 @@ enum ModelBuiltins {
             // their names, so the state_dict names stay torchvision's.
             var entries: [(name: String, layer: any Layer)] = []
             for (name, layer) in parts.flatMap(\.layers) {
-                let named = !name.allSatisfy(\.isNumber) && !entries.contains { $0.name == name }
+                let named = !Sequential.isPositional(name) && !entries.contains { $0.name == name }
                 entries.append((named ? name : String(entries.count), layer))
             }
             return .model(Model(Sequential(entries: entries), inputShape: parts.first?.inputShape))
