@@ -27,7 +27,7 @@ enum ModelTable {
         }
         out.append("")
         out += m.method.settings.map { "\($0.name): \($0.value)" }
-        out.append("\(count(m.network.parameterCount)) parameters in all")
+        out.append("\(parameters(m.network)) in all")
         return out.joined(separator: "\n")
     }
 
@@ -41,13 +41,23 @@ enum ModelTable {
         let table = Table(headers: ["", "layer", "output", "parameters", "frozen"], rows: rows,
                           alignments: [.right, .left, .left, .right, .left])
         let input = m.inputShape.map { "input \(Shape.describe($0)) · " } ?? ""
-        return table.render() + "\n" + input + "\(count(m.network.parameterCount)) parameters"
+        return table.render() + "\n" + input + parameters(m.network)
     }
 
     /// `model · 10 layers · 44,426 parameters` for lists and print.
     static func summaryLine(_ m: Model) -> String {
         let kind = m.method.kind == "classifier" ? "model" : m.method.kind
-        return "\(kind) · \(m.layerCount) layer\(m.layerCount == 1 ? "" : "s") · \(count(m.network.parameterCount)) parameters"
+        return "\(kind) · \(m.layerCount) layer\(m.layerCount == 1 ? "" : "s") · \(parameters(m.network))"
+    }
+
+    /// "44,426 parameters", with the trainable ones when some are frozen: "86,430 parameters,
+    /// 5,204 trainable (6.0 %)".
+    static func parameters(_ network: any Layer) -> String {
+        let (total, trainable) = (network.parameterCount, network.trainableCount)
+        let all = "\(count(total)) parameters"
+        guard trainable < total else { return all }
+        let share = Double(trainable) / Double(max(total, 1)) * 100
+        return all + ", \(count(trainable)) trainable (\(share < 0.1 && trainable > 0 ? "<0.1" : String(format: "%.1f", share)) %)"
     }
 
     /// 44426 → 44,426.

@@ -49,6 +49,9 @@ extension Layer {
     /// Number of learnable values.
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
 
+    /// Number of values training changes: the learnable ones not frozen.
+    public var trainableCount: Int { parameters.filter { !$0.isFrozen }.reduce(0) { $0 + $1.value.count } }
+
     /// Whether, in training, one sample's output depends on the rest of its batch (batch
     /// statistics): such a layer must see different domains' batches separately.
     public var couplesSamples: Bool {

@@ -295,7 +295,7 @@ public final class GradientReversal: Layer {
 /// its state_dict names are torchvision's.
 public final class Residual: Layer {
     public let body: Sequential
-    public let shortcut: (any Layer)?
+    public internal(set) var shortcut: (any Layer)?
     public let shortcutName: String
     /// Applied after the sum (ReLU in a ResNet), or none.
     public let activation: Activation.Kind?

@@ -240,10 +240,21 @@ enum DataBuiltins {
             let d = try args.dataset("ds")
             return .dataset(try d.filtered(classes: Set(try classIDs(args.value("classes"), classes: d.classes, args: args, parameter: "classes")), keep: false))
         },
-        Builtin("merge", [.required("a", .dataset, "a dataset"), .required("b", .dataset, "a dataset with the same sample shape and classes")],
-                group: "data", help: "The samples of both datasets, a's first.",
-                example: "merge(digits(10), digits(10, style=\"usps\"))") { args in
-            .dataset(try Dataset.merge(try args.dataset("a"), try args.dataset("b")))
+        Builtin("merge", [.required("a", .any, "a dataset, or a model with LoRA layers"),
+                          .optional("b", .dataset, .none, "a dataset with the same sample shape and classes as a")],
+                group: "data",
+                help: "The samples of two datasets, a's first; or, given one model, a copy with each LoRA update folded into its layer's weights (W + (alpha/r)·B·A), the same outputs from a plain model (adapters stay: they are not linear).",
+                example: "merge(digits(10), digits(10, style=\"usps\")); merge(lora(mlp([4, 8, 2])))") { args in
+            switch args.value("a") {
+            case .model(let m):
+                guard args.isNone("b") else { throw args.error("merges two datasets, or the LoRA layers of one model, not a model and a dataset", at: "b") }
+                return .model(try PEFTBuiltins.merged(m, args))
+            case .dataset(let a):
+                guard !args.isNone("b") else { throw args.error("needs a second dataset to merge with the first", at: "a") }
+                return .dataset(try Dataset.merge(a, try args.dataset("b")))
+            case let v:
+                throw args.error(for: "a", expected: "a dataset or a model", got: v)
+            }
         },
         Builtin("transform", [dataset, .optional("size", .any, .none, keyword: true, "resize the images to size×size or [height, width] first (bilinear, half-pixel centres)"),
                               .optional("rotate", .number, .number(0), keyword: true, "degrees, counter-clockwise"),

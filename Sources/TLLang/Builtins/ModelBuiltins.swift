@@ -186,9 +186,11 @@ enum ModelBuiltins {
             args.interpreter.output(ModelTable.render(try args.model("m")) + "\n")
             return .none
         },
-        Builtin("params", [model], group: "looking at things", help: "The number of learnable values of a model.",
-                example: "params(mlp([784, 10]))") { args in
-            .number(Double(try args.model("m").network.parameterCount))
+        Builtin("params", [model, .optional("trainable", .bool, .bool(false), keyword: true, "count only the values training changes (not frozen)")],
+                group: "looking at things", help: "The number of learnable values of a model, or of those training changes (trainable=true).",
+                example: "net = mlp([784, 10]); freeze(net); params(net, trainable=true)") { args in
+            let network = try args.model("m").network
+            return .number(Double(try args.bool("trainable") ? network.trainableCount : network.parameterCount))
         },
     ]
 }

@@ -8,7 +8,7 @@ struct Topic: Sendable {
     let example: String
 
     static let all: [Topic] = [
-        whenToFinetune, finetune, conservative, layerTransfer, multitask, progressive,
+        whenToFinetune, finetune, conservative, peft, layerTransfer, multitask, progressive,
         dann, sdt, dsn, pixelda, mmd, coral, zeroShot, conse, selfTaught,
     ]
 
@@ -32,6 +32,8 @@ struct Topic: Sendable {
         "selftaughtlearning": "self-taught", "selftaughtclustering": "self-taught", "autoencoder": "self-taught",
         "clustering": "self-taught",
         "whentofinetune": "when-to-finetune",
+        "adapters": "peft", "lowrank": "peft", "parameterefficient": "peft",
+        "parameterefficientfinetuning": "peft", "houlsby": "peft",
     ]
 
     /// The topic a query names, ignoring case, spaces, hyphens and underscores, by name or alias:
