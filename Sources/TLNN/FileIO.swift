@@ -98,6 +98,16 @@ public enum FileIO {
         ok = true
     }
 
+    /// Creates a directory and any missing parents (mkdir -p).
+    public static func makeDirectories(_ path: String) throws {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for part in path.split(separator: "/") {
+            prefix += part
+            try makeDirectory(prefix)
+            prefix += "/"
+        }
+    }
+
     /// Creates a directory if it is not there yet.
     public static func makeDirectory(_ path: String) throws {
         if mkdir(path, 0o755) == 0 || errno == EEXIST {
