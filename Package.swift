@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layers, lowest first: CBLAS/CZlib/CImage → TLEngine → TLNN → … → tl.
+// Layers, lowest first: CBLAS/CZlib/CImage → TLEngine → TLNN → … → TLShell → TLKernel → tl.
 // Each target imports only targets below it (see docs/architecture.md).
 let package = Package(
     name: "tl",
@@ -24,6 +24,13 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", path: "Sources/CZlib",
             providers: [.apt(["zlib1g-dev"])]),
+        // The Jupyter kernel's transport (ZeroMQ) and message signatures (OpenSSL's HMAC).
+        .systemLibrary(
+            name: "CZMQ", path: "Sources/CZMQ", pkgConfig: "libzmq",
+            providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(
+            name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]),
         // PNG and JPEG decoding (libpng, libjpeg-turbo): a small C layer, as libjpeg reports
         // errors through longjmp.
         .target(name: "CImage", path: "Sources/CImage",
@@ -35,10 +42,11 @@ let package = Package(
         .target(name: "TLTransfer", dependencies: ["TLData"]),
         .target(name: "TLLang", dependencies: ["TLTransfer", "TLRender"]),
         .target(name: "TLShell", dependencies: ["TLLang", "CReadline"]),
+        .target(name: "TLKernel", dependencies: ["TLShell", "CZMQ", "CCrypto"]),
         .executableTarget(
             name: "tl",
             dependencies: [
-                "TLShell", "TLEngine",
+                "TLShell", "TLKernel", "TLEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(
@@ -54,5 +62,7 @@ let package = Package(
         .testTarget(name: "TLTransferTests", dependencies: ["TLTransfer"]),
         // Depends on the `tl` executable so the pseudo-terminal tests can run it.
         .testTarget(name: "TLShellTests", dependencies: ["TLShell", "tl"]),
+        // Drives `tl --kernel` through jupyter_client, as Jupyter does; unit tests of the wire format.
+        .testTarget(name: "TLKernelTests", dependencies: ["TLKernel", "tl"]),
     ]
 )

@@ -22,6 +22,9 @@ public final class Session {
     public let recorder = NotebookRecorder()
     /// Set while `--notebook` runs a script: figures and images are sized for the page, not the terminal.
     var writingNotebook = false
+    /// Where a statement's shown value goes instead of the console (the Jupyter kernel's
+    /// execute_result); the terminal's text when nil.
+    public var resultHandler: ((Value) -> Void)?
 
     public enum Outcome: Equatable { case ok, syntaxError, runtimeError, interrupted, quit }
 
@@ -100,6 +103,11 @@ public final class Session {
 
     func show(_ value: Value) {
         if case .figure(let f) = value, interpreter.display?(.figure(f)) == true { return }
+        if let resultHandler {
+            resultHandler(value)
+            recorder.record(.result(value.display(width: 100)))
+            return
+        }
         console.out(value.display(width: Terminal.width, colour: Terminal.imageMode != .plain) + "\n")
         recorder.record(.result(value.display(width: 100)))
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TLEngine
+import TLKernel
 import TLLang
 import TLShell
 
@@ -29,6 +30,7 @@ struct TL: ParsableCommand {
               tl --step scripts/lecture/08-dann.tl
               tl --notebook dann.ipynb scripts/lecture/08-dann.tl
               tl -e 'print(tensor([1, 2]) @ tensor([3, 4]))'
+              tl kernel install          (then pick "tl" in JupyterLab, VS Code or the classic notebook)
 
             The language, every builtin and command: docs/language.md in tl's repository.
             """,
@@ -52,6 +54,9 @@ struct TL: ParsableCommand {
     @Option(help: ArgumentHelp("Run FILE and write it with every cell's outputs: OUT.ipynb (Jupyter), OUT.md (Markdown, figures beside it) or OUT.tl.", valueName: "OUT"))
     var notebook: String?
 
+    @Option(help: ArgumentHelp("Serve as a Jupyter kernel (Jupyter starts this; `tl kernel install` registers it).", valueName: "connection-file"))
+    var kernel: String?
+
     @Option(help: .hidden)
     var reference: String?
 
@@ -60,8 +65,9 @@ struct TL: ParsableCommand {
     var openblasCoretype = false
 
     func validate() throws {
-        let modes = [execute != nil, check, step, notebook != nil].filter { $0 }.count
-        guard modes <= 1 else { throw ValidationError("use only one of -e, --check, --step and --notebook") }
+        let modes = [execute != nil, check, step, notebook != nil, kernel != nil].filter { $0 }.count
+        guard modes <= 1 else { throw ValidationError("use only one of -e, --check, --step, --notebook and --kernel") }
+        if kernel != nil && file != nil { throw ValidationError("--kernel takes no FILE") }
         if (check || step || interactive || notebook != nil) && file == nil { throw ValidationError("this mode needs a FILE") }
         if let notebook, !([".ipynb", ".md", ".tl"].contains { notebook.lowercased().hasSuffix($0) }) {
             throw ValidationError("--notebook writes .ipynb, .md or .tl, not '\(notebook)'")
@@ -84,6 +90,17 @@ struct TL: ParsableCommand {
         }
         InterruptHandler.install()
         if let warning = Parallel.configureFromEnvironment() { Console.standard.err(warning + "\n") }
+        if let kernel {
+            do {
+                throw ExitCode(try Kernel(connectionFile: kernel).run())
+            } catch let error as KernelError {
+                Console.standard.err("tl: \(error)\n")
+                throw ExitCode(1)
+            } catch let error as ZMQError {
+                Console.standard.err("tl: cannot serve as a kernel: \(error)\n")
+                throw ExitCode(1)
+            }
+        }
         let session = Session()
         let interactiveInput = Terminal.isInteractive
         var status: Int32 = 0
@@ -122,7 +139,58 @@ struct TL: ParsableCommand {
 // First of all: OpenBLAS may have loaded its slow generic kernels on a CPU it does not know.
 BLASKernels.restartWithBetterKernelsIfNeeded()
 
+/// `tl kernel install | uninstall`: registers tl with Jupyter.
+struct KernelSpecCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tl kernel", abstract: "Register tl as a Jupyter kernel, or remove it.",
+        subcommands: [Install.self, Uninstall.self])
+
+    struct Location: ParsableArguments {
+        @Flag(help: "In your Jupyter data directory ($JUPYTER_DATA_DIR or ~/.local/share/jupyter; the default).")
+        var user = false
+        @Option(help: ArgumentHelp("Under PREFIX/share/jupyter (a virtual environment's or a system prefix).", valueName: "prefix"))
+        var prefix: String?
+
+        func validate() throws {
+            if user && prefix != nil { throw ValidationError("give --user or --prefix, not both") }
+        }
+    }
+
+    struct Install: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write the kernelspec (kernel.json) where Jupyter finds it.")
+        @OptionGroup var location: Location
+        func run() throws {
+            let dir = try KernelSpec.install(prefix: location.prefix)
+            print("installed the tl kernel in \(dir) (runs \(KernelSpec.executable)); `jupyter kernelspec list` shows it")
+        }
+    }
+
+    struct Uninstall: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove the kernelspec.")
+        @OptionGroup var location: Location
+        func run() throws {
+            print("removed \(try KernelSpec.uninstall(prefix: location.prefix))")
+        }
+    }
+}
+
 // Usage errors exit with 2, as the contract says (ArgumentParser's default is 64).
+if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "kernel" {
+    do {
+        var command = try KernelSpecCommand.parseAsRoot(Array(CommandLine.arguments.dropFirst(2)))
+        try command.run()
+        Glibc.exit(0)
+    } catch {
+        let code = KernelSpecCommand.exitCode(for: error)
+        let message = KernelSpecCommand.fullMessage(for: error)
+        if code == .success {
+            print(message)
+            Glibc.exit(0)
+        }
+        Console.standard.err("tl kernel: " + message + "\n")
+        Glibc.exit(error is KernelError ? 1 : 2)
+    }
+}
 do {
     var command = try TL.parseAsRoot()
     try command.run()

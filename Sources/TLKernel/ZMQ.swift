@@ -1,0 +1,84 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CZMQ
+
+/// A ZeroMQ failure, with libzmq's words.
+public struct ZMQError: Error, CustomStringConvertible {
+    public let operation: String
+    public let code: Int32
+    public var description: String { "\(operation): \(String(cString: zmq_strerror(code)))" }
+    /// The context was shut down: the kernel is stopping.
+    public var isTerminated: Bool { code == ETERM }
+
+    static func last(_ operation: String) -> ZMQError { ZMQError(operation: operation, code: zmq_errno()) }
+}
+
+/// A ZeroMQ context: sockets are made from it; `shutdown` makes every blocking call in every
+/// thread return with ETERM.
+final class ZMQContext: @unchecked Sendable {
+    let handle: UnsafeMutableRawPointer
+
+    init() throws {
+        guard let h = zmq_ctx_new() else { throw ZMQError.last("zmq_ctx_new") }
+        handle = h
+    }
+
+    func shutdown() { zmq_ctx_shutdown(handle) }
+
+    /// Waits until every socket is closed, then frees the context.
+    func terminate() {
+        while zmq_ctx_term(handle) != 0 && zmq_errno() == EINTR {}
+    }
+}
+
+/// One ZeroMQ socket, used from one thread at a time (ZeroMQ sockets are not thread-safe).
+final class ZMQSocket: @unchecked Sendable {
+    let handle: UnsafeMutableRawPointer
+
+    init(_ context: ZMQContext, type: Int32) throws {
+        guard let h = zmq_socket(context.handle, type) else { throw ZMQError.last("zmq_socket") }
+        handle = h
+        // Queued messages are delivered for up to a second after close, then dropped.
+        var linger: Int32 = 1000
+        zmq_setsockopt(handle, ZMQ_LINGER, &linger, MemoryLayout<Int32>.size)
+    }
+
+    func bind(_ endpoint: String) throws {
+        guard zmq_bind(handle, endpoint) == 0 else { throw ZMQError.last("bind \(endpoint)") }
+    }
+
+    /// The frames of the next message; waits for one. Signals (SIGINT) do not end the wait.
+    func receive() throws -> [[UInt8]] {
+        var frames: [[UInt8]] = []
+        while true {
+            var message = zmq_msg_t()
+            zmq_msg_init(&message)
+            defer { zmq_msg_close(&message) }
+            let n = zmq_msg_recv(&message, handle, 0)
+            if n < 0 {
+                if zmq_errno() == EINTR && frames.isEmpty { continue }
+                throw ZMQError.last("receive")
+            }
+            let size = zmq_msg_size(&message)
+            let data = zmq_msg_data(&message)
+            frames.append(size == 0 ? [] : Array(UnsafeRawBufferPointer(start: data, count: size)))
+            if zmq_msg_more(&message) == 0 { return frames }
+        }
+    }
+
+    /// Sends `frames` as one multipart message.
+    func send(_ frames: [[UInt8]]) throws {
+        for (i, frame) in frames.enumerated() {
+            let flags = i < frames.count - 1 ? ZMQ_SNDMORE : 0
+            while true {
+                let n = frame.withUnsafeBytes { zmq_send(handle, $0.baseAddress, frame.count, flags) }
+                if n >= 0 { break }
+                if zmq_errno() == EINTR { continue }
+                throw ZMQError.last("send")
+            }
+        }
+    }
+
+    func close() { zmq_close(handle) }
+}
