@@ -7,7 +7,9 @@ enum Rich {
     static let width = 100
 
     static func data(_ value: Value) -> JSONObject {
-        ["text/plain": value.display(width: width)]
+        var data: JSONObject = ["text/plain": value.display(width: width)]
+        if let blocks = value.blocks { data["text/html"] = blocks.html }
+        return data
     }
 
     static func data(_ item: Display) -> JSONObject {
@@ -18,6 +20,8 @@ enum Rich {
             var data: JSONObject = ["text/plain": labels.isEmpty ? "\(images.shape.first ?? 0) images" : labels.joined(separator: " ")]
             if let png = ImageText.png(images) { data["image/png"] = Base64.encode(png) }
             return data
+        case .blocks(let blocks):
+            return ["text/plain": blocks.text, "text/html": blocks.html]
         }
     }
 }

@@ -7,7 +7,9 @@ enum HistoryTable {
     /// between (save(h, "h.csv") keeps them all).
     static let maxRows = 60
 
-    static func render(_ h: History) -> String {
+    static func render(_ h: History) -> String { blocks(h).text }
+
+    static func blocks(_ h: History) -> [Block] {
         let names = h.names
         let headers = ["epoch"] + names + ["samples/s", "seconds"]
         func row(_ e: EpochRecord) -> [String] {
@@ -22,8 +24,8 @@ enum HistoryTable {
             rows = h.epochs.map(row)
         }
         let table = Table(headers: headers, rows: rows, alignments: headers.map { _ in .right })
-        let more = h.epochs.count > maxRows ? "\n(\(h.epochs.count) epochs; save(h, \"h.csv\") keeps every one)" : ""
-        return h.summary + "\n" + table.render() + more
+        let more: [Block] = h.epochs.count > maxRows ? [.text("(\(h.epochs.count) epochs; save(h, \"h.csv\") keeps every one)")] : []
+        return [.text(h.summary), .table(table)] + more
     }
 
     /// The epochs as CSV with a header (the recorded figures by name), numbers at full precision

@@ -491,4 +491,6 @@ public enum Display {
     case figure(Figure)
     /// N×C×H×W images with a caption per image.
     case images(Tensor, labels: [String])
+    /// Text with tables (a report's, a history's): plain text in a terminal, HTML tables in a notebook.
+    case blocks([Block])
 }

@@ -14,25 +14,29 @@ enum ModelTable {
 
     /// The model's table; a composite (a domain-adversarial network, a multitask network, an
     /// embedder, …) as a table per part, with its settings.
-    static func render(_ m: Model) -> String {
+    static func render(_ m: Model) -> String { blocks(m).text }
+
+    /// The model's table, or a composite's tables per part, as text and tables.
+    static func blocks(_ m: Model) -> [Block] {
         let parts = m.method.parts(inputShape: m.inputShape)
-        guard !(m.network is Sequential), !parts.isEmpty else { return layerTable(m) }
-        var out = [m.method.kind + (m.inputShape.map { " · input \(Shape.describe($0))" } ?? "")]
+        guard !(m.network is Sequential), !parts.isEmpty else { return layerBlocks(m) }
+        var out: [Block] = [.text(m.method.kind + (m.inputShape.map { " · input \(Shape.describe($0))" } ?? ""))]
         for part in parts {
             switch part.value {
-            case .model(let p): out.append("\n.\(part.name): \(part.help)\n" + layerTable(p))
+            case .model(let p): out += [.text("\n.\(part.name): \(part.help)")] + layerBlocks(p)
             case .models(let ps):
-                for (i, p) in ps.enumerated() { out.append("\n.\(part.name)[\(i)]: \(part.help)\n" + layerTable(p)) }
+                for (i, p) in ps.enumerated() { out += [.text("\n.\(part.name)[\(i)]: \(part.help)")] + layerBlocks(p) }
             }
         }
-        out.append("")
-        out += m.method.settings.map { "\($0.name): \($0.value)" }
-        out.append("\(parameters(m.network)) in all")
-        return out.joined(separator: "\n")
+        let settings = m.method.settings.map { "\($0.name): \($0.value)" }
+        out.append(.text(([""] + settings + ["\(parameters(m.network)) in all"]).joined(separator: "\n")))
+        return out
     }
 
     /// Index, layer, output shape, parameters and frozen state of each layer.
-    static func layerTable(_ m: Model) -> String {
+    static func layerTable(_ m: Model) -> String { layerBlocks(m).text }
+
+    static func layerBlocks(_ m: Model) -> [Block] {
         let shapes = m.outputShapes()
         var rows: [[String]] = []
         for ((name, layer), shape) in zip(m.layers, shapes) {
@@ -41,7 +45,7 @@ enum ModelTable {
         let table = Table(headers: ["", "layer", "output", "parameters", "frozen"], rows: rows,
                           alignments: [.right, .left, .left, .right, .left])
         let input = m.inputShape.map { "input \(Shape.describe($0)) · " } ?? ""
-        return table.render() + "\n" + input + parameters(m.network)
+        return [.table(table), .text(input + parameters(m.network))]
     }
 
     /// `model · 10 layers · 44,426 parameters` for lists and print.

@@ -138,6 +138,12 @@ extension Value {
         }
     }
 
+    /// Text and tables for front ends that show tables (a notebook): a model's layer tables.
+    public var blocks: [Block]? {
+        if case .model(let m) = self { return ModelTable.blocks(m) }
+        return nil
+    }
+
     /// The shown form, on several lines where one line would be hard to read (matrices).
     public func display(width: Int = 100, colour: Bool = false) -> String {
         if case .model(let m) = self { return ModelTable.render(m) }

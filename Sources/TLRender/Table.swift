@@ -1,5 +1,5 @@
 /// A plain-text table with a header row and columns padded to their widest cell.
-public struct Table {
+public struct Table: Sendable {
     /// 12345 → "12,345": thousands grouped, as tables and progress lines show counts.
     public static func grouped(_ n: Int) -> String {
         let digits = String(n.magnitude)
@@ -11,7 +11,7 @@ public struct Table {
         return (n < 0 ? "-" : "") + out
     }
 
-    public enum Alignment { case left, right }
+    public enum Alignment: Sendable { case left, right }
 
     public var headers: [String]
     public var rows: [[String]]
@@ -61,5 +61,65 @@ public struct Table {
         }
         let rule = indent + widths.map { String(repeating: "─", count: $0) }.joined(separator: "  ")
         return ([line(headers), rule] + rows.map(line)).joined(separator: "\n")
+    }
+}
+
+extension Table {
+    /// The table as HTML, for notebooks: a header row, then the rows, numbers aligned right.
+    public func html() -> String {
+        func cells(_ row: [String], _ tag: String) -> String {
+            row.enumerated().map { i, cell in
+                let align = i < alignments.count && alignments[i] == .right ? " style=\"text-align: right\"" : " style=\"text-align: left\""
+                return "<\(tag)\(align)>\(HTML.escape(cell))</\(tag)>"
+            }.joined()
+        }
+        return "<table>\n<thead><tr>" + cells(headers, "th") + "</tr></thead>\n<tbody>\n"
+            + rows.map { "<tr>" + cells($0, "td") + "</tr>\n" }.joined() + "</tbody>\n</table>"
+    }
+}
+
+/// Text and tables in order: what a model, a report or a history shows, as plain text for the
+/// terminal and as HTML for notebooks.
+public enum Block: Sendable {
+    case text(String)
+    case table(Table)
+}
+
+extension Array where Element == Block {
+    /// The blocks as the terminal shows them, one after the other.
+    public var text: String {
+        map { block in
+            switch block {
+            case .text(let t): t
+            case .table(let t): t.render()
+            }
+        }.joined(separator: "\n")
+    }
+
+    /// The blocks as HTML: text as preformatted lines, tables as tables.
+    public var html: String {
+        map { block in
+            switch block {
+            case .text(let t): t.isEmpty ? "" : "<pre>" + HTML.escape(t) + "</pre>"
+            case .table(let t): t.html()
+            }
+        }.joined(separator: "\n")
+    }
+}
+
+public enum HTML {
+    /// `s` with &, <, > and quotes escaped.
+    public static func escape(_ s: String) -> String {
+        var out = ""
+        for c in s {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            default: out.append(c)
+            }
+        }
+        return out
     }
 }

@@ -7,8 +7,10 @@ import TLRender
 public enum NotebookOutput {
     /// Printed text.
     case stream(String)
-    /// A statement's shown value, as text.
-    case result(String)
+    /// A statement's shown value, as text, and as HTML where it has tables (a model).
+    case result(String, html: String?)
+    /// Text with tables (`show` of a report or a history).
+    case blocks([Block])
     case figure(Figure)
     case images(Tensor, labels: [String])
     /// An error, formatted as the terminal shows it.
@@ -101,10 +103,13 @@ public enum NotebookWriter {
         switch o {
         case .stream(let text):
             return .object([("name", .string("stdout")), ("output_type", .string("stream")), ("text", lines(text))])
-        case .result(let text):
-            return .object([("data", .object([("text/plain", lines(text))])),
+        case .result(let text, let html):
+            return .object([("data", .object((html.map { [("text/html", lines($0))] } ?? []) + [("text/plain", lines(text))])),
                             ("execution_count", count.map { .number(Double($0)) } ?? .null),
                             ("metadata", .object([])), ("output_type", .string("execute_result"))])
+        case .blocks(let blocks):
+            return .object([("data", .object([("text/html", lines(blocks.html)), ("text/plain", lines(blocks.text))])),
+                            ("metadata", .object([])), ("output_type", .string("display_data"))])
         case .figure(let f):
             return .object([("data", .object([("image/svg+xml", lines(FigureSVG.render(f))), ("text/plain", lines(f.summary))])),
                             ("metadata", .object([])), ("output_type", .string("display_data"))])
@@ -147,10 +152,12 @@ public enum NotebookWriter {
                 parts.append("```tl\n" + c.source + "\n```")
                 for o in c.outputs {
                     switch o {
-                    case .stream(let text), .result(let text), .error(let text):
+                    case .stream(let text), .result(let text, _), .error(let text):
                         var body = text
                         while body.hasSuffix("\n") { body.removeLast() }
                         if !body.isEmpty { parts.append("```\n" + body + "\n```") }
+                    case .blocks(let blocks):
+                        parts.append("```\n" + blocks.text + "\n```")
                     case .figure(let f):
                         let name = "cell\(index + 1)-\(assets.count + 1).svg"
                         assets.append((name, Array(FigureSVG.render(f).utf8)))

@@ -43,6 +43,9 @@ public final class Session {
             case .images(let images, let labels):
                 self.console.out(ImageText.render(images, labels: labels, mode: self.interpreter.imageMode, width: self.interpreter.width) + "\n")
                 self.recorder.record(.images(images, labels: labels))
+            case .blocks(let blocks):
+                self.console.out(blocks.text + "\n")
+                self.recorder.record(.blocks(blocks))
             }
             return true
         }
@@ -105,11 +108,11 @@ public final class Session {
         if case .figure(let f) = value, interpreter.display?(.figure(f)) == true { return }
         if let resultHandler {
             resultHandler(value)
-            recorder.record(.result(value.display(width: 100)))
+            recorder.record(.result(value.display(width: 100), html: value.blocks?.html))
             return
         }
         console.out(value.display(width: Terminal.width, colour: Terminal.imageMode != .plain) + "\n")
-        recorder.record(.result(value.display(width: 100)))
+        recorder.record(.result(value.display(width: 100), html: value.blocks?.html))
     }
 
     func report(_ errors: [LangError], in source: Source) {

@@ -98,6 +98,15 @@ try:
     check("image_png", len(shown) == 1 and shown[0]["data"]["image/png"].startswith("iVBORw0KGgo"), [list(d["data"]) for d in shown])
 
     run("my_model = mlp([4, 8, 2])")
+    reply, outputs = run("my_model")
+    results = of_type(outputs, "execute_result")
+    check("model_as_html", len(results) == 1 and results[0]["data"]["text/html"].startswith("<table>")
+          and "<td style=\"text-align: left\">Linear(4 → 8)</td>" in results[0]["data"]["text/html"]
+          and "Linear(4 → 8)" in results[0]["data"]["text/plain"], results)
+    reply, outputs = run("show(evaluate(mlp([2352, 10]), digits(20)))")
+    shown = of_type(outputs, "display_data")
+    check("report_as_html", len(shown) == 1 and shown[0]["data"]["text/html"].count("<table>") == 2
+          and "confusion" in shown[0]["data"]["text/plain"], shown)
     reply = request("complete", "pri", 3)["content"]
     check("complete_builtin", "print" in reply["matches"] and reply["cursor_start"] == 0 and reply["cursor_end"] == 3, reply)
     code = "train(my_model, digits(10), epo"

@@ -176,6 +176,20 @@ func writeScript(_ name: String, _ text: String) -> String {
         let cells = try validateNotebook(notebook)
         #expect(cells.contains { $0["cell_type"] as? String == "markdown" }, "\(name) explains itself")
         #expect(!cells.contains { cell in (cell["outputs"] as? [[String: Any]] ?? []).contains { $0["output_type"] as? String == "error" } })
+        // The same notebook run through the Jupyter kernel, as nbconvert --execute runs it, gives
+        // the same outputs (Tests/Interop/run_notebook.py).
+        let python = try #require(nbclientPython, "no python3 with nbclient: scripts/setup --tests installs python3-nbclient")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: python)
+        p.arguments = [packageRoot + "/Tests/Interop/run_notebook.py", notebook]
+        p.environment = ProcessInfo.processInfo.environment.merging(["TL_BINARY": TerminalSession.executable]) { _, new in new }
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0, "\(name) through the kernel: \(output)")
     }
     #endif
 }

@@ -59,6 +59,14 @@ let nbformatPython: String? = {
     return nil
 }()
 
+/// A Python that can import nbclient (runs notebooks through a kernel), if there is one.
+let nbclientPython: String? = {
+    for python in ["/usr/bin/python3", "/usr/local/bin/python3"] where access(python, X_OK) == 0 {
+        if (try? Process.run(python, ["-c", "import nbclient, nbformat"])) == 0 { return python }
+    }
+    return nil
+}()
+
 extension Process {
     /// Runs a program quietly and returns its exit status.
     static func run(_ path: String, _ arguments: [String]) throws -> Int32 {

@@ -293,10 +293,11 @@ enum DataBuiltins {
             case .tensor(let t) where t.rank == 2:
                 images = try t.reshaped([1, 1] + t.shape)
             case .report(let r):
-                interpreter.output(r.details + "\n")
+                if interpreter.display?(.blocks(r.detailBlocks)) != true { interpreter.output(r.details + "\n") }
                 return .none
             case .history(let h):
-                interpreter.output(HistoryTable.render(h) + "\n")
+                let blocks = HistoryTable.blocks(h)
+                if interpreter.display?(.blocks(blocks)) != true { interpreter.output(blocks.text + "\n") }
                 return .none
             case .figure(let f) where interpreter.display?(.figure(f)) == true:
                 return .none

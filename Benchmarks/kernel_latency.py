@@ -1,0 +1,69 @@
+"""The tl kernel's latency as a Jupyter front end sees it:
+- start-up: from starting `tl --kernel` to the first kernel_info_reply (the client retries until
+  the kernel answers, as Jupyter does), over several starts;
+- a trivial execute's round trip: execute_request of `1` to its execute_reply, many times.
+Prints medians with min–max.
+
+    /usr/bin/python3 Benchmarks/kernel_latency.py [--tl PATH] [--starts 10] [--executes 300]
+"""
+import argparse
+import os
+import statistics
+import subprocess
+import tempfile
+import time
+
+from jupyter_client import BlockingKernelClient
+from jupyter_client.connect import write_connection_file
+
+
+def summary(name, values, unit="ms"):
+    values = [v * 1000 for v in values]
+    print(f"{name}: median {statistics.median(values):.2f} {unit} (min {min(values):.2f}, max {max(values):.2f}, n {len(values)})")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tl", default=os.path.join(os.path.dirname(__file__), "..", ".build", "release", "tl"))
+    parser.add_argument("--starts", type=int, default=10)
+    parser.add_argument("--executes", type=int, default=300)
+    args = parser.parse_args()
+    starts, trips = [], []
+    for i in range(args.starts):
+        path = os.path.join(tempfile.mkdtemp(), "kernel.json")
+        write_connection_file(path, key=os.urandom(16).hex().encode())
+        client = BlockingKernelClient(connection_file=path)
+        client.load_connection_file()
+        client.start_channels()
+        t0 = time.perf_counter()
+        kernel = subprocess.Popen([args.tl, "--kernel", path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        reply = None
+        while reply is None:
+            msg_id = client.kernel_info()
+            try:
+                while True:
+                    msg = client.get_shell_msg(timeout=0.005)
+                    if msg["parent_header"].get("msg_id") == msg_id:
+                        reply = msg
+                        break
+            except Exception:
+                pass
+        starts.append(time.perf_counter() - t0)
+        if i == 0:
+            for _ in range(args.executes):
+                t = time.perf_counter()
+                msg_id = client.execute("1", silent=False)
+                while True:
+                    msg = client.get_shell_msg(timeout=10)
+                    if msg["parent_header"].get("msg_id") == msg_id:
+                        break
+                trips.append(time.perf_counter() - t)
+        client.shutdown()
+        kernel.wait(timeout=10)
+        client.stop_channels()
+    summary("start to kernel_info_reply", starts)
+    summary("execute round trip ('1')", trips)
+
+
+if __name__ == "__main__":
+    main()
