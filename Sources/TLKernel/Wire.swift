@@ -16,13 +16,15 @@ public struct Signer: Sendable {
     /// The hex digest of `parts` concatenated: header, parent header, metadata, content.
     public func signature(_ parts: [[UInt8]]) -> String {
         guard isEnabled else { return "" }
-        let context = HMAC_CTX_new()
-        defer { HMAC_CTX_free(context) }
-        key.withUnsafeBytes { _ = HMAC_Init_ex(context, $0.baseAddress, Int32(key.count), EVP_sha256(), nil) }
-        for part in parts { part.withUnsafeBytes { _ = HMAC_Update(context, $0.bindMemory(to: UInt8.self).baseAddress, part.count) } }
+        let message = parts.flatMap { $0 }
         var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
-        HMAC_Final(context, &digest, &length)
+        key.withUnsafeBytes { k in
+            message.withUnsafeBytes { m in
+                _ = HMAC(EVP_sha256(), k.baseAddress, Int32(key.count), m.bindMemory(to: UInt8.self).baseAddress, message.count,
+                         &digest, &length)
+            }
+        }
         return digest.prefix(Int(length)).map { String(format: "%02x", $0) }.joined()
     }
 
