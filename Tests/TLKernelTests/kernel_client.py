@@ -189,6 +189,15 @@ try:
         reply, outputs = run("print(forged)")
         check("bad_signature_dropped", reply["status"] == "error" and "'forged' is not defined" in reply["evalue"], reply)
 
+    # Shell commands in cells.
+    reply, outputs = run(":vars")
+    check("vars_command", "my_model" in "".join(s["text"] for s in of_type(outputs, "stream")), outputs)
+    reply, outputs = run(":time x = 2 + 2")
+    check("time_command", reply["status"] == "ok" and "s" in "".join(s["text"] for s in of_type(outputs, "stream")), outputs)
+    run(":reset")
+    reply, outputs = run("my_model")
+    check("reset_command", reply["status"] == "error" and "'my_model' is not defined" in reply["evalue"], reply)
+
     km.shutdown_kernel(now=False)
     deadline = time.time() + 10
     while km.is_alive() and time.time() < deadline:
