@@ -1,13 +1,17 @@
 """The tl kernel's latency as a Jupyter front end sees it:
 - start-up: from starting `tl --kernel` to the first kernel_info_reply (the client retries until
-  the kernel answers, as Jupyter does), over several starts;
+  the kernel answers, as Jupyter does), over several starts; measured twice: with ZeroMQ's default
+  reconnect interval (100 ms: a client that connects before the kernel has bound waits that long
+  to try again, as Jupyter's do) and with 5 ms, which shows the kernel's own start-up;
 - a trivial execute's round trip: execute_request of `1` to its execute_reply, many times.
 Prints medians with min–max.
 
     /usr/bin/python3 Benchmarks/kernel_latency.py [--tl PATH] [--starts 10] [--executes 300]
+    /usr/bin/python3 Benchmarks/kernel_latency.py --kernel VENV/bin/python -m ipykernel_launcher -f   (a peer)
 """
 import argparse
 import os
+import zmq
 import statistics
 import subprocess
 import tempfile
@@ -27,16 +31,30 @@ def main():
     parser.add_argument("--tl", default=os.path.join(os.path.dirname(__file__), "..", ".build", "release", "tl"))
     parser.add_argument("--starts", type=int, default=10)
     parser.add_argument("--executes", type=int, default=300)
+    parser.add_argument("--kernel", nargs=argparse.REMAINDER, help="another kernel's command before its connection file, for comparison "
+                        "(e.g. --kernel /venv/bin/python -m ipykernel_launcher -f)")
     args = parser.parse_args()
-    starts, trips = [], []
-    for i in range(args.starts):
+    args.command = args.kernel or [args.tl, "--kernel"]
+    trips = []
+    for reconnect in [None, 5]:
+        starts = []
+        for i in range(args.starts):
+            starts.append(start_once(args, reconnect, trips if reconnect is None and i == 0 else None))
+        summary("start to kernel_info_reply" + (f" (client reconnect interval {reconnect} ms)" if reconnect else " (ZeroMQ's default reconnect interval)"), starts)
+    summary("execute round trip ('1')", trips)
+
+
+def start_once(args, reconnect, trips):
+    if True:
         path = os.path.join(tempfile.mkdtemp(), "kernel.json")
         write_connection_file(path, key=os.urandom(16).hex().encode())
         client = BlockingKernelClient(connection_file=path)
+        if reconnect:
+            client.context.setsockopt(zmq.RECONNECT_IVL, reconnect)  # the default context: later clients too
         client.load_connection_file()
         client.start_channels()
         t0 = time.perf_counter()
-        kernel = subprocess.Popen([args.tl, "--kernel", path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        kernel = subprocess.Popen(args.command + [path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         reply = None
         while reply is None:
             msg_id = client.kernel_info()
@@ -48,8 +66,8 @@ def main():
                         break
             except Exception:
                 pass
-        starts.append(time.perf_counter() - t0)
-        if i == 0:
+        started = time.perf_counter() - t0
+        if trips is not None:
             for _ in range(args.executes):
                 t = time.perf_counter()
                 msg_id = client.execute("1", silent=False)
@@ -61,8 +79,7 @@ def main():
         client.shutdown()
         kernel.wait(timeout=10)
         client.stop_channels()
-    summary("start to kernel_info_reply", starts)
-    summary("execute round trip ('1')", trips)
+        return started
 
 
 if __name__ == "__main__":
