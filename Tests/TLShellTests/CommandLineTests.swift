@@ -3,6 +3,7 @@ import Glibc
 #endif
 import Dispatch
 import Synchronization
+import Foundation
 import Testing
 @testable import TLEngine
 

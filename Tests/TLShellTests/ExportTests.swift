@@ -84,7 +84,7 @@ let python3: String? = ["/usr/bin/python3", "/usr/local/bin/python3"].first { ac
 
     @Test func refusals() throws {
         let file = NSTemporaryDirectory() + "tl-export-file-\(getpid())"
-        FileManager.default.createFile(atPath: file, contents: Data())
+        _ = FileManager.default.createFile(atPath: file, contents: Data())
         for (code, message) in [
             ("export(sequential(flatten(), linear(4, 2)), \"/tmp/x\")", "input shape is not known"),
             ("export(mlp([4, 2]), \"/tmp/x\", input=zeros(3, 5))", "do not go through the model"),
