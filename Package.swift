@@ -52,7 +52,7 @@ let package = Package(
         .executableTarget(
             name: "tl-bench-engine", dependencies: ["TLEngine", "CBLAS"], path: "Benchmarks/EngineBench"),
         // Fuzzing of the parser and the file decoders: scripts/fuzz builds it with libFuzzer.
-        .executableTarget(name: "tl-fuzz", dependencies: ["TLLang"], path: "Fuzz"),
+        .executableTarget(name: "tl-fuzz", dependencies: ["TLLang", "TLShell", "TLKernel"], path: "Fuzz"),
         .executableTarget(name: "tl-experiments", dependencies: ["TLTransfer"], path: "Benchmarks/Experiments"),
         .testTarget(name: "TLEngineTests", dependencies: ["TLEngine"]),
         // Fixtures live in Tests/Fixtures (found through #filePath), shared by test targets.

@@ -1,26 +1,96 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Foundation
 import TLData
 import TLEngine
+import TLKernel
 import TLLang
 import TLNN
+import TLRender
+import TLShell
 
 /// Coverage-guided fuzzing of what reads untrusted bytes: the lexer and parser (every line a user
-/// types) and the file decoders (every file a user loads).
+/// types), the file decoders (every file a user loads), the Jupyter kernel's message decoder
+/// (every message a client sends) and the notebook writer (every cell and output a session saves).
 ///
 /// Built by `scripts/fuzz` with `-sanitize=fuzzer -D TL_LIBFUZZER`, libFuzzer drives
-/// `LLVMFuzzerTestOneInput`; the target is chosen by `TL_FUZZ_TARGET` (`parser`, the default, or
-/// `files`). Built normally, `tl-fuzz TARGET FILE…` replays saved inputs (a crash libFuzzer found,
+/// `LLVMFuzzerTestOneInput`; the target is chosen by `TL_FUZZ_TARGET` (`parser`, the default,
+/// `files`, `kernel` or `notebook`). Built normally, `tl-fuzz TARGET FILE…` replays saved inputs (a crash libFuzzer found,
 /// a corpus) through the same checks. A check that fails traps on purpose, so libFuzzer keeps the
 /// input; the shell itself never traps.
 enum FuzzTarget: String {
-    case parser, files
+    case parser, files, kernel, notebook
 
     func run(_ bytes: [UInt8]) {
         switch self {
         case .parser: Self.parse(bytes)
         case .files: Self.decode(bytes)
+        case .kernel: Self.message(bytes)
+        case .notebook: Self.notebook(bytes)
+        }
+    }
+
+    /// The bytes as parts separated by 0x1E (ASCII's record separator).
+    static func parts(_ bytes: [UInt8]) -> [[UInt8]] {
+        bytes.split(separator: 0x1E, omittingEmptySubsequences: false).map(Array.init)
+    }
+
+    /// The bytes as the frames of a kernel message (split at 0x1E): decoding either throws a
+    /// WireError or gives a message that encodes and decodes again to the same type and content,
+    /// unsigned and signed; a message signed with one key never verifies under another.
+    static func message(_ bytes: [UInt8]) {
+        let frames = parts(bytes)
+        for key in ["", "key"] {
+            let signer = Signer(key: key)
+            let decoded: KernelMessage
+            do {
+                decoded = try KernelMessage.decode(frames, signer: signer)
+            } catch is WireError {
+                continue
+            } catch {
+                check(false, "the decoder throws WireError, not \(error)")
+                return
+            }
+            let again = try? KernelMessage.decode(decoded.encode(signer: signer), signer: signer)
+            check(again?.type == decoded.type && again?.content.count == decoded.content.count, "a decoded message round-trips")
+            check(decoded.identities.count == frames.firstIndex(of: KernelMessage.delimiter), "identities end at the delimiter")
+            if !key.isEmpty {
+                check((try? KernelMessage.decode(decoded.encode(signer: Signer(key: "other")), signer: signer)) == nil,
+                      "a message signed with another key does not verify")
+            }
+        }
+    }
+
+    /// The bytes as cells (split at 0x1E; the first byte of each picks its kind and an output):
+    /// the notebook written is JSON that Foundation reads back, with every cell's source intact.
+    static func notebook(_ bytes: [UInt8]) {
+        var cells: [NotebookCell] = []
+        for (i, part) in parts(bytes).enumerated() {
+            let text = String(decoding: part.dropFirst(), as: UTF8.self)
+            let selector = part.first ?? 0
+            var cell = NotebookCell(kind: selector & 1 == 0 ? .code : .markdown, source: text,
+                                    executionCount: selector & 1 == 0 ? i + 1 : nil)
+            if cell.kind == .code {
+                switch selector >> 1 & 3 {
+                case 0: cell.outputs = [.stream(text)]
+                case 1: cell.outputs = [.result(text, html: text)]
+                case 2: cell.outputs = [.error(text)]
+                default: cell.outputs = [.blocks([.text(text), .table(Table(headers: [text], rows: [[text, text]]))])]
+                }
+            }
+            cells.append(cell)
+        }
+        let json = NotebookWriter.ipynb(cells)
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(json.utf8))) as? [String: Any],
+              let written = object["cells"] as? [[String: Any]] else {
+            check(false, "the notebook is a JSON object with cells")
+            return
+        }
+        check(written.count == cells.count, "every cell is written")
+        for (cell, w) in zip(cells, written) {
+            let source = (w["source"] as? [String])?.joined() ?? ""
+            check(source == cell.source, "a cell's source survives the notebook")
         }
     }
 
@@ -137,7 +207,7 @@ struct Walker {
 #if TL_LIBFUZZER
 let fuzzTarget: FuzzTarget = {
     let name = getenv("TL_FUZZ_TARGET").map { String(cString: $0) } ?? "parser"
-    guard let target = FuzzTarget(rawValue: name) else { fatalError("TL_FUZZ_TARGET must be parser or files, not \(name)") }
+    guard let target = FuzzTarget(rawValue: name) else { fatalError("TL_FUZZ_TARGET must be parser, files, kernel or notebook, not \(name)") }
     return target
 }()
 
@@ -164,7 +234,7 @@ public func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePoi
     static func main() {
         let args = Array(CommandLine.arguments.dropFirst())
         guard let name = args.first, let target = FuzzTarget(rawValue: name) else {
-            print("usage: tl-fuzz parser|files FILE… (replays inputs through the fuzz checks; scripts/fuzz runs libFuzzer)")
+            print("usage: tl-fuzz parser|files|kernel|notebook FILE… (replays inputs through the fuzz checks; scripts/fuzz runs libFuzzer)")
             exit(2)
         }
         var count = 0

@@ -38,3 +38,26 @@ public struct Interrupted: Error, CustomStringConvertible {
     public init(place: String) { self.place = place }
     public var description: String { "stopped by Ctrl-C \(place)" }
 }
+
+/// A request to end the process (SIGTERM, SIGHUP), noted by a signal handler: the running
+/// computation stops at its next safe point, as for Ctrl-C, and the shell then exits with
+/// 128 + the signal's number, having finished whatever file it was writing.
+public enum Termination {
+    private static let signal = Atomic<Int32>(0)
+
+    /// The signal that asked the process to end, if one did.
+    public static var requested: Int32? {
+        let s = signal.load(ordering: .relaxed)
+        return s == 0 ? nil : s
+    }
+
+    /// Async-signal-safe: two atomic stores.
+    public static func request(_ signal: Int32) {
+        Self.signal.store(signal, ordering: .relaxed)
+        Cancellation.request()
+    }
+
+    /// The exit status for a requested end (128 + signal), or nil.
+    public static var exitStatus: Int32? { requested.map { 128 + $0 } }
+}
+

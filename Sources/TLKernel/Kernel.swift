@@ -82,6 +82,9 @@ public final class Kernel: @unchecked Sendable {
     public init(connectionFile: String) throws {
         info = try ConnectionInfo.read(connectionFile)
         signer = Signer(key: info.key)
+        // ZeroMQ's I/O threads and the kernel's own threads inherit this mask: SIGINT, SIGTERM and
+        // SIGHUP then always reach the main thread (unblocked in run()), whose wait they interrupt.
+        Kernel.setSignalsBlocked(true)
         context = try ZMQContext()
         shell = try ZMQSocket(context, type: ZMQ_ROUTER)
         control = try ZMQSocket(context, type: ZMQ_ROUTER)
@@ -123,12 +126,15 @@ public final class Kernel: @unchecked Sendable {
             controlDone.signal()
         }
         controlThread.start()
+        Kernel.setSignalsBlocked(false)
         serve(shell)
+        // Ended by SIGTERM or SIGHUP rather than a shutdown request: stop the other channels too.
+        if !stopping.exchange(true, ordering: .relaxed) { context.shutdown() }
         // IOPub is shared with the control thread: close it once that thread is done.
         controlDone.wait()
         for socket in [shell, stdin, iopub] { socket.close() }
         context.terminate()
-        return 0
+        return Termination.exitStatus ?? 0
     }
 
     /// Receives and handles requests on `socket` until the context shuts down.
@@ -300,9 +306,17 @@ public final class Kernel: @unchecked Sendable {
     func shutdown(_ request: KernelMessage, on socket: ZMQSocket) {
         let restart = request.content["restart"] as? Bool ?? false
         reply(request, on: socket, ["status": "ok", "restart": restart])
-        stopping.store(true, ordering: .relaxed)
         Cancellation.request()
-        context.shutdown()
+        if !stopping.exchange(true, ordering: .relaxed) { context.shutdown() }
+    }
+}
+
+extension Kernel {
+    static func setSignalsBlocked(_ blocked: Bool) {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&signals, s) }
+        pthread_sigmask(blocked ? SIG_BLOCK : SIG_UNBLOCK, &signals, nil)
     }
 }
 

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CZMQ
+import TLEngine
 
 /// A ZeroMQ failure, with libzmq's words.
 public struct ZMQError: Error, CustomStringConvertible {
@@ -57,8 +58,11 @@ final class ZMQSocket: @unchecked Sendable {
             defer { zmq_msg_close(&message) }
             let n = zmq_msg_recv(&message, handle, 0)
             if n < 0 {
-                if zmq_errno() == EINTR && frames.isEmpty { continue }
-                throw ZMQError.last("receive")
+                let code = zmq_errno()
+                // SIGTERM or SIGHUP: stop serving (the kernel then shuts down).
+                if code == EINTR && Termination.requested != nil { throw ZMQError(operation: "receive", code: ETERM) }
+                if code == EINTR && frames.isEmpty { continue }
+                throw ZMQError(operation: "receive", code: code)
             }
             let size = zmq_msg_size(&message)
             let data = zmq_msg_data(&message)

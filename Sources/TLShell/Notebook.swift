@@ -24,6 +24,10 @@ public struct NotebookCell {
     /// nil: not run (a Markdown cell, or code after an error).
     public var executionCount: Int?
     public var outputs: [NotebookOutput] = []
+
+    public init(kind: Cell.Kind, source: String, executionCount: Int?, outputs: [NotebookOutput] = []) {
+        (self.kind, self.source, self.executionCount, self.outputs) = (kind, source, executionCount, outputs)
+    }
 }
 
 /// Collects cells and their outputs while a session runs: what `:save` and `--notebook` write.

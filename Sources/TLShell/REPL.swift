@@ -15,7 +15,7 @@ extension Session {
             switch reader.readLine(prompt: prompt) {
             case .end:
                 console.out("\n")
-                return 0
+                return Termination.exitStatus ?? 0
             case .interrupted:
                 buffer = ""
             case .line(let line):
@@ -32,6 +32,7 @@ extension Session {
                 recorder.begin(code: buffer)
                 buffer = ""
                 if run(source) == .quit { return 0 }
+                if let status = Termination.exitStatus { return status }
                 if let walk = pendingWalk, walk.next >= walk.cells.count { pendingWalk = nil }
             }
         }

@@ -9,19 +9,30 @@ import TLEngine
 /// Ctrl-C handling shared by every mode: SIGINT only sets the cancellation flag. Installed
 /// without SA_RESTART, so a blocking read at the prompt returns with EINTR and the prompt can
 /// clear its line; a running evaluation notices the flag at its next safe point.
+///
+/// SIGTERM and SIGHUP (a closed terminal) are handled the same way, and note the request to end
+/// (`Termination`): the running statement stops at its next safe point, a file being written is
+/// finished, and the shell exits with 128 + the signal, its history file whole.
 public enum InterruptHandler {
     public static func install() {
         Cancellation.reset()  // initialise the flag before any signal can touch it
+        _ = Termination.requested
         var action = sigaction()
         action.__sigaction_handler.sa_handler = { _ in Cancellation.request() }
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0
         sigaction(SIGINT, &action, nil)
-        // A parent may have started tl with SIGINT blocked (test runners, some IDEs).
-        var interrupt = sigset_t()
-        sigemptyset(&interrupt)
-        sigaddset(&interrupt, SIGINT)
-        pthread_sigmask(SIG_UNBLOCK, &interrupt, nil)
+        var ending = sigaction()
+        ending.__sigaction_handler.sa_handler = { signal in Termination.request(signal) }
+        sigemptyset(&ending.sa_mask)
+        ending.sa_flags = 0
+        sigaction(SIGTERM, &ending, nil)
+        sigaction(SIGHUP, &ending, nil)
+        // A parent may have started tl with these signals blocked (test runners, some IDEs).
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        for s in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&signals, s) }
+        pthread_sigmask(SIG_UNBLOCK, &signals, nil)
     }
 }
 
@@ -96,9 +107,17 @@ public final class ReadlineLineReader: LineReader {
         }
         while !ReadlineState.finished {
             var descriptor = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&descriptor, 1, -1)
-            if ready < 0 {
-                guard errno == EINTR else { rl_callback_handler_remove(); return .end }
+            // A signal that arrives just before poll does not interrupt it: look at the flags a few
+            // times a second as well.
+            let ready = poll(&descriptor, 1, 200)
+            if ready <= 0 {
+                guard ready == 0 || errno == EINTR else { rl_callback_handler_remove(); return .end }
+                if Termination.requested != nil {
+                    rl_free_line_state()
+                    rl_callback_sigcleanup()
+                    rl_callback_handler_remove()
+                    return .end
+                }
                 if Cancellation.isRequested {
                     Cancellation.reset()
                     rl_free_line_state()

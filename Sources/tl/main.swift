@@ -128,7 +128,8 @@ struct TL: ParsableCommand {
             while let line = readLine(strippingNewline: false) { text += line }
             status = Session.status(session.run(Source(name: "<stdin>", text: text)))
         }
-        throw ExitCode(status)
+        // SIGTERM or SIGHUP: the statement stopped and any file being written was finished.
+        throw ExitCode(Termination.exitStatus ?? status)
     }
 
     private func reader(_ session: Session) -> LineReader {

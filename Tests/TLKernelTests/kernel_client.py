@@ -5,6 +5,7 @@ messaging protocol. Prints `PASS name` or `FAIL name: why` per check; exits 1 if
 """
 import json
 import os
+import signal
 import sys
 import tempfile
 import time
@@ -203,6 +204,13 @@ try:
     while km.is_alive() and time.time() < deadline:
         time.sleep(0.1)
     check("shutdown", not km.is_alive(), "the kernel is still running")
+
+    # SIGTERM (or SIGHUP) ends the kernel promptly, with 128 + the signal.
+    km, kc = start_new_kernel(kernel_name="tl", startup_timeout=30)
+    run("x = 1")
+    km.provisioner.process.send_signal(signal.SIGTERM)
+    status = km.provisioner.process.wait(timeout=10)
+    check("sigterm", status == 143, status)
 except Exception:
     failures += 1
     print("FAIL exception: " + traceback.format_exc().replace("\n", " | "))

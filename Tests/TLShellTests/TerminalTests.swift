@@ -359,4 +359,33 @@ func temporaryHistory(_ name: String) -> String {
         tl.send(":quit\r")
         #expect(tl.exitStatus() == 0)
     }
+
+    /// SIGTERM and SIGHUP at the prompt and during training: the shell exits with 128 + the
+    /// signal, the training stopped at its next batch, and the history file holds every entry
+    /// typed before, whole.
+    @Test(arguments: [SIGTERM, SIGHUP])
+    func terminationSignalsEndTheShellCleanly(_ signal: Int32) throws {
+        let history = temporaryHistory("term-\(signal)")
+        do {
+            let tl = try TerminalSession(history: history)
+            #expect(tl.expect("[1]> "))
+            tl.send("x = 41 + 1\r")
+            #expect(tl.expect("[2]> "))
+            kill(tl.pid, signal)
+            #expect(tl.exitStatus() == 128 + signal, "at the prompt")
+        }
+        do {
+            let tl = try TerminalSession(history: history)
+            #expect(tl.expect("[1]> "))
+            tl.send("net = mlp([2352, 32, 10]); data = digits(2000)\r")
+            #expect(tl.expect("[2]> "))
+            tl.send("h = train(net, data, epochs=1000, batch=16)\r")
+            #expect(tl.expect("epoch 1/1000"), "the progress bar is drawn")
+            kill(tl.pid, signal)
+            #expect(tl.exitStatus(timeout: 5) == 128 + signal, "during training")
+        }
+        let text = String(decoding: try FileIO.read(history), as: UTF8.self)
+        #expect(text.hasPrefix("x = 41 + 1\n"), "\(text.debugDescription)")
+        #expect(text.contains("h = train(net, data, epochs=1000, batch=16)\n"), "\(text.debugDescription)")
+    }
 }
