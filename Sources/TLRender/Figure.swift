@@ -213,7 +213,15 @@ public enum FigureText {
 /// Figures as standalone SVG: axes with round ticks, labels, a legend, lines and points.
 public enum FigureSVG {
     public static func render(_ figure: Figure, width: Int = 640, height: Int = 420) -> String {
-        let (xr, yr) = figure.bounds
+        var (xr, yr) = figure.bounds
+        // Points drawn at the data's extremes would overlap the frame: leave a margin around them.
+        if figure.series.contains(where: { $0.mark == .points }) {
+            func padded(_ r: ClosedRange<Double>) -> ClosedRange<Double> {
+                let pad = (r.upperBound - r.lowerBound) * 0.04
+                return (r.lowerBound - pad)...(r.upperBound + pad)
+            }
+            (xr, yr) = (padded(xr), padded(yr))
+        }
         let left = 64.0, right = 24.0, top = figure.title.isEmpty ? 24.0 : 44.0
         let legendRows = figure.series.count > 1 || !(figure.series.first?.name.isEmpty ?? true) ? figure.series.count : 0
         let bottom = figure.xLabel.isEmpty ? 44.0 : 62.0
