@@ -65,11 +65,15 @@ public struct KernelMessage {
          "version": protocolVersion, "date": timestamp()]
     }
 
-    static func timestamp() -> String {
+    /// Made once: every message (each printed line of a cell) needs a timestamp. The formatter is
+    /// thread-safe, and the shell and control threads both use it.
+    nonisolated(unsafe) private static let formatter: ISO8601DateFormatter = {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date())
-    }
+        return formatter
+    }()
+
+    static func timestamp() -> String { formatter.string(from: Date()) }
 
     /// Decodes frames: identities up to the delimiter, the signature, four JSON frames, buffers.
     /// Throws for anything malformed and for a signature that does not verify.

@@ -234,26 +234,26 @@ public enum FigureSVG {
             "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>",
         ]
         if !figure.title.isEmpty {
-            svg.append("<text x=\"\(f(left + plotW / 2))\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">\(escape(figure.title))</text>")
+            svg.append("<text x=\"\(f(left + plotW / 2))\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">\(HTML.escape(figure.title))</text>")
         }
         for t in Figure.ticks(xr, count: 6) {
             let x = px(t)
             svg.append("<line x1=\"\(f(x))\" y1=\"\(f(top))\" x2=\"\(f(x))\" y2=\"\(f(top + plotH))\" stroke=\"#e5e5e5\"/>")
             svg.append("<line x1=\"\(f(x))\" y1=\"\(f(top + plotH))\" x2=\"\(f(x))\" y2=\"\(f(top + plotH + 5))\" stroke=\"#333\"/>")
-            svg.append("<text x=\"\(f(x))\" y=\"\(f(top + plotH + 18))\" text-anchor=\"middle\">\(escape(Figure.label(t)))</text>")
+            svg.append("<text x=\"\(f(x))\" y=\"\(f(top + plotH + 18))\" text-anchor=\"middle\">\(HTML.escape(Figure.label(t)))</text>")
         }
         for t in Figure.ticks(yr, count: 5) {
             let y = py(t)
             svg.append("<line x1=\"\(f(left))\" y1=\"\(f(y))\" x2=\"\(f(left + plotW))\" y2=\"\(f(y))\" stroke=\"#e5e5e5\"/>")
             svg.append("<line x1=\"\(f(left - 5))\" y1=\"\(f(y))\" x2=\"\(f(left))\" y2=\"\(f(y))\" stroke=\"#333\"/>")
-            svg.append("<text x=\"\(f(left - 8))\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(escape(Figure.label(t)))</text>")
+            svg.append("<text x=\"\(f(left - 8))\" y=\"\(f(y + 4))\" text-anchor=\"end\">\(HTML.escape(Figure.label(t)))</text>")
         }
         svg.append("<rect x=\"\(f(left))\" y=\"\(f(top))\" width=\"\(f(plotW))\" height=\"\(f(plotH))\" fill=\"none\" stroke=\"#333\"/>")
         if !figure.xLabel.isEmpty {
-            svg.append("<text x=\"\(f(left + plotW / 2))\" y=\"\(f(Double(height) - 14))\" text-anchor=\"middle\">\(escape(figure.xLabel))</text>")
+            svg.append("<text x=\"\(f(left + plotW / 2))\" y=\"\(f(Double(height) - 14))\" text-anchor=\"middle\">\(HTML.escape(figure.xLabel))</text>")
         }
         if !figure.yLabel.isEmpty {
-            svg.append("<text transform=\"translate(16 \(f(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(figure.yLabel))</text>")
+            svg.append("<text transform=\"translate(16 \(f(top + plotH / 2))) rotate(-90)\" text-anchor=\"middle\">\(HTML.escape(figure.yLabel))</text>")
         }
         for (s, series) in figure.series.enumerated() {
             let c = Figure.palette[s % Figure.palette.count]
@@ -277,15 +277,10 @@ public enum FigureSVG {
                 let c = Figure.palette[s % Figure.palette.count]
                 let y = top + 8 + 14 + Double(s) * 18
                 svg.append("<circle cx=\"\(f(x0 + 12))\" cy=\"\(f(y - 4))\" r=\"4\" fill=\"rgb(\(c.r),\(c.g),\(c.b))\"/>")
-                svg.append("<text x=\"\(f(x0 + 22))\" y=\"\(f(y))\">\(escape(series.name))</text>")
+                svg.append("<text x=\"\(f(x0 + 22))\" y=\"\(f(y))\">\(HTML.escape(series.name))</text>")
             }
         }
         svg.append("</svg>")
         return svg.joined(separator: "\n") + "\n"
-    }
-
-    static func escape(_ s: String) -> String {
-        s.replacing("&", with: "&amp;").replacing("<", with: "&lt;")
-            .replacing(">", with: "&gt;").replacing("\"", with: "&quot;")
     }
 }

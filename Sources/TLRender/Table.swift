@@ -107,6 +107,7 @@ extension Array where Element == Block {
     }
 }
 
+/// Escaping for HTML tables and SVG figures.
 public enum HTML {
     /// `s` with &, <, > and quotes escaped.
     public static func escape(_ s: String) -> String {

@@ -13,16 +13,8 @@ import json
 import os
 import re
 import sys
-import tempfile
 
-data_dir = tempfile.mkdtemp(prefix="tl-nbclient-")
-os.makedirs(os.path.join(data_dir, "kernels", "tl"))
-with open(os.path.join(data_dir, "kernels", "tl", "kernel.json"), "w") as f:
-    json.dump({"argv": [os.environ["TL_BINARY"], "--kernel", "{connection_file}"], "display_name": "tl",
-               "language": "tl", "interrupt_mode": "signal"}, f)
-os.environ["JUPYTER_PATH"] = data_dir
-os.environ["JUPYTER_DATA_DIR"] = data_dir
-
+import tl_kernelspec  # noqa: F401 (sets up the tl kernel for nbclient)
 import nbformat  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402
 

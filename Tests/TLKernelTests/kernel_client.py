@@ -3,21 +3,14 @@ messaging protocol. Prints `PASS name` or `FAIL name: why` per check; exits 1 if
 
     TL_BINARY=/path/to/tl python3 kernel_client.py
 """
-import json
 import os
 import signal
 import sys
-import tempfile
 import time
 import traceback
 
-data_dir = tempfile.mkdtemp(prefix="tl-kernel-test-")
-os.makedirs(os.path.join(data_dir, "kernels", "tl"))
-with open(os.path.join(data_dir, "kernels", "tl", "kernel.json"), "w") as f:
-    json.dump({"argv": [os.environ["TL_BINARY"], "--kernel", "{connection_file}"], "display_name": "tl",
-               "language": "tl", "interrupt_mode": "signal"}, f)
-os.environ["JUPYTER_PATH"] = data_dir
-os.environ["JUPYTER_DATA_DIR"] = data_dir
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Interop"))
+import tl_kernelspec  # noqa: F401,E402 (sets up the tl kernel for jupyter_client)
 
 from jupyter_client.manager import start_new_kernel  # noqa: E402
 from jupyter_client.session import Session  # noqa: E402
