@@ -31,11 +31,13 @@ let package = Package(
         .systemLibrary(
             name: "CCrypto", path: "Sources/CCrypto",
             providers: [.apt(["libssl-dev"])]),
+        // glibc's heap statistics: what the session holds, for the memory budget.
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         // PNG and JPEG decoding (libpng, libjpeg-turbo): a small C layer, as libjpeg reports
         // errors through longjmp.
         .target(name: "CImage", path: "Sources/CImage",
                 linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg")]),
-        .target(name: "TLEngine", dependencies: ["CBLAS"]),
+        .target(name: "TLEngine", dependencies: ["CBLAS", "CMalloc"]),
         .target(name: "TLNN", dependencies: ["TLEngine", "CZlib"]),
         .target(name: "TLData", dependencies: ["TLNN", "CImage"]),
         .target(name: "TLRender", dependencies: ["TLEngine", "CZlib"]),

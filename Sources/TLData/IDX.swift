@@ -50,9 +50,9 @@ public enum IDX {
         return try Tensor(shape: shape, values: values)
     }
 
-    /// Decompresses a gzip file, up to the memory budget.
+    /// Decompresses a gzip file, up to what is left of the memory budget.
     static func gunzip(_ input: [UInt8], path: String) throws -> [UInt8] {
-        let limit = Swift.min(Memory.budgetBytes, FileIO.maxReadBytes)
+        let limit = Swift.min(Swift.max(0, Memory.budgetBytes - Memory.heldBytes), FileIO.maxReadBytes)
         var stream = z_stream()
         guard inflateInit2_(&stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
             throw FileError(path, "cannot start decompression")
@@ -80,7 +80,7 @@ public enum IDX {
         }
         if stopped { try Cancellation.check("after decompressing \(Memory.describe(output.count))") }
         if status == Z_OK, output.count > limit {
-            throw FileError(path, "decompresses to more than \(Memory.describe(limit)), the memory budget (TL_MEMORY_BUDGET sets it)")
+            throw FileError(path, "decompresses to more than \(Memory.describe(limit)), what is left of the memory budget of \(Memory.describe(Memory.budgetBytes)) (TL_MEMORY_BUDGET sets it)")
         }
         guard status == Z_STREAM_END else { throw FileError(path, "is a corrupt or truncated gzip file") }
         return output

@@ -164,10 +164,13 @@ public enum ImageFiles {
     static func checkBudget(_ shape: [Int], images: Int, path: String) throws {
         let perImage = shape.reduce(MemoryLayout<Float>.stride, *)
         let (bytes, overflow) = perImage.multipliedReportingOverflow(by: images)
-        guard overflow || bytes > Memory.budgetBytes else { return }
+        var reason = "more than the memory budget of \(Memory.describe(Memory.budgetBytes))"
+        if !overflow {
+            do { try Memory.reserve(bytes, for: "load"); return } catch let e as MemoryError { reason = e.reason }
+        }
         throw FileError(path, "\(images) image\(images == 1 ? "" : "s") of \(Shape.describe(shape)) need "
                         + (overflow ? "more memory than can be counted" : Memory.describe(bytes))
-                        + ", more than the memory budget of \(Memory.describe(Memory.budgetBytes)) (TL_MEMORY_BUDGET); give a smaller size= or fewer images")
+                        + ", \(reason) (TL_MEMORY_BUDGET); give a smaller size= or fewer images")
     }
 
     /// Whether `path` is a folder with sub-folders (an image folder, as opposed to MNIST's files).

@@ -11,13 +11,13 @@ extension Tensor {
         }
         if let u = unknown.first {
             let known = newShape.enumerated().filter { $0.offset != u }.map(\.element)
-            let rest = try Shape.count(known, op: "reshape")
+            let rest = try Shape.count(known, op: "reshape", allocating: false)
             guard rest > 0, count % rest == 0 else {
                 throw TensorError.shapeMismatch(op: "reshape", "element counts differ", shape, newShape)
             }
             target[u] = count / rest
         }
-        guard try Shape.count(target, op: "reshape") == count else {
+        guard try Shape.count(target, op: "reshape", allocating: false) == count else {
             throw TensorError.shapeMismatch(op: "reshape", "element counts differ", shape, newShape)
         }
         return reshapedUnchecked(target)

@@ -4,8 +4,9 @@ public enum Shape {
     /// BLAS takes 32-bit sizes, and a request past this is almost surely a mistake.
     public static let maxElements = Int(Int32.max)
 
-    /// Number of elements of `shape`, checked for negative dimensions and overflow.
-    public static func count(_ shape: [Int], op: String = "tensor") throws -> Int {
+    /// Number of elements of `shape`, checked for negative dimensions and overflow, and, when it
+    /// is about to be `allocating` a new tensor, against what the memory budget has left.
+    public static func count(_ shape: [Int], op: String = "tensor", allocating: Bool = true) throws -> Int {
         var n = 1
         for d in shape {
             guard d >= 0 else { throw TensorError.badShape(op: op, shape, "dimensions must not be negative") }
@@ -16,6 +17,7 @@ public enum Shape {
             n = p
         }
         guard n <= Memory.budgetBytes / MemoryLayout<Float>.stride else { throw TensorError.overBudget(op: op, elements: n) }
+        if allocating { try Memory.reserve(n * MemoryLayout<Float>.stride, for: op) }
         return n
     }
 

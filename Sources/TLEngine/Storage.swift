@@ -10,6 +10,8 @@ import Darwin
 final class Storage: @unchecked Sendable {
     @usableFromInline let pointer: UnsafeMutablePointer<Float>
     @usableFromInline let count: Int
+    /// The memory budget's account this storage is counted in, until it is freed.
+    private let account: Memory.Account
 
     /// Uninitialised storage for `count` elements; callers fill every element.
     /// Keeps freed tensor memory in the heap for the next tensor. By default glibc maps each block
@@ -29,6 +31,7 @@ final class Storage: @unchecked Sendable {
         self.count = count
         var raw: UnsafeMutableRawPointer?
         let bytes = max(count, 1) * MemoryLayout<Float>.stride
+        account = Memory.charge(bytes)
         // Failure here means the process is out of memory: sizes were bounded by Shape.count.
         guard posix_memalign(&raw, 64, bytes) == 0, let raw else {
             preconditionFailure("out of memory allocating \(bytes) bytes")
@@ -48,5 +51,8 @@ final class Storage: @unchecked Sendable {
         return s
     }
 
-    deinit { free(pointer) }
+    deinit {
+        free(pointer)
+        Memory.release(max(count, 1) * MemoryLayout<Float>.stride, from: account)
+    }
 }

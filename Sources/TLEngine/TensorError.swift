@@ -27,7 +27,7 @@ public enum TensorError: Error, Equatable, CustomStringConvertible {
         case let .invalidArgument(op, detail):
             return "\(op): \(detail)"
         case let .overBudget(op, elements):
-            return "\(op): a tensor of \(elements) elements (\(Memory.describe(elements * 4))) is beyond the memory budget of \(Memory.describe(Memory.budgetBytes)); TL_MEMORY_BUDGET=8G (for example) raises it"
+            return MemoryError(op: op, asked: elements * MemoryLayout<Float>.stride, held: nil, budget: Memory.budgetBytes).description
         case let .tooLarge(op, elements):
             let size = elements == Int.max ? "more than \(Shape.maxElements)" : String(elements)
             return "\(op): a tensor of \(size) elements is too large (the limit is \(Shape.maxElements))"

@@ -43,7 +43,13 @@ final class ZMQSocket: @unchecked Sendable {
         // Queued messages are delivered for up to a second after close, then dropped.
         var linger: Int32 = 1000
         zmq_setsockopt(handle, ZMQ_LINGER, &linger, MemoryLayout<Int32>.size)
+        // A peer sending a larger frame is disconnected before the frame is held in memory.
+        var largest = Int64(ZMQSocket.largestFrame)
+        zmq_setsockopt(handle, ZMQ_MAXMSGSIZE, &largest, MemoryLayout<Int64>.size)
     }
+
+    /// The largest frame accepted: far beyond any cell's code, well under the memory budget.
+    static let largestFrame = 64 << 20
 
     func bind(_ endpoint: String) throws {
         guard zmq_bind(handle, endpoint) == 0 else { throw ZMQError.last("bind \(endpoint)") }

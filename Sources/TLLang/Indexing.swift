@@ -14,11 +14,12 @@ enum Indexing {
     static func index(_ base: Value, _ items: [EvaluatedIndex], range: SourceRange) throws -> Value {
         switch base {
         case .list(let values):
-            return try sequence(values, items, range: range, typeName: "list") { .list($0) }
+            return try sequence(values, items, range: range, typeName: "list", itemBytes: MemoryLayout<Value>.stride,
+                                one: { $0 }, make: { .list($0) })
         case .string(let s):
-            return try sequence(s.map { Value.string(String($0)) }, items, range: range, typeName: "string") {
-                .string($0.map(\.plain).joined())
-            }
+            try reserve(s.utf8.count * MemoryLayout<Character>.stride, range: range)
+            return try sequence(Array(s), items, range: range, typeName: "string", itemBytes: MemoryLayout<Character>.stride,
+                                one: { .string(String($0)) }, make: { .string(String($0)) })
         case .record(let r):
             guard items.count == 1, case .single(.string(let key), let kr) = items[0] else {
                 throw LangError.runtime("a record is indexed by a field name in quotes, or use record.field", at: range)
@@ -38,8 +39,15 @@ enum Indexing {
         }
     }
 
-    private static func sequence(_ values: [Value], _ items: [EvaluatedIndex], range: SourceRange, typeName: String,
-                                 make: ([Value]) -> Value) throws -> Value {
+    /// Checks that the memory budget can hold what indexing is about to build.
+    private static func reserve(_ bytes: Int, range: SourceRange) throws {
+        do { try Memory.reserve(bytes, for: "indexing") } catch let e as MemoryError {
+            throw LangError.runtime(e.description, at: range)
+        }
+    }
+
+    private static func sequence<T>(_ values: [T], _ items: [EvaluatedIndex], range: SourceRange, typeName: String,
+                                    itemBytes: Int, one: (T) -> Value, make: ([T]) -> Value) throws -> Value {
         guard items.count == 1 else { throw LangError.runtime("a \(typeName) takes one index", at: range) }
         switch items[0] {
         case .single(let v, let r):
@@ -48,11 +56,12 @@ enum Indexing {
             guard j >= 0, j < values.count else {
                 throw LangError.runtime("index \(i) is out of range for a \(typeName) of length \(values.count)", at: r)
             }
-            return values[j]
+            return one(values[j])
         case .slice(let a, let b, let s, let r):
             let step = s ?? 1
             guard step != 0 else { throw LangError.runtime("slice step cannot be zero", at: r) }
             let indices = sliceIndices(count: values.count, start: a, end: b, step: step)
+            try reserve(indices.count * (itemBytes + MemoryLayout<Int>.stride), range: range)
             return make(indices.map { values[$0] })
         }
     }

@@ -125,6 +125,7 @@ public final class Interpreter {
         case .expression(let e, _):
             _ = try evaluate(e, frame)
         case .assign(let targets, let valueExpr):
+            if targets.count == 1, try appendInPlace(targets[0].name, valueExpr, frame) { break }
             let value = try evaluate(valueExpr, frame)
             if targets.count == 1 {
                 bind(targets[0].name, value, frame)
@@ -142,8 +143,9 @@ public final class Interpreter {
             try assignProperty(object, name, value, frame, range: s.range)
         case .forIn(let name, let sequenceExpr, let body):
             let sequence = try evaluate(sequenceExpr, frame)
-            for item in try iterate(sequence, range: sequenceExpr.range) {
-                bind(name, item, frame)
+            let items = try loopItems(sequence, range: sequenceExpr.range)
+            for i in 0..<items.count {
+                bind(name, try items.item(i), frame)
                 switch try executeBlock(body, frame) {
                 case .breakLoop: return .normal
                 case .returned(let v): return .returned(v)
@@ -185,6 +187,39 @@ public final class Interpreter {
         return .normal
     }
 
+    /// `xs = xs + [item]` and `s = s + "text"` extend the list or string in place when nothing
+    /// else holds it, so that a loop collecting results takes linear time, not quadratic. The
+    /// operands are evaluated as for any `+`; false: not this form, evaluate as usual.
+    private func appendInPlace(_ name: String, _ e: Expr, _ frame: Frame?) throws -> Bool {
+        guard case .binary("+", let l, let r) = e.kind, case .name(name) = l.kind else { return false }
+        // Only where the name is read from is where it is written (not a global shadowed by a new local).
+        let local = frame.map { !$0.globalNames.contains(name) } ?? false
+        guard local ? frame?.locals[name] != nil : globals[name] != nil else { return false }
+        var left = try evaluate(l, frame)
+        let right = try evaluate(r, frame)
+        func reserve(_ bytes: Int) throws {
+            do { try Memory.reserve(bytes, for: "'+'") } catch let error as MemoryError {
+                throw LangError.runtime(error.description, at: e.range)
+            }
+        }
+        if case .list(let more) = right, case .list(let count) = left.listCount {
+            try reserve(Operators.listBytes(count + more.count))
+            bind(name, .none, frame)  // the binding's reference is dropped, so the list is held once
+            var items = left.takeList()
+            items.append(contentsOf: more)
+            bind(name, .list(items), frame)
+        } else if case .string(let more) = right, case .string(let count) = left.stringLength {
+            try reserve(count + more.utf8.count)
+            bind(name, .none, frame)
+            var text = left.takeString()
+            text += more
+            bind(name, .string(text), frame)
+        } else {
+            bind(name, try Operators.binary("+", left, right, range: e.range), frame)
+        }
+        return true
+    }
+
     private func bind(_ name: String, _ value: Value, _ frame: Frame?) {
         if let frame, !frame.globalNames.contains(name) {
             frame.locals[name] = value
@@ -208,6 +243,25 @@ public final class Interpreter {
             try assignProperty(parent, field, .record(record), frame, range: range)
         default:
             throw LangError.runtime("only a record bound to a name can have its fields set", at: range)
+        }
+    }
+
+    /// The items a `for` loop takes from `v`, made one at a time: looping over the rows of a
+    /// large tensor does not first copy them all into a list.
+    private func loopItems(_ v: Value, range: SourceRange) throws -> (count: Int, item: (Int) throws -> Value) {
+        switch v {
+        case .tensor(let t):
+            guard t.rank >= 1 else { throw LangError.runtime("cannot iterate over a scalar tensor", at: range) }
+            return (t.shape[0], { .tensor(try TensorIndexing.select(t, index: $0, axis: 0)) })
+        case .string(let s):
+            do { try Memory.reserve(s.utf8.count * MemoryLayout<Character>.stride, for: "for") } catch let e as MemoryError {
+                throw LangError.runtime(e.description, at: range)
+            }
+            let characters = Array(s)
+            return (characters.count, { .string(String(characters[$0])) })
+        default:
+            let items = try iterate(v, range: range)
+            return (items.count, { items[$0] })
         }
     }
 
@@ -244,6 +298,32 @@ public final class Interpreter {
     // MARK: Expressions
 
     func evaluate(_ e: Expr, _ frame: Frame?) throws -> Value {
+        let v = try evaluateUnchecked(e, frame)
+        // A tensor allocated while this expression was computed found the memory budget passed:
+        // its value is dropped here, before any name is bound to it.
+        do { try Memory.checkOverflow(Interpreter.operation(e)) } catch let error as MemoryError {
+            throw LangError.runtime(error.description, at: e.range)
+        }
+        return v
+    }
+
+    /// What an expression does, as a memory error names it: `train`, `'+'`, `indexing`.
+    static func operation(_ e: Expr) -> String {
+        switch e.kind {
+        case .call(let callee, _):
+            if case .name(let n) = callee.kind { return n }
+            if case .property(_, let n) = callee.kind { return n }
+            return "a call"
+        case .binary(let op, _, _), .unary(let op, _): return "'\(op)'"
+        case .index: return "indexing"
+        case .property(_, let n): return "'.\(n)'"
+        case .list: return "a list"
+        case .record: return "a record"
+        default: return "an expression"
+        }
+    }
+
+    private func evaluateUnchecked(_ e: Expr, _ frame: Frame?) throws -> Value {
         switch e.kind {
         case .number(let x): return .number(x)
         case .string(let s): return .string(s)
@@ -327,7 +407,9 @@ public final class Interpreter {
         case .builtin(let b):
             var args = try bind(b, positional, keywords, range: range, positionalRanges: positionalRanges)
             do {
-                return try b.body(&args)
+                let result = try b.body(&args)
+                try Memory.checkOverflow(b.name)
+                return result
             } catch let e as LangError {
                 throw e
             } catch let e as Interrupted {
@@ -476,6 +558,30 @@ public final class Interpreter {
 }
 
 extension Value {
+    /// The list's length or the string's UTF-8 length, without holding a reference to them.
+    fileprivate enum Size { case list(Int), string(Int), other }
+    fileprivate var listCount: Size {
+        if case .list(let items) = self { return .list(items.count) }
+        return .other
+    }
+    fileprivate var stringLength: Size {
+        if case .string(let s) = self { return .string(s.utf8.count) }
+        return .other
+    }
+
+    /// The list this value holds, leaving `none` behind, so the caller holds the only reference.
+    fileprivate mutating func takeList() -> [Value] {
+        guard case .list(let items) = self else { return [] }
+        self = .none
+        return items
+    }
+
+    fileprivate mutating func takeString() -> String {
+        guard case .string(let s) = self else { return "" }
+        self = .none
+        return s
+    }
+
     var isNone: Bool {
         if case .none = self { return true }
         return false

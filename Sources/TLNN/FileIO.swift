@@ -51,6 +51,9 @@ public enum FileIO {
     /// Refuses, before anything is allocated, to hold more bytes than the memory budget.
     public static func checkBudget(_ bytes: Int, path: String, _ what: String) throws {
         guard bytes <= Memory.budgetBytes else { throw overBudget(bytes, path: path, what) }
+        do { try Memory.reserve(bytes, for: "load") } catch let e as MemoryError {
+            throw FileError(path, "\(what) \(Memory.describe(bytes)), \(e.reason) (TL_MEMORY_BUDGET sets it)")
+        }
     }
 
     static func overBudget(_ bytes: Int, path: String, _ what: String) -> FileError {
@@ -64,8 +67,17 @@ public enum FileIO {
             return try Shape.count(shape, op: "load")
         } catch TensorError.overBudget(_, let elements) {
             throw overBudget(elements * MemoryLayout<Float>.stride, path: path, "\(what) loads as fp32 into")
+        } catch let e as MemoryError {
+            throw FileError(path, "\(what) loads as fp32 into \(Memory.describe(e.asked)), \(e.reason) (TL_MEMORY_BUDGET sets it)")
         } catch {
             throw FileError(path, "\(what) is too large to load")
+        }
+    }
+
+    /// Checks, before a file's bytes are built in memory, that the memory budget can hold them.
+    public static func reserve(_ bytes: Int, writing path: String) throws {
+        do { try Memory.reserve(bytes, for: "save") } catch let e as MemoryError {
+            throw FileError(path, "cannot be written: its \(Memory.describe(bytes)) are built in memory first, \(e.reason) (TL_MEMORY_BUDGET sets it)")
         }
     }
 

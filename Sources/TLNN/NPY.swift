@@ -73,6 +73,7 @@ public enum NPY {
     }
 
     public static func write(_ t: Tensor, to path: String) throws {
+        try FileIO.reserve(t.count * 4 + 128, writing: path)
         try FileIO.writeAtomically(encode(t), to: path)
     }
 }

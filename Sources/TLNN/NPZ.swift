@@ -20,6 +20,8 @@ public enum NPZ {
     }
 
     public static func write(_ arrays: [(name: String, tensor: Tensor)], to path: String) throws {
+        // Each member's bytes, then the archive holding them: twice the data at the peak.
+        try FileIO.reserve(arrays.reduce(0) { $0 + 2 * ($1.tensor.count * 4 + 256) }, writing: path)
         do {
             try FileIO.writeAtomically(encode(arrays), to: path)
         } catch let e as ZipArchive.TooLarge {

@@ -109,6 +109,7 @@ public enum Safetensors {
 
     public static func write(_ tensors: [(name: String, tensor: Tensor, type: StoredType)],
                              metadata: [String: String] = [:], to path: String) throws {
+        try FileIO.reserve(tensors.reduce(1024) { $0 + $1.tensor.count * ($1.type == .float32 ? 4 : 8) + 128 }, writing: path)
         try FileIO.writeAtomically(encode(tensors, metadata: metadata), to: path)
     }
 

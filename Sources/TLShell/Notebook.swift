@@ -60,19 +60,59 @@ public final class NotebookRecorder {
         }
     }
 
+    /// The most printed text a cell keeps for the notebook: a loop that prints millions of lines
+    /// shows them all in the terminal, but the session does not hold them all for `:save`.
+    static let streamLimit = 1 << 20
+    static let streamElided = "\n[… printed text past 1 MiB is not kept in the notebook]\n"
+
     func record(_ output: NotebookOutput) {
         guard !cells.isEmpty, cells[cells.count - 1].kind == .code else { return }
-        // Consecutive printed text is one stream, as Jupyter shows it.
-        if case .stream(let more) = output, case .stream(let text)? = cells[cells.count - 1].outputs.last {
-            cells[cells.count - 1].outputs[cells[cells.count - 1].outputs.count - 1] = .stream(text + more)
+        let last = cells.count - 1
+        guard case .stream(let more) = output else {
+            cells[last].outputs.append(output)
+            return
+        }
+        // Consecutive printed text is one stream, as Jupyter shows it, appended in place.
+        var text = ""
+        if case .stream(let previous)? = cells[last].outputs.last {
+            text = previous
+            cells[last].outputs.removeLast()
+        }
+        Self.append(more, to: &text)
+        cells[last].outputs.append(.stream(text))
+    }
+
+    /// Appends printed text up to `streamLimit`, then a note that the rest was not kept.
+    static func append(_ more: String, to text: inout String) {
+        guard !text.hasSuffix(streamElided) else { return }
+        let room = streamLimit - text.utf8.count
+        if more.utf8.count <= room {
+            text += more
         } else {
-            cells[cells.count - 1].outputs.append(output)
+            text += String(decoding: more.utf8.prefix(Swift.max(0, room)), as: UTF8.self) + streamElided
         }
     }
 }
 
 /// Writers of recorded cells: Jupyter notebooks (nbformat 4.5), Markdown, and plain scripts.
 public enum NotebookWriter {
+    /// About the most memory writing `cells` takes: the document is built as a tree, then as text,
+    /// then as bytes (three copies), figures as SVG (about 100 bytes a point), images as PNG.
+    static func estimatedBytes(_ cells: [NotebookCell]) -> Int {
+        let text = cells.reduce(0) { sum, c in
+            sum + c.source.utf8.count + c.outputs.reduce(0) { sum, o in
+                switch o {
+                case .stream(let t), .error(let t): return sum + t.utf8.count
+                case .result(let t, let html): return sum + t.utf8.count + (html?.utf8.count ?? 0)
+                case .blocks(let blocks): return sum + blocks.count * 4096
+                case .figure(let f): return sum + f.series.reduce(4096) { $0 + 100 * $1.x.count }
+                case .images(let images, _): return sum + images.count * 4
+                }
+            }
+        }
+        return 3 * text
+    }
+
     /// The notebook as JSON text, keys sorted and indented as Jupyter writes them.
     public static func ipynb(_ cells: [NotebookCell]) -> String {
         let json: JSON = .object([
@@ -191,6 +231,7 @@ public enum NotebookWriter {
     /// Writes `cells` to `path` in the format its extension names (.ipynb, .md, .tl); a Markdown
     /// file's figures go to a `NAME_files` directory beside it. Every file is written atomically.
     public static func write(_ cells: [NotebookCell], to path: String) throws {
+        try FileIO.reserve(estimatedBytes(cells), writing: path)
         let lower = path.lowercased()
         if lower.hasSuffix(".ipynb") {
             try FileIO.writeAtomically(Array(ipynb(cells).utf8), to: path)

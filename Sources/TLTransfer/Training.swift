@@ -373,6 +373,9 @@ public enum Trainer {
                 }
                 epochLoss += Double(value) * Double(result.samples)
                 try result.loss.backward()
+                // Activations and gradients that passed the memory budget end the training
+                // before the step: the model keeps what the batches before taught it.
+                try Memory.checkOverflow("train")
                 optimizer.step(parameters)
                 figures.add(result.figures, samples: result.samples)
                 seen += result.samples
@@ -407,6 +410,7 @@ public enum Trainer {
             for start in stride(from: 0, to: n, by: batchSize) {
                 try Cancellation.check("at sample \(start) of \(n)")
                 try body(start, try x.sliced(axis: 0, start: start, end: Swift.min(n, start + batchSize)))
+                try Memory.checkOverflow("inference")
             }
         }
     }

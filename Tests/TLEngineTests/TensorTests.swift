@@ -16,9 +16,49 @@ import Testing
             _ = try column + row
             Issue.record("the broadcast sum should exceed the budget")
         } catch let e as TensorError {
-            #expect(e.description.contains("beyond the memory budget of 64 MiB"))
+            #expect(e.description.contains("add needs 95 MiB, more than the memory budget of 64 MiB"))
         }
         #expect(try Tensor.zeros([1_000, 1_000]).count == 1_000_000)
+    }
+
+    /// The budget bounds what is held in total: tensors kept alive add up, and a new one that
+    /// would pass what is left is refused before it is allocated; as tensors die, room returns.
+    @Test func theBudgetCountsEveryLiveTensor() throws {
+        var g = RandomGenerator(seed: 1)
+        try Memory.withBudget(bytes: 64 << 20) {
+            var kept = [try Tensor.zeros([5 << 20]), try Tensor.zeros([5 << 20])]  // 2 × 20 MiB
+            #expect(Memory.tensorBytes == 40 << 20)
+            do {
+                _ = try Tensor.randn([7 << 20], using: &g)  // 28 MiB: alone under the budget, not with the others
+                Issue.record("a third tensor should pass the budget")
+            } catch let e as MemoryError {
+                #expect(e.op == "randn" && e.asked == 28 << 20 && e.held == 40 << 20 && e.budget == 64 << 20)
+                #expect(e.description.contains("randn needs 28 MiB, more than is left of the memory budget of 64 MiB (40 MiB held already)"))
+            }
+            kept.removeLast()
+            #expect(Memory.tensorBytes == 20 << 20)
+            kept.append(try Tensor.randn([7 << 20], using: &g))
+            #expect(Memory.tensorBytes == 48 << 20)
+        }
+    }
+
+    /// Operations whose size is not checked in advance (an elementwise result the size of its
+    /// operand) are counted as they allocate; passing the budget is noted and reported by the
+    /// next check, once.
+    @Test func allocationsPastTheBudgetAreReportedAtTheNextCheck() throws {
+        try Memory.withBudget(bytes: 64 << 20) {
+            let a = try Tensor.ones([10 << 20])  // 40 MiB
+            try Memory.checkOverflow("nothing")
+            let b = -a  // another 40 MiB: past the budget
+            #expect(b.count == a.count)
+            do {
+                try Memory.checkOverflow("negate")
+                Issue.record("the overflow should be reported")
+            } catch let e as MemoryError {
+                #expect(e.op == "negate" && e.asked == 40 << 20 && e.held == 40 << 20)
+            }
+            try Memory.checkOverflow("again")  // reported once
+        }
     }
 
     @Test func budgetsAreReadFromTheEnvironmentForm() {

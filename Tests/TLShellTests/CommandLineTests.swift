@@ -17,7 +17,7 @@ struct Run {
     /// seconds is killed (and its status shows the signal, as a shell's does: 128 + signal).
     /// `executable` runs another program the same way (a test's helper).
     init(_ arguments: [String], input: String = "", timeout: Double = 600,
-         executable: String = TerminalSession.executable) throws {
+         executable: String = TerminalSession.executable, environment extra: [String] = []) throws {
         var inPipe: [Int32] = [0, 0], outPipe: [Int32] = [0, 0], errPipe: [Int32] = [0, 0]
         guard pipe(&inPipe) == 0, pipe(&outPipe) == 0, pipe(&errPipe) == 0 else { throw POSIXError(errno) }
         var actions = posix_spawn_file_actions_t()
@@ -28,7 +28,7 @@ struct Run {
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
         for fd in inPipe + outPipe + errPipe { posix_spawn_file_actions_addclose(&actions, fd) }
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        let environment = ["HOME=/tmp", "TL_HISTORY=/dev/null", "PATH=/usr/bin:/bin"]
+        let environment = ["HOME=/tmp", "TL_HISTORY=/dev/null", "PATH=/usr/bin:/bin"] + extra
         let env: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
         defer { (argv + env).forEach { free($0) } }
         var pid: pid_t = 0

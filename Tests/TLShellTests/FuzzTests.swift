@@ -72,6 +72,27 @@ struct ProgramFuzzer {
         }
     }
 
+    /// A program that builds values until they are large: doubling strings and lists, lists
+    /// that collect tensors, recursion that doubles what it returns, tensors concatenated with
+    /// themselves, datasets merged with themselves, long ranges, slices and loops over rows.
+    mutating func growth() -> String {
+        let start = pick(["\"ab\"", "[1, 2]", "[\"x\", [1, 2]]", "[zeros(10)]", "[{a: \"ab\"}]"])
+        let doublings = pick([10, 20, 30, 40, 64])
+        let program: String
+        switch generator.nextInt(below: 9) {
+        case 0: program = "v = \(start); for i in range(\(doublings)) { v = v + v }"
+        case 1: program = "v = []; for i in range(\(pick([100, 1000, 3000]))) { v = v + [\(pick(["randn(100, 1000)", "range(1000)", "str(i)", "digits(20)"]))] }"
+        case 2: program = "def g(k) { if k == 0 { return \(start) } ; h = g(k - 1); return h + h }; v = g(\(doublings))"
+        case 3: program = "v = []; for i in range(\(pick([50, 500]))) { v = v + [randn(1000, 100 * (i % 7 + 1))] }"
+        case 4: program = "s = \"abc\"; for i in range(\(doublings)) { s = s + s; t = s[1:len(s) - 1] }"
+        case 5: program = "v = randn(100, 1000); for i in range(\(doublings)) { v = concat([v, v]) }"
+        case 6: program = "x = range(\(pick([1_000_000, 5_000_000, 10_000_000, 20_000_000])))"
+        case 7: program = "a = randn(\(pick([2000, 20000])), 500); w = []; for r in a { w = w + [r * 2] }"
+        default: program = "d = digits(500); for i in range(\(doublings)) { d = merge(d, d) }"
+        }
+        return program + pick(["", "\nprint(len(v))", "\nstr(v)", "\nv", "\n:vars"])
+    }
+
     /// Removes what reaches files, so a mutated script cannot write outside the test.
     static func withoutFileAccess(_ text: String) -> String {
         text.replacing("save", with: "sav").replacing("load", with: "lod").replacing(":step", with: ":stp")
@@ -148,6 +169,22 @@ struct ProgramFuzzer {
             let r = try Run([], input: ProgramFuzzer.withoutFileAccess(text), timeout: 60)
             #expect([0, 1, 2].contains(r.status), "input \(i) ended with status \(r.status): \(r.err.prefix(300))\n--- input:\n\(text.prefix(500))")
         }
+    }
+
+    /// Programs that build values past a small memory budget, in `tl` processes (the budget
+    /// counts the whole process): each ends with an error or its output, never killed or
+    /// aborted, and the budget is what stops most of them.
+    @Test func growingValuesStopAtTheMemoryBudget() throws {
+        var fuzzer = ProgramFuzzer(seed: 24)
+        var stoppedByTheBudget = 0
+        for i in 0..<30 {
+            let text = fuzzer.growth()
+            let r = try Run([], input: text + "\n", timeout: 120, environment: ["TL_MEMORY_BUDGET=96M"])
+            #expect([0, 1].contains(r.status), "input \(i) ended with status \(r.status): \(r.err.prefix(300))\n--- input:\n\(text)")
+            if r.err.contains("memory budget of 96 MiB") { stoppedByTheBudget += 1 }
+            #expect(r.out.utf8.count < 200_000, "input \(i) printed \(r.out.utf8.count) bytes:\n\(text)")
+        }
+        #expect(stoppedByTheBudget >= 10, "\(stoppedByTheBudget) of 30 stopped by the budget")
     }
 
     /// What the fuzzer found, kept as regressions: long chains crashed the parser (prefix

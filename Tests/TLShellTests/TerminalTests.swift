@@ -227,6 +227,35 @@ func temporaryHistory(_ name: String) -> String {
         #expect(tl.exitStatus() == 0)
     }
 
+    /// Values that grow past the memory budget (a doubling string, tensors kept in a list,
+    /// a whole lecture's worth of data) end their statement with an error; the process and
+    /// every binding stay, and a large value shows elided.
+    @Test func theMemoryBudgetKeepsTheSessionAndItsBindings() throws {
+        let tl = try TerminalSession(history: temporaryHistory("budget"), environment: ["TL_MEMORY_BUDGET=128M"])
+        #expect(tl.expect("[1]> "))
+        tl.send("kept = 41; s = \"ab\"\r")
+        #expect(tl.expect("[2]> "))
+        tl.send("for i in range(40) { s = s + s }\r")
+        #expect(tl.expect("error: '+' needs"))
+        #expect(tl.expect("more than is left of the memory budget of 128 MiB"))
+        #expect(tl.expect("[3]> "))
+        tl.send("keep = []; for i in range(1000) { keep = keep + [randn(1000, 1000)] }\r")
+        #expect(tl.expect("error: randn needs 4 MiB, more than is left of the memory budget of 128 MiB"))
+        #expect(tl.expect("[4]> "))
+        let mark = tl.mark
+        tl.send("kept + 1\r")
+        #expect(tl.expect("42\r\n", after: mark))
+        #expect(tl.expect("[5]> "))
+        tl.send("[len(keep) > 10, len(s) > 1000000]\r")
+        #expect(tl.expect("[true, true]", after: mark))
+        #expect(tl.expect("[6]> "))
+        tl.send("keep = none; s = none; x = range(1000000); x\r")
+        #expect(tl.expect("[0, 1, 2, 3, 4, 5, …, 999997, 999998, 999999] (1000000 items)", after: mark))
+        #expect(tl.expect("[7]> "))
+        tl.send("\u{04}")
+        #expect(tl.exitStatus() == 0)
+    }
+
     @Test func bracketedPasteOfSeveralLinesRunsAsOneCell() throws {
         let tl = try TerminalSession(history: temporaryHistory("paste"))
         #expect(tl.expect("[1]> "))

@@ -13,7 +13,10 @@ enum CoreBuiltins {
                           .optional("end", .string, .string("\n"), keyword: true, "text after the last value")],
                 group: "looking at things", help: "Writes values as text: strings as they are, tensors as their elements.",
                 example: "print(\"accuracy\", 0.91, sep=\": \")") { args in
-            let text = try args.list("values").map(\.plain).joined(separator: try args.string("sep")) + (try args.string("end"))
+            let values = try args.list("values")
+            // Strings print in full: they are copied into the line written.
+            try Memory.reserve(values.reduce(0) { if case .string(let s) = $1 { $0 + s.utf8.count } else { $0 } }, for: "print")
+            let text = values.map(\.plain).joined(separator: try args.string("sep")) + (try args.string("end"))
             args.interpreter.output(text)
             return .none
         },
@@ -53,6 +56,7 @@ enum CoreBuiltins {
             guard step != 0 else { throw args.error(for: "step", expected: "a whole number other than 0", got: .number(0)) }
             let count = step > 0 ? Swift.max(0, (b - a + step - 1) / step) : Swift.max(0, (a - b - step - 1) / -step)
             guard count <= 10_000_000 else { throw args.error("\(count) values are too many for a list; use arange for a tensor") }
+            try Memory.reserve(Operators.listBytes(count), for: "range")
             return .list(stride(from: a, to: b, by: step).map { .number(Double($0)) })
         },
         Builtin("round", [.required("x", .any, "a number or a tensor"),

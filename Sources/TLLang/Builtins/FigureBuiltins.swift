@@ -47,6 +47,8 @@ enum FigureBuiltins {
             guard points.rank == 2, points.shape[1] == 2 else {
                 throw args.error("'points' must be N×2 (one row per point), got \(Shape.describe(points.shape)); pca(x, k=2) or tsne(x) makes them", at: "points")
             }
+            // The coordinates as numbers, a group per point, then the figure's points.
+            try Memory.reserve(points.shape[0] * 48, for: "scatter")
             let n = points.shape[0], v = points.scalars
             var groups = [Int](repeating: 0, count: n)
             var names: [String] = [""]
@@ -118,6 +120,9 @@ enum FigureBuiltins {
 
     /// Numbers from a list or a tensor given as `parameter` (`part`: which part of it, as "field 'x'").
     static func numbers(_ v: Value, args: Arguments, parameter: String, part: String? = nil) throws -> [Double] {
+        // The numbers, then the figure's points made of them.
+        if case .tensor(let t) = v { try Memory.reserve(t.count * 28, for: args.builtin.name) }
+        if case .list(let items) = v { try Memory.reserve(items.count * 24, for: args.builtin.name) }
         switch v {
         case .tensor(let t): return t.scalars.map(Double.init)
         case .list(let items):
