@@ -140,6 +140,7 @@ public final class Interpreter {
             }
         case .setProperty(let object, let name, let valueExpr):
             let value = try evaluate(valueExpr, frame)
+            try Value.checkNesting([value], range: valueExpr.range)
             try assignProperty(object, name, value, frame, range: s.range)
         case .forIn(let name, let sequenceExpr, let body):
             let sequence = try evaluate(sequenceExpr, frame)
@@ -330,9 +331,14 @@ public final class Interpreter {
         case .bool(let b): return .bool(b)
         case .none: return .none
         case .name(let n): return try lookup(n, frame, range: e.range)
-        case .list(let items): return .list(try items.map { try evaluate($0, frame) })
+        case .list(let items):
+            let values = try items.map { try evaluate($0, frame) }
+            try Value.checkNesting(values, range: e.range)
+            return .list(values)
         case .record(let fields):
-            return .record(Record(try fields.map { ($0.key, try evaluate($0.value, frame)) }))
+            let values = try fields.map { ($0.key, try evaluate($0.value, frame)) }
+            try Value.checkNesting(values.map(\.1), range: e.range)
+            return .record(Record(values))
         case .unary(let op, let operand):
             let v = try evaluate(operand, frame)
             if op == "not" { return .bool(!(try truth(v, range: operand.range))) }

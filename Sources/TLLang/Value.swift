@@ -42,6 +42,43 @@ public enum Value {
     }
 }
 
+extension Value {
+    /// How deep lists and records may nest. Swift frees a nested value recursively, so a chain
+    /// 100 000 deep (`for i in range(100000) { xs = [xs] }`) would overflow the stack when freed.
+    static let maxNesting = 1_000
+
+    /// Throws when a list or record holding `items` would nest deeper than `maxNesting`. Each
+    /// item is looked into up to that depth, stopping after 100 000 items (a value built by
+    /// checked steps is never deeper than the limit, so a wide value needs no full walk).
+    static func checkNesting(_ items: some Sequence<Value>, range: SourceRange) throws {
+        var scanned = 0
+        for item in items where item.nesting(limit: maxNesting, scanned: &scanned) >= maxNesting {
+            throw LangError.runtime("lists and records nest at most \(maxNesting) deep", at: range)
+        }
+    }
+
+    /// The depth of nested lists and records (0 for anything else), counted up to `limit`.
+    private func nesting(limit: Int, scanned: inout Int) -> Int {
+        func deepest<S: Sequence<Value>>(_ children: S) -> Int {
+            var d = 0
+            for child in children {
+                scanned += 1
+                guard scanned < 100_000, d < limit - 1 else { break }
+                switch child {
+                case .list, .record: d = Swift.max(d, child.nesting(limit: limit - 1, scanned: &scanned))
+                default: continue
+                }
+            }
+            return d + 1
+        }
+        switch self {
+        case .list(let items): return deepest(items)
+        case .record(let r): return deepest(r.fields.lazy.map(\.value))
+        default: return 0
+        }
+    }
+}
+
 /// Fields in the order they were written: `{lr: 0.01, epochs: 3}`.
 public struct Record {
     public var fields: [(key: String, value: Value)]

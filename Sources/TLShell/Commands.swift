@@ -144,19 +144,26 @@ extension Session {
         }
         say(Table(headers: ["name", "type", "value", "memory"], rows: rows,
                           alignments: [.left, .left, .left, .right]).render() + "\n")
+        say("the session holds \(Memory.describe(Memory.heldBytes)) of its memory budget of \(Memory.describe(Memory.budgetBytes))\n",
+            dimmed: true)
     }
 
-    /// Bytes held by a value's tensors, as text.
+    /// About the bytes a value holds (tensors, list items, characters, a model's weights), as
+    /// text; values that share storage are counted in each.
     static func memory(of v: Value) -> String {
-        func bytes(_ v: Value) -> Int {
+        func bytes(_ v: Value, depth: Int) -> Int {
+            guard depth < 64 else { return 0 }
             switch v {
             case .tensor(let t): return t.count * 4
-            case .list(let items): return items.reduce(0) { $0 + bytes($1) }
-            case .record(let r): return r.fields.reduce(0) { $0 + bytes($1.value) }
+            case .string(let s): return s.utf8.count > 15 ? s.utf8.count : 0
+            case .list(let items): return items.count * MemoryLayout<Value>.stride + items.reduce(0) { $0 + bytes($1, depth: depth + 1) }
+            case .record(let r): return r.fields.reduce(0) { $0 + bytes($1.value, depth: depth + 1) }
+            case .dataset(let d): return d.x.count * 4 + (d.y?.count ?? 0) * 8 + (d.attributes?.count ?? 0) * 4 + (d.wordVectors?.count ?? 0) * 4
+            case .model(let m): return m.network.parameterCount * 4
             default: return 0
             }
         }
-        let n = bytes(v)
+        let n = bytes(v, depth: 0)
         if n == 0 { return "" }
         if n < 1024 { return "\(n) B" }
         if n < 1 << 20 { return String(format1: Double(n) / 1024) + " KiB" }

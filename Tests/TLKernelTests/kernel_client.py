@@ -183,6 +183,14 @@ try:
         reply, outputs = run("print(forged)")
         check("bad_signature_dropped", reply["status"] == "error" and "'forged' is not defined" in reply["evalue"], reply)
 
+    # A frame past the kernel's limit (64 MiB) is refused before it is held: ZeroMQ drops the
+    # connection, the client reconnects, and the kernel goes on answering with every binding.
+    run("before_huge = 7")
+    kc.shell_channel.socket.send_multipart([b"<IDS|MSG>", b"0" * 64, b"{}", b"{}", b"{}", b"x" * (65 << 20)])
+    time.sleep(1)
+    reply, outputs = run("print(before_huge)")
+    check("huge_frame_refused", of_type(outputs, "stream") == [{"name": "stdout", "text": "7\n"}], outputs)
+
     # Shell commands in cells.
     reply, outputs = run(":vars")
     check("vars_command", "my_model" in "".join(s["text"] for s in of_type(outputs, "stream")), outputs)
@@ -204,6 +212,16 @@ try:
     km.provisioner.process.send_signal(signal.SIGTERM)
     status = km.provisioner.process.wait(timeout=10)
     check("sigterm", status == 143, status)
+
+    # Under a small memory budget, values that grow past it end their cell with an error; the
+    # kernel and its bindings stay.
+    km, kc = start_new_kernel(kernel_name="tl", startup_timeout=30, env={**os.environ, "TL_MEMORY_BUDGET": "128M"})
+    run("kept = 41; s = \"ab\"")
+    reply, outputs = run("for i in range(40) { s = s + s }")
+    check("memory_budget_error", reply["status"] == "error" and "more than is left of the memory budget of 128 MiB" in reply["evalue"], reply)
+    reply, outputs = run("print(kept + 1, len(s) > 1000000)")
+    check("memory_budget_bindings_kept", of_type(outputs, "stream") == [{"name": "stdout", "text": "42 true\n"}], outputs)
+    km.shutdown_kernel(now=True)
 except Exception:
     failures += 1
     print("FAIL exception: " + traceback.format_exc().replace("\n", " | "))

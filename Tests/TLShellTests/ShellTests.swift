@@ -245,6 +245,7 @@ import Testing
         #expect(capture.out.contains("w      tensor  tensor 256 float32"))
         #expect(capture.out.contains("1 KiB"))
         #expect(capture.out.contains("label  string  \"x\""))
+        #expect(capture.out.contains("the session holds ") && capture.out.contains(" of its memory budget of "))
         session.run(Source(name: "[3]", text: ":time sum(ones(1000))"))
         #expect(capture.out.contains("tensor scalar float32 1000\ntime: "))
         let path = writeScript("loaded", "from_file = 41\n")

@@ -256,6 +256,43 @@ func temporaryHistory(_ name: String) -> String {
         #expect(tl.exitStatus() == 0)
     }
 
+    /// Ctrl-C or SIGTERM while `save` writes, over and over, a 64 MiB tensor: the file is the
+    /// whole tensor and no temporary file is left beside it.
+    @Test(arguments: [SIGINT, SIGTERM])
+    func stoppingWhileSavingLeavesNoPartialFile(_ signal: Int32) throws {
+        let directory = "/tmp/tl-save-stop-\(getpid())-\(signal)"
+        mkdir(directory, 0o755)
+        let path = directory + "/a.npy"
+        let tl = try TerminalSession(history: temporaryHistory("save-stop-\(signal)"))
+        #expect(tl.expect("[1]> "))
+        tl.send("a = ones(4096, 4096); save(a, \"\(path)\")\r")
+        #expect(tl.expect("[2]> "))
+        tl.send("for i in range(100000) { save(a, \"\(path)\") }\r")
+        usleep(700_000)
+        kill(tl.pid, signal)
+        if signal == SIGINT {
+            #expect(tl.expect("stopped by Ctrl-C"))
+            #expect(tl.expect("[3]> "))
+            tl.send("\u{04}")
+            #expect(tl.exitStatus() == 0)
+        } else {
+            #expect(tl.exitStatus(timeout: 10) == 128 + signal)
+        }
+        let saved = try NPY.read(path)
+        #expect(saved.shape == [4096, 4096] && saved.scalars.allSatisfy { $0 == 1 })
+        var entries: [String] = []
+        if let dir = opendir(directory) {
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                if name != "." && name != ".." { entries.append(name) }
+            }
+            closedir(dir)
+        }
+        #expect(entries == ["a.npy"], "\(entries)")
+        unlink(path)
+        rmdir(directory)
+    }
+
     @Test func bracketedPasteOfSeveralLinesRunsAsOneCell() throws {
         let tl = try TerminalSession(history: temporaryHistory("paste"))
         #expect(tl.expect("[1]> "))
