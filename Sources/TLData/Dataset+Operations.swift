@@ -140,7 +140,14 @@ public struct Batches: Sequence {
             guard start < order.count else { return nil }
             let indices = Array(order[start..<Swift.min(order.count, start + size)])
             start += size
-            guard let x = try? dataset.x.indexSelect(indices) else { return nil }
+            let x: Tensor
+            do { x = try dataset.x.indexSelect(indices) } catch {
+                // Only the memory budget can refuse a gather of valid indices. The epoch ends
+                // here and the trainer reports it (`Memory.checkOverflow`) instead of going on.
+                Memory.noteOverflow(error as? MemoryError
+                    ?? MemoryError(op: "batch", asked: indices.count * dataset.x.count / Swift.max(1, dataset.count) * 4, held: nil, budget: Memory.budgetBytes))
+                return nil
+            }
             return (x, dataset.y.map { labels in indices.map { labels[$0] } })
         }
     }

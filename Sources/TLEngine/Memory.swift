@@ -116,7 +116,16 @@ public enum Memory {
         guard a.overAsked.load(ordering: .relaxed) > 0 else { return }
         let asked = a.overAsked.exchange(0, ordering: .relaxed)
         guard asked > 0 else { return }
-        throw MemoryError(op: op(), asked: asked, held: a.overHeld.load(ordering: .relaxed), budget: a.budget.load(ordering: .relaxed))
+        let held = a.overHeld.load(ordering: .relaxed)
+        throw MemoryError(op: op(), asked: asked, held: held < 0 ? nil : held, budget: a.budget.load(ordering: .relaxed))
+    }
+
+    /// Notes a value that could not be built within the budget where no error can be thrown
+    /// (a batch iterator): the next `checkOverflow` reports it.
+    public static func noteOverflow(_ e: MemoryError) {
+        let a = account
+        a.overHeld.store(e.held ?? -1, ordering: .relaxed)
+        a.overAsked.store(Swift.max(1, e.asked), ordering: .relaxed)
     }
 
     /// Forgets a noted overflow (after an error was reported some other way).
@@ -173,6 +182,10 @@ public struct MemoryError: Error, CustomStringConvertible {
     /// What the session held already; nil when the value alone is larger than the budget.
     public let held: Int?
     public let budget: Int
+
+    public init(op: String, asked: Int, held: Int?, budget: Int) {
+        (self.op, self.asked, self.held, self.budget) = (op, asked, held, budget)
+    }
 
     /// Why it cannot be held: `more than the memory budget of 64 MiB`.
     public var reason: String {

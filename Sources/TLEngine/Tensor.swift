@@ -100,6 +100,23 @@ public struct Tensor {
         return t
     }
 
+    /// Uniform samples for a shape already validated (a layer's parameter). Not refused by the
+    /// memory budget here: the allocation is counted and, past the budget, reported at the
+    /// next `Memory.checkOverflow`.
+    public static func rand(validated shape: [Int], low: Float, high: Float, using generator: inout RandomGenerator) -> Tensor {
+        var t = Tensor(uninitializedShape: shape)
+        t.withUnsafeMutableBufferPointer { p in
+            for i in 0..<p.count { p[i] = low + (high - low) * generator.nextFloat() }
+        }
+        return t
+    }
+
+    /// `value` everywhere, for a shape already validated (an existing tensor's): counted as
+    /// `rand(validated:)` is.
+    public static func full(validated shape: [Int], _ value: Float) -> Tensor {
+        Tensor(shape: shape, storage: Storage(repeating: value, count: Shape.product(shape)))
+    }
+
     /// Standard normal samples (times `std`, plus `mean`) from `generator`.
     public static func randn(
         _ shape: [Int], mean: Float = 0, std: Float = 1, using generator: inout RandomGenerator

@@ -105,8 +105,5 @@ func pytorchUniform(_ shape: [Int], fanIn: Int, using generator: inout RandomGen
 
 private func uniform(_ shape: [Int], bound: Float, using generator: inout RandomGenerator) -> Tensor {
     // Shapes of layers are validated when the layer is built.
-    guard let t = try? Tensor.rand(shape, low: -bound, high: bound, using: &generator) else {
-        preconditionFailure("invalid parameter shape \(shape)")
-    }
-    return t
+    Tensor.rand(validated: shape, low: -bound, high: bound, using: &generator)
 }

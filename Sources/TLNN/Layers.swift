@@ -268,10 +268,10 @@ public final class BatchNorm: Layer {
     public func setTraining(_ training: Bool) { isTraining = training }
     public func copy() -> any Layer { BatchNorm(copying: self) }
     public func reset(using generator: inout RandomGenerator) {
-        weight.assign((try? .ones([features])) ?? weight.value)
-        bias.assign((try? .zeros([features])) ?? bias.value)
-        runningMean.value = (try? .zeros([features])) ?? runningMean.value
-        runningVar.value = (try? .ones([features])) ?? runningVar.value
+        weight.assign(.full(validated: [features], 1))
+        bias.assign(.full(validated: [features], 0))
+        runningMean.value = .full(validated: [features], 0)
+        runningVar.value = .full(validated: [features], 1)
         batchesTracked.value = Tensor(scalar: 0)
     }
     public var summary: String { "BatchNorm(\(features))" }

@@ -36,7 +36,7 @@ struct SlotTable {
     mutating func slot(for p: Parameter, buffers: Int) -> Slot {
         if let s = slots[ObjectIdentifier(p)] { return s.slot }
         let shape = p.value.shape
-        let slot = Slot((0..<buffers).map { _ in (try? Tensor.zeros(shape)) ?? Tensor(scalar: 0) })
+        let slot = Slot((0..<buffers).map { _ in Tensor.full(validated: shape, 0) })
         slots[ObjectIdentifier(p)] = (p, slot)
         return slot
     }

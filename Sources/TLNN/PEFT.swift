@@ -100,7 +100,7 @@ public final class LoRA: Layer {
     public func reset(using generator: inout RandomGenerator) {
         base.reset(using: &generator)
         a.assign(pytorchUniform(a.value.shape, fanIn: a.value.count / rank, using: &generator))
-        b.assign((try? Tensor.zeros(b.value.shape)) ?? b.value)
+        b.assign(Tensor.full(validated: b.value.shape, 0))
     }
     public var summary: String { "LoRA(\(base.summary), rank \(rank), α \(formatted(alpha)))" }
 }
@@ -132,7 +132,7 @@ public final class Adapter: Layer {
             throw TensorError.invalidArgument(op: "adapter", "adapters follow linear and convolution layers, not \(base.summary)")
         }
         (self.base, self.size) = (base, size)
-        for p in up.parameters { p.assign((try? Tensor.zeros(p.value.shape)) ?? p.value) }
+        for p in up.parameters { p.assign(Tensor.full(validated: p.value.shape, 0)) }
     }
 
     private init(copying o: Adapter) {
@@ -151,7 +151,7 @@ public final class Adapter: Layer {
     public func reset(using generator: inout RandomGenerator) {
         base.reset(using: &generator)
         down.reset(using: &generator)
-        for p in up.parameters { p.assign((try? Tensor.zeros(p.value.shape)) ?? p.value) }
+        for p in up.parameters { p.assign(Tensor.full(validated: p.value.shape, 0)) }
     }
     public var summary: String { "Adapter(\(base.summary), size \(size))" }
 }

@@ -54,7 +54,7 @@ public final class SeparationNet: Layer {
             return nil
         }
         guard let linear = last(decoder) else { return false }
-        linear.weight.assign((try? Tensor.zeros(linear.weight.value.shape)) ?? linear.weight.value)
+        linear.weight.assign(Tensor.full(validated: linear.weight.value.shape, 0))
         return true
     }
 

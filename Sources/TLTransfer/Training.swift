@@ -386,6 +386,8 @@ public enum Trainer {
                                               elapsed: Clock.seconds() - start))
                 }
             }
+            // A batch the memory budget could not hold ends the epoch early: an error, not a short epoch.
+            try Memory.checkOverflow("train")
             let seconds = Clock.seconds() - epochStart
             var record = EpochRecord(epoch: epoch, seconds: seconds, samplesPerSecond: Double(seen) / Swift.max(seconds, 1e-9),
                                      figures: figures.values)

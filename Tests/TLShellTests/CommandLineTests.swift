@@ -95,6 +95,34 @@ func writeScript(_ name: String, _ text: String) -> String {
         #expect(try Run(["--check"]).status == 2)
     }
 
+    /// Every way found of building a large value, in a `tl` process under a 64 MiB budget: each
+    /// ends its script with an error naming the operation and the budget, never by a signal.
+    @Test(arguments: [
+        ("s = \"ab\"; for i in range(40) { s = s + s }", "'+' needs"),
+        ("s = \"ab\"; for i in range(40) { t = s; s = s + s }", "'+' needs"),
+        ("xs = [1]; for i in range(40) { xs = xs + xs }", "'+' needs"),
+        ("xs = []; i = 0; while true { xs = xs + [i]; i = i + 1 }", "'+' needs"),
+        ("x = range(10000000)", "range needs"),
+        ("s = \"ab\"; for i in range(24) { s = s + s }; t = s[1:len(s)]; u = s[2:len(s)]", "indexing needs"),
+        ("xs = range(1000000); ys = []; for i in range(100) { ys = ys + [xs[1:len(xs)]] }", "indexing needs"),
+        ("s = \"ab\"; for i in range(23) { s = s + s }; print(s, s, s, s)", "print needs"),
+        ("keep = []; for i in range(1000) { keep = keep + [randn(1000, 1000)] }", "randn needs"),
+        ("a = randn(2000, 2000); keep = []; for i in range(100) { keep = keep + [-a] }", "'-' needs"),
+        ("a = randn(2000, 2000); keep = []; for i in range(100) { keep = keep + [a @ a] }", "matmul needs"),
+        ("v = randn(100, 1000); for i in range(40) { v = concat([v, v]) }", "concat needs"),
+        ("d = digits(500); for i in range(40) { d = merge(d, d) }", "concat needs"),
+        ("d = digits(2000); keep = []; for i in range(100) { keep = keep + [transform(d, noise=0.1)] }", "memory budget"),
+        ("x = randn(4000000, 2); f = scatter(x)", "scatter needs"),
+        ("a = randn(3000, 3000); save(a, \"/tmp/tl-budget-test.npy\")", "cannot be written"),
+        ("net = mlp([2352, 4096, 10]); d = digits(2000); train(net, d, batch=1000)", "memory budget"),
+    ])
+    func everyWayOfGrowingAValueStopsAtTheBudget(_ program: String, _ message: String) throws {
+        let r = try Run([], input: program + "\nprint(\"not reached\")\n", timeout: 120, environment: ["TL_MEMORY_BUDGET=64M"])
+        #expect(r.status == 1, "\(program): status \(r.status)\n\(r.err.prefix(400))")
+        #expect(r.err.contains(message) && r.err.contains("memory budget of 64 MiB"), "\(program):\n\(r.err.prefix(400))")
+        #expect(!r.out.contains("not reached"))
+    }
+
     @Test func oneLineOfCode() throws {
         let r = try Run(["-e", "x = 2; x ** 10"])
         #expect(r.out == "1024\n" && r.status == 0)

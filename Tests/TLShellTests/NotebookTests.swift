@@ -4,6 +4,7 @@ import Glibc
 import Foundation
 import Testing
 @testable import TLShell
+import TLEngine
 
 /// Typed lines for the interactive loop.
 final class ScriptedReader: LineReader {
@@ -161,6 +162,26 @@ extension Process {
         #expect((cells[1]["outputs"] as? [[String: Any]])?.first?["output_type"] as? String == "execute_result")
         let script = try String(contentsOfFile: directory + "/again.tl", encoding: .utf8)
         #expect(script.hasPrefix("# %%\nx = 2\n# %%\nx * 21\n# %%\nprint(\"hi\")\n# %%\n:save "))
+    }
+
+    /// A cell keeps at most 1 MiB of printed text for the notebook, with a note; saving a
+    /// session whose outputs would pass the memory budget is an error, and no file appears.
+    @Test func printedTextIsBoundedAndSavingChecksTheBudget() throws {
+        let capture = Capture()
+        let session = Session(console: capture.console)
+        let out = directory + "/too-big.ipynb"
+        let line = "s = \"\"; for i in range(2000) { s = s + \"0123456789\" }; for i in range(100) { print(s) }"
+        _ = Memory.withBudget(bytes: 8 << 20) {
+            session.interact(reader: ScriptedReader([line, line, line, ":save " + out]), banner: false)
+        }
+        #expect(capture.out.utf8.count > 3 * 100 * 20_000, "the terminal gets every line")
+        let recorded = session.recorder.cells.compactMap { c -> String? in
+            if case .stream(let text)? = c.outputs.first { return text }
+            return nil
+        }
+        #expect(recorded.count == 3 && recorded.allSatisfy { $0.utf8.count < (1 << 20) + 100 && $0.hasSuffix(NotebookRecorder.streamElided) })
+        #expect(capture.err.contains("too-big.ipynb: cannot be written: its 9 MiB are built in memory first, more than the memory budget of 8 MiB"), "\(capture.err)")
+        #expect(!FileManager.default.fileExists(atPath: out))
     }
 
     @Test func badTargetsAreClearErrors() throws {
