@@ -73,6 +73,9 @@ public final class Interpreter {
     public func run(_ statements: [Stmt], in source: Source, show: (Value) -> Void) throws {
         do {
             for statement in statements {
+                // An allocation past the budget in a statement that failed for another reason
+                // was never reported; it is not this statement's.
+                Memory.clearOverflow()
                 if case .expression(let e, let silent) = statement.kind {
                     try checkInterrupt(statement.range)
                     let v = try evaluate(e, nil)
