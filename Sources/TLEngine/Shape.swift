@@ -8,8 +8,12 @@ public enum Shape {
     /// is about to be `allocating` a new tensor, against what the memory budget has left.
     public static func count(_ shape: [Int], op: String = "tensor", allocating: Bool = true) throws -> Int {
         var n = 1
+        for d in shape where d < 0 {
+            throw TensorError.badShape(op: op, shape, "dimensions must not be negative")
+        }
+        // An empty shape is empty whatever its other sizes (2^40 × 0): no product to overflow.
+        if shape.contains(0) { return 0 }
         for d in shape {
-            guard d >= 0 else { throw TensorError.badShape(op: op, shape, "dimensions must not be negative") }
             let (p, overflow) = n.multipliedReportingOverflow(by: d)
             guard !overflow, p <= maxElements else {
                 throw TensorError.tooLarge(op: op, elements: overflow ? Int.max : p)
