@@ -8,10 +8,13 @@ public enum Shape {
     /// is about to be `allocating` a new tensor, against what the memory budget has left.
     public static func count(_ shape: [Int], op: String = "tensor", allocating: Bool = true) throws -> Int {
         var n = 1
-        for d in shape where d < 0 {
-            throw TensorError.badShape(op: op, shape, "dimensions must not be negative")
+        for d in shape {
+            guard d >= 0 else { throw TensorError.badShape(op: op, shape, "dimensions must not be negative") }
+            // No axis may be longer than the largest tensor, even in an empty one (0 × 2^40):
+            // code that walks an axis would try to hold it.
+            guard d <= maxElements else { throw TensorError.tooLarge(op: op, elements: d) }
         }
-        // An empty shape is empty whatever its other sizes (2^40 × 0): no product to overflow.
+        // The order of the sizes does not matter: 2^20 × 2^20 × 0 is empty, as 0 × 2^20 × 2^20 is.
         if shape.contains(0) { return 0 }
         for d in shape {
             let (p, overflow) = n.multipliedReportingOverflow(by: d)

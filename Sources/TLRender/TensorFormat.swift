@@ -81,7 +81,8 @@ public enum TensorFormat {
         var cut: [Bool]
 
         init(_ t: Tensor) {
-            let elide = t.count > elisionThreshold
+            // An empty tensor may still have a long axis (0 × 100000): its positions are elided too.
+            let elide = t.count > elisionThreshold || t.shape.reduce(0, +) > elisionThreshold
             let kept = t.shape.map { n in elide && n > 2 * edgeItems ? Array(0..<edgeItems) + Array((n - edgeItems)..<n) : Array(0..<n) }
             cut = t.shape.map { elide && $0 > 2 * edgeItems }
             shape = kept.map(\.count)
