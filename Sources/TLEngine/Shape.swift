@@ -7,22 +7,21 @@ public enum Shape {
     /// Number of elements of `shape`, checked for negative dimensions and overflow, and, when it
     /// is about to be `allocating` a new tensor, against what the memory budget has left.
     public static func count(_ shape: [Int], op: String = "tensor", allocating: Bool = true) throws -> Int {
-        var n = 1
-        for d in shape {
-            guard d >= 0 else { throw TensorError.badShape(op: op, shape, "dimensions must not be negative") }
-            // No axis may be longer than the largest tensor, even in an empty one (0 × 2^40):
-            // code that walks an axis would try to hold it.
-            guard d <= maxElements else { throw TensorError.tooLarge(op: op, elements: d) }
+        for d in shape where d < 0 {
+            throw TensorError.badShape(op: op, shape, "dimensions must not be negative")
         }
-        // The order of the sizes does not matter: 2^20 × 2^20 × 0 is empty, as 0 × 2^20 × 2^20 is.
-        if shape.contains(0) { return 0 }
-        for d in shape {
+        // The sizes other than zeros must multiply to at most `maxElements`, in any order: an
+        // empty tensor (0 × 2^40) would otherwise have an axis no code can walk, and products
+        // of its sizes (strides) that overflow.
+        var n = 1
+        for d in shape where d != 0 {
             let (p, overflow) = n.multipliedReportingOverflow(by: d)
             guard !overflow, p <= maxElements else {
                 throw TensorError.tooLarge(op: op, elements: overflow ? Int.max : p)
             }
             n = p
         }
+        if shape.contains(0) { return 0 }
         guard n <= Memory.budgetBytes / MemoryLayout<Float>.stride else { throw TensorError.overBudget(op: op, elements: n) }
         if allocating { try Memory.reserve(n * MemoryLayout<Float>.stride, for: op) }
         return n

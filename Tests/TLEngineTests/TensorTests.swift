@@ -61,6 +61,17 @@ import Testing
         }
     }
 
+    /// Found by libFuzzer (an IDX file of 40 axes of 16 and one of 0): the sizes of an empty
+    /// shape are checked in any order, so their products (strides) never overflow.
+    @Test func emptyShapesAreCheckedInAnyOrder() throws {
+        let wide = [Int](repeating: 16, count: 40)
+        #expect(throws: TensorError.self) { try Tensor(shape: wide + [0], values: []) }
+        #expect(throws: TensorError.self) { try Tensor(shape: [0] + wide, values: []) }
+        #expect(throws: TensorError.self) { try Tensor.zeros([0, 1 << 40]) }
+        #expect(try Tensor.zeros([1 << 20, 0, 1 << 10]).count == 0)
+        #expect(try Shape.count([0, 3, 4]) == 0)
+    }
+
     @Test func budgetsAreReadFromTheEnvironmentForm() {
         #expect(Memory.parse("512M") == 512 << 20 && Memory.parse(" 4g ") == 4 << 30 && Memory.parse("1048576") == 1 << 20)
         #expect(Memory.parse("lots") == nil && Memory.parse("-1G") == nil && Memory.parse("99999999999G") == nil)
