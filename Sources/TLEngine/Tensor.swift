@@ -51,8 +51,8 @@ public struct Tensor {
 
     /// A tensor of `shape` filled with `value`.
     public static func full(_ shape: [Int], _ value: Float) throws -> Tensor {
-        let n = try Shape.count(shape, op: "full")
-        return Tensor(shape: shape, storage: Storage(repeating: value, count: n))
+        _ = try Shape.count(shape, op: "full")
+        return full(validated: shape, value)
     }
 
     public static func zeros(_ shape: [Int]) throws -> Tensor { try full(shape, 0) }
@@ -60,9 +60,7 @@ public struct Tensor {
 
     /// Zeros of a shape known to be valid (an existing tensor's shape).
     @usableFromInline
-    static func zeros(like shape: [Int]) -> Tensor {
-        Tensor(shape: shape, storage: Storage(repeating: 0, count: Shape.product(shape)))
-    }
+    static func zeros(like shape: [Int]) -> Tensor { full(validated: shape, 0) }
 
     /// `start, start+step, …` up to but excluding `end`.
     public static func arange(_ start: Float, _ end: Float, step: Float = 1) throws -> Tensor {
@@ -92,12 +90,8 @@ public struct Tensor {
     public static func rand(
         _ shape: [Int], low: Float = 0, high: Float = 1, using generator: inout RandomGenerator
     ) throws -> Tensor {
-        let n = try Shape.count(shape, op: "rand")
-        var t = Tensor(uninitializedShape: shape)
-        t.withUnsafeMutableBufferPointer { p in
-            for i in 0..<n { p[i] = low + (high - low) * generator.nextFloat() }
-        }
-        return t
+        _ = try Shape.count(shape, op: "rand")
+        return rand(validated: shape, low: low, high: high, using: &generator)
     }
 
     /// Uniform samples for a shape already validated (a layer's parameter). Not refused by the

@@ -17,7 +17,7 @@ enum Indexing {
             return try sequence(values, items, range: range, typeName: "list", itemBytes: MemoryLayout<Value>.stride,
                                 one: { $0 }, make: { .list($0) })
         case .string(let s):
-            try reserve(s.utf8.count * MemoryLayout<Character>.stride, range: range)
+            try Operators.reserve(s.utf8.count * MemoryLayout<Character>.stride, for: "indexing", at: range)
             return try sequence(Array(s), items, range: range, typeName: "string", itemBytes: MemoryLayout<Character>.stride,
                                 one: { .string(String($0)) }, make: { .string(String($0)) })
         case .record(let r):
@@ -39,13 +39,6 @@ enum Indexing {
         }
     }
 
-    /// Checks that the memory budget can hold what indexing is about to build.
-    private static func reserve(_ bytes: Int, range: SourceRange) throws {
-        do { try Memory.reserve(bytes, for: "indexing") } catch let e as MemoryError {
-            throw LangError.runtime(e.description, at: range)
-        }
-    }
-
     private static func sequence<T>(_ values: [T], _ items: [EvaluatedIndex], range: SourceRange, typeName: String,
                                     itemBytes: Int, one: (T) -> Value, make: ([T]) -> Value) throws -> Value {
         guard items.count == 1 else { throw LangError.runtime("a \(typeName) takes one index", at: range) }
@@ -61,7 +54,7 @@ enum Indexing {
             let step = s ?? 1
             guard step != 0 else { throw LangError.runtime("slice step cannot be zero", at: r) }
             let indices = sliceIndices(count: values.count, start: a, end: b, step: step)
-            try reserve(indices.count * (itemBytes + MemoryLayout<Int>.stride), range: range)
+            try Operators.reserve(indices.count * (itemBytes + MemoryLayout<Int>.stride), for: "indexing", at: range)
             return make(indices.map { values[$0] })
         }
     }

@@ -201,19 +201,14 @@ public final class Interpreter {
         guard local ? frame?.locals[name] != nil : globals[name] != nil else { return false }
         var left = try evaluate(l, frame)
         let right = try evaluate(r, frame)
-        func reserve(_ bytes: Int) throws {
-            do { try Memory.reserve(bytes, for: "'+'") } catch let error as MemoryError {
-                throw LangError.runtime(error.description, at: e.range)
-            }
-        }
         if case .list(let more) = right, case .list(let count) = left.listCount {
-            try reserve(Operators.listBytes(count + more.count))
+            try Operators.reserve(Operators.listBytes(count + more.count), at: e.range)
             bind(name, .none, frame)  // the binding's reference is dropped, so the list is held once
             var items = left.takeList()
             items.append(contentsOf: more)
             bind(name, .list(items), frame)
         } else if case .string(let more) = right, case .string(let count) = left.stringLength {
-            try reserve(count + more.utf8.count)
+            try Operators.reserve(count + more.utf8.count, at: e.range)
             bind(name, .none, frame)
             var text = left.takeString()
             text += more
@@ -258,9 +253,7 @@ public final class Interpreter {
             guard t.rank >= 1 else { throw LangError.runtime("cannot iterate over a scalar tensor", at: range) }
             return (t.shape[0], { .tensor(try TensorIndexing.select(t, index: $0, axis: 0)) })
         case .string(let s):
-            do { try Memory.reserve(s.utf8.count * MemoryLayout<Character>.stride, for: "for") } catch let e as MemoryError {
-                throw LangError.runtime(e.description, at: range)
-            }
+            try Operators.reserve(s.utf8.count * MemoryLayout<Character>.stride, for: "for", at: range)
             let characters = Array(s)
             return (characters.count, { .string(String(characters[$0])) })
         default:

@@ -24,12 +24,12 @@ enum Operators {
             return try tensorOperation(op, l, r, range: range)
         case (.string(let a), .string(let b)):
             if op == "+" {
-                try reserve(a.utf8.count + b.utf8.count, range: range)
+                try reserve(a.utf8.count + b.utf8.count, at: range)
                 return .string(a + b)
             }
             if let c = compare(op, a, b) { return .bool(c) }
         case (.list(let a), .list(let b)) where op == "+":
-            try reserve(listBytes(a.count + b.count), range: range)
+            try reserve(listBytes(a.count + b.count), at: range)
             return .list(a + b)
         case (.bool, .number), (.number, .bool), (.bool, .bool):
             if op == "==" || op == "!=" { return .bool((op == "==") == equal(l, r)) }
@@ -50,9 +50,10 @@ enum Operators {
         return overflow ? Int.max : bytes
     }
 
-    /// Checks that the memory budget can hold a value of `bytes` that `+` is about to build.
-    private static func reserve(_ bytes: Int, range: SourceRange) throws {
-        do { try Memory.reserve(bytes, for: "'+'") } catch let e as MemoryError {
+    /// Checks that the memory budget can hold a value of `bytes` that `op` is about to build;
+    /// the error, if not, points at `range`.
+    static func reserve(_ bytes: Int, for op: String = "'+'", at range: SourceRange) throws {
+        do { try Memory.reserve(bytes, for: op) } catch let e as MemoryError {
             throw LangError.runtime(e.description, at: range)
         }
     }

@@ -50,14 +50,12 @@ public enum FileIO {
 
     /// Refuses, before anything is allocated, to hold more bytes than the memory budget.
     public static func checkBudget(_ bytes: Int, path: String, _ what: String) throws {
-        guard bytes <= Memory.budgetBytes else { throw overBudget(bytes, path: path, what) }
-        do { try Memory.reserve(bytes, for: "load") } catch let e as MemoryError {
-            throw FileError(path, "\(what) \(Memory.describe(bytes)), \(e.reason) (TL_MEMORY_BUDGET sets it)")
-        }
+        do { try Memory.reserve(bytes, for: "load") } catch let e as MemoryError { throw overBudget(e, path: path, what) }
     }
 
-    static func overBudget(_ bytes: Int, path: String, _ what: String) -> FileError {
-        FileError(path, "\(what) \(Memory.describe(bytes)), more than the memory budget of \(Memory.describe(Memory.budgetBytes)) (TL_MEMORY_BUDGET sets it)")
+    /// "`what` 20 MiB, more than the memory budget of 16 MiB (TL_MEMORY_BUDGET sets it)".
+    static func overBudget(_ e: MemoryError, path: String, _ what: String) -> FileError {
+        FileError(path, "\(what) \(Memory.describe(e.asked)), \(e.reason) (TL_MEMORY_BUDGET sets it)")
     }
 
     /// The number of values a file's `shape` declares, checked before anything is allocated:
@@ -66,9 +64,10 @@ public enum FileIO {
         do {
             return try Shape.count(shape, op: "load")
         } catch TensorError.overBudget(_, let elements) {
-            throw overBudget(elements * MemoryLayout<Float>.stride, path: path, "\(what) loads as fp32 into")
+            let e = MemoryError(op: "load", asked: elements * MemoryLayout<Float>.stride, held: nil, budget: Memory.budgetBytes)
+            throw overBudget(e, path: path, "\(what) loads as fp32 into")
         } catch let e as MemoryError {
-            throw FileError(path, "\(what) loads as fp32 into \(Memory.describe(e.asked)), \(e.reason) (TL_MEMORY_BUDGET sets it)")
+            throw overBudget(e, path: path, "\(what) loads as fp32 into")
         } catch {
             throw FileError(path, "\(what) is too large to load")
         }
