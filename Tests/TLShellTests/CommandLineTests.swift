@@ -194,6 +194,16 @@ func writeScript(_ name: String, _ text: String) -> String {
     }
 
     #if !DEBUG
+    /// The lectures run again through the Jupyter kernel: between them every kind of output the
+    /// kernel sends (results, HTML tables, PNG images, SVG figures, printed lines, the training
+    /// bar's updated display). Rerunning all seventeen made the lectures half of the suite's time;
+    /// `TL_KERNEL_LECTURES=all scripts/test --filter LectureScriptTests` reruns every one.
+    static let kernelLectures: Set = ["00-tour.tl", "08-dann.tl", "10-zero-shot.tl"]
+
+    static func throughTheKernel(_ name: String) -> Bool {
+        ProcessInfo.processInfo.environment["TL_KERNEL_LECTURES"] == "all" || kernelLectures.contains(name)
+    }
+
     /// Each script runs to the end as `tl --notebook`, which writes a valid notebook of it.
     @Test(arguments: scripts(under: directory))
     func runs(_ name: String) throws {
@@ -207,6 +217,7 @@ func writeScript(_ name: String, _ text: String) -> String {
         #expect(!cells.contains { cell in (cell["outputs"] as? [[String: Any]] ?? []).contains { $0["output_type"] as? String == "error" } })
         // The same notebook run through the Jupyter kernel, as nbconvert --execute runs it, gives
         // the same outputs (Tests/Interop/run_notebook.py).
+        guard Self.throughTheKernel(name) else { return }
         let python = try #require(nbclientPython, "no python3 with nbclient: scripts/setup --tests installs python3-nbclient")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: python)
