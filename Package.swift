@@ -51,8 +51,10 @@ let package = Package(
                 "TLShell", "TLKernel", "TLEngine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // The machine's FMA peak, for scripts/bench's limit column.
+        .target(name: "CPeak", path: "Benchmarks/CPeak"),
         .executableTarget(
-            name: "tl-bench-engine", dependencies: ["TLEngine", "CBLAS"], path: "Benchmarks/EngineBench"),
+            name: "tl-bench-engine", dependencies: ["TLEngine", "CBLAS", "CPeak"], path: "Benchmarks/EngineBench"),
         // Fuzzing of the parser and the file decoders: scripts/fuzz builds it with libFuzzer.
         .executableTarget(name: "tl-fuzz", dependencies: ["TLLang", "TLShell", "TLKernel"], path: "Fuzz"),
         .executableTarget(name: "tl-experiments", dependencies: ["TLTransfer"], path: "Benchmarks/Experiments"),

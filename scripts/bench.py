@@ -7,6 +7,14 @@ thread counts for both. Each process reports a median over its epochs or windows
 the median of those over the rounds, and the ratio (tl's advantage: > 1 means tl is faster or
 smaller) as the median and min–max of the per-round ratios.
 
+Each round also measures the machine's fp32 FMA peak at the same thread count (tl-bench-engine
+--peak: independent fused multiply-adds in the widest vectors the CPU has). Workloads whose work is
+products (matmul, MLP, CNN, ResNet, DANN) get their FLOPs per sample or step from the model's
+shapes — forward, weight gradients, and input gradients for every layer but the first — and the
+"of peak" column is tl's figure times those FLOPs over the peak: how close tl is to the physical
+limit, not only to its peers. Only the products count; activations, pooling and normalisation are
+overhead against that limit.
+
 The peer Python is $TL_PEER_PYTHON, else $VENV/bin/python, else .venv-peers/bin/python (which
 scripts/bench creates from Benchmarks/peers/requirements.txt); without one, or with --no-peers,
 only tl's figures are printed.
@@ -23,6 +31,7 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TL = os.path.join(ROOT, ".build", "release", "tl")
+ENGINE_BENCH = os.path.join(ROOT, ".build", "release", "tl-bench-engine")
 WORKLOADS = os.path.join(ROOT, "Benchmarks", "workloads")
 PEERS = os.path.join(ROOT, "Benchmarks", "peers")
 CURVE_BATCHES = [16, 32, 64, 128, 256, 512, 1024]
@@ -104,15 +113,76 @@ def peer_json(python, script, args, threads):
     return json.loads(out.strip().splitlines()[-1]), wall, rss
 
 
+def conv(cin, cout, k, size, stride=1, pad=0):
+    """Multiply-adds per sample of a k×k convolution on a size×size input, and its output size."""
+    out = (size + 2 * pad - k) // stride + 1
+    return cin * cout * k * k * out * out, out
+
+
+def training_flops(macs):
+    """FLOPs of one training sample through layers of `macs` multiply-adds each, first layer
+    first: forward, weight gradients, and input gradients for every layer but the first."""
+    return 2 * (2 * sum(macs) + sum(macs[1:]))
+
+
+def inference_flops(macs):
+    return 2 * sum(macs)
+
+
+MLP_MACS = [784 * 256, 256 * 128, 128 * 10]
+
+
+def cnn_macs():
+    """Benchmarks/workloads/cnn.tl's LeNet on 1×28×28."""
+    c1, s = conv(1, 16, 5, 28)
+    c2, s = conv(16, 32, 5, s // 2)
+    return [c1, c2, 32 * (s // 2) ** 2 * 128, 128 * 10]
+
+
+def resnet18_macs(size, classes=10):
+    """torchvision's ResNet-18 on 3×size×size: every convolution (with the 1×1 downsampling
+    ones) and the classifier."""
+    macs = []
+    m, s = conv(3, 64, 7, size, stride=2, pad=3)
+    macs.append(m)
+    s = (s + 2 - 3) // 2 + 1  # max pooling 3, stride 2, padding 1
+    cin = 64
+    for cout, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
+        for block in range(2):
+            first_stride = stride if block == 0 else 1
+            m1, out = conv(cin, cout, 3, s, stride=first_stride, pad=1)
+            m2, _ = conv(cout, cout, 3, out, pad=1)
+            macs += [m1, m2]
+            if first_stride != 1 or cin != cout:
+                macs.append(conv(cin, cout, 1, s, stride=first_stride)[0])
+            cin, s = cout, out
+    macs.append(512 * classes)
+    return macs
+
+
+def dann_step_flops(batch=128):
+    """Benchmarks/workloads/dann.tl's step: `batch` source samples through the features, the label
+    head and the domain head, `batch` target samples through the features and the domain head."""
+    features, label, domain = [784 * 256, 256 * 128], [128 * 10], [128 * 100, 100 * 2]
+    return batch * (training_flops(features + label + domain) + training_flops(features + domain))
+
+
 def median(xs):
     return statistics.median(xs) if xs else float("nan")
 
 
 class Row:
-    def __init__(self, workload, threads, unit, peer_name, higher_is_better=True):
+    def __init__(self, workload, threads, unit, peer_name, higher_is_better=True, flops=None, peaks=None):
         self.workload, self.threads, self.unit, self.peer_name = workload, threads, unit, peer_name
         self.higher = higher_is_better
+        self.flops, self.peaks = flops, peaks  # FLOPs per unit of the figure; the run's FMA peaks
         self.tl, self.peer = [], []
+
+    def of_peak(self):
+        """tl's median figure as a fraction of the FMA peak at this thread count, or None."""
+        if not self.flops or not self.peaks or not self.tl:
+            return None
+        return median(self.tl) * self.flops / (median(self.peaks) * 1e9)
 
     def add(self, tl_value, peer_value):
         if tl_value is not None:
@@ -135,37 +205,61 @@ def fmt(x, unit):
     return f"{x:.0f} {unit}" if x >= 100 else f"{x:.1f} {unit}"
 
 
+def fmt_flops(x):
+    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if x >= scale:
+            return f"{x / scale:.2f} {suffix}"
+    return f"{x:.0f}"
+
+
 def print_table(rows, markdown):
     if markdown:
-        print("| workload | threads | tl | peer | peer figure | ratio (median, min–max) |")
-        print("|---|---|---|---|---|---|")
+        print("| workload | threads | tl | FLOPs | of peak | peer | peer figure | ratio (median, min–max) |")
+        print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         ratios = r.ratios()
         ratio = f"{median(ratios):.2f} ({min(ratios):.2f}–{max(ratios):.2f})" if ratios else "—"
-        cells = [r.workload, str(r.threads), fmt(median(r.tl), r.unit), r.peer_name, fmt(median(r.peer), r.unit), ratio]
+        share = r.of_peak()
+        flops = "—" if not r.flops or r.unit == "GFLOP/s" else fmt_flops(r.flops) + "/" + r.unit.split("/")[0].rstrip("s")
+        cells = [r.workload, str(r.threads), fmt(median(r.tl), r.unit), flops,
+                 f"{share:.0%}" if share is not None else "—", r.peer_name, fmt(median(r.peer), r.unit), ratio]
         if markdown:
             print("| " + " | ".join(cells) + " |")
         else:
-            print(f"{cells[0]:<28}{cells[1]:>3}  {cells[2]:>16}  {cells[3]:<8}{cells[4]:>16}  {cells[5]}")
+            print(f"{cells[0]:<35}{cells[1]:>3}  {cells[2]:>16}  {cells[3]:>15}  {cells[4]:>7}  {cells[5]:<8}"
+                  f"{cells[6]:>16}  {cells[7]}")
 
 
-def bench(threads, rounds, only, python, curve):
+def print_peaks(peaks):
+    for threads, values in sorted(peaks.items()):
+        print(f"# FMA peak at {threads} thread(s): {median(values):.1f} GFLOP/s, median of {len(values)} "
+              f"({min(values):.1f}–{max(values):.1f})")
+
+
+def fma_peak(threads):
+    """The machine's FMA peak at `threads` threads, in GFLOP/s (tl-bench-engine --peak)."""
+    out, _, _ = run_measured([ENGINE_BENCH, "--peak", "--threads", str(threads), "--rounds", "3"], threads)
+    return float(out.split()[-1])
+
+
+def bench(threads, rounds, only, python, curve, peaks):
     rows = []
     peer = (lambda *a: peer_json(python, *a)) if python else None
 
-    def row(workload, unit, peer_name, higher_is_better=True):
-        """The row of `workload` against `peer_name`, created on first use."""
+    def row(workload, unit, peer_name, higher_is_better=True, flops=None):
+        """The row of `workload` against `peer_name`, created on first use; `flops` per unit."""
         for r in rows:
             if r.workload == workload and r.peer_name == peer_name:
                 return r
-        rows.append(Row(workload, threads, unit, peer_name, higher_is_better))
+        rows.append(Row(workload, threads, unit, peer_name, higher_is_better, flops, peaks))
         return rows[-1]
 
     for k in range(rounds):
         print(f"# {threads} thread(s), round {k + 1}/{rounds}", file=sys.stderr, flush=True)
+        peaks.append(fma_peak(threads))
         if "gemm" in only:
             for n in (256, 1024):
-                r = row(f"matmul {n}×{n}", "GFLOP/s", "torch")
+                r = row(f"matmul {n}×{n}", "GFLOP/s", "torch", flops=1e9)
                 figures, _, _ = tl_figures("gemm", {"n": n}, threads)
                 p = peer("gemm.py", ["--lib", "torch", "--sizes", str(n), "--repeats", "5"], threads)[0] if peer else None
                 r.add(median(figures.get(f"gemm {n}", [])), p["results"][str(n)]["torch"]["median"] if p else None)
@@ -174,23 +268,26 @@ def bench(threads, rounds, only, python, curve):
             p, _, prss = peer("mlp_train.py", ["--batches", "32,128,512", "--impl", "torch,numpy"], threads) if peer else (None, 0, None)
             for bs in (32, 128, 512):
                 for impl in ("torch", "numpy"):
-                    r = row(f"MLP train, batch {bs}", "samples/s", impl)
+                    r = row(f"MLP train, batch {bs}", "samples/s", impl, flops=training_flops(MLP_MACS))
                     r.add(median(figures.get(f"train {bs}", [])), p["results"][f"{impl}_bs{bs}"]["median"] if p else None)
             r = row("MLP run, peak RSS", "MiB", "torch+np", higher_is_better=False)
             r.add(rss, prss)
         if "cnn" in only:
             figures, _, _ = tl_figures("cnn", {"samples": 12800}, threads)
             p = peer("cnn_train.py", ["--samples", "12800"], threads)[0] if peer else None
-            for key, peer_key, name in (("train", "torch_train", "CNN train, batch 64"),
-                                        ("inference", "torch_infer", "CNN inference, batch 64")):
-                r = row(name, "samples/s", "torch")
+            for key, peer_key, name, flops in (
+                    ("train", "torch_train", "CNN train, batch 64", training_flops(cnn_macs())),
+                    ("inference", "torch_infer", "CNN inference, batch 64", inference_flops(cnn_macs()))):
+                r = row(name, "samples/s", "torch", flops=flops)
                 r.add(median(figures.get(key, [])), p["results"][peer_key]["median"] if p else None)
         if "resnet" in only:
             figures, _, _ = tl_figures("resnet", {}, threads)
             p = peer("resnet_train.py", [], threads)[0] if peer else None
-            for key, peer_key, name in (("train", "torch_train", "ResNet-18 train, 3×64×64, batch 32"),
-                                        ("inference", "torch_infer", "ResNet-18 inference, batch 32")):
-                r = row(name, "samples/s", "torch")
+            macs = resnet18_macs(64)
+            for key, peer_key, name, flops in (
+                    ("train", "torch_train", "ResNet-18 train, 3×64×64, batch 32", training_flops(macs)),
+                    ("inference", "torch_infer", "ResNet-18 inference, batch 32", inference_flops(macs))):
+                r = row(name, "samples/s", "torch", flops=flops)
                 r.add(median(figures.get(key, [])), p["results"][peer_key]["median"] if p else None)
         if "images" in only:
             folder = os.path.join(tempfile.gettempdir(), "tl-bench-images")
@@ -204,7 +301,7 @@ def bench(threads, rounds, only, python, curve):
         if "dann" in only:
             figures, _, _ = tl_figures("dann", {}, threads)
             p = peer("dann_step.py", [], threads)[0] if peer else None
-            r = row("DANN step, 128+128", "steps/s", "torch")
+            r = row("DANN step, 128+128", "steps/s", "torch", flops=dann_step_flops())
             r.add(median(figures.get("steps", [])), p["results"]["torch"]["median"] if p else None)
         if "startup" in only:
             t = [run_measured([TL, "-e", "1"], threads) for _ in range(5)]
@@ -248,12 +345,16 @@ def main():
     if not python and not args.no_peers:
         print("# no peer Python ($TL_PEER_PYTHON, $VENV/bin/python or .venv-peers/bin/python): tl's figures "
               "only; see Benchmarks/peers/README.md", file=sys.stderr)
+    if not os.access(ENGINE_BENCH, os.X_OK):
+        sys.exit(f"bench: {ENGINE_BENCH} is missing; scripts/bench builds it")
     only = set(args.only.split(","))
-    rows = []
+    rows, peaks = [], {}
     for threads in [int(t) for t in args.threads.split(",")]:
-        rows += bench(threads, args.rounds, only, python, args.curve)
+        peaks[threads] = []
+        rows += bench(threads, args.rounds, only, python, args.curve, peaks[threads])
     print(f"\n# tl vs peers, {time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs, medians of {args.rounds} alternating rounds;"
-          " ratio > 1: tl ahead")
+          " ratio > 1: tl ahead; of peak: tl's FLOPs per second over the FMA peak")
+    print_peaks(peaks)
     print_table(rows, args.markdown)
 
 

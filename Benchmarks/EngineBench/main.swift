@@ -1,8 +1,10 @@
 // Engine micro-benchmarks: tl's matmul against raw cblas_sgemm in one process, alternating,
 // so both see the same machine state. Run through scripts/bench (release build).
 import CBLAS
+import CPeak
 import Dispatch
 import Foundation
+import Synchronization
 import TLEngine
 
 // OpenBLAS may have loaded its generic kernels on a CPU it does not know (see BLASKernels).
@@ -36,6 +38,32 @@ let rounds = arguments.firstIndex(of: "--rounds").flatMap { Int(arguments[$0 + 1
 // tl splits products over its own threads and keeps OpenBLAS single-threaded; the raw reference
 // runs with OpenBLAS's own threads. Each side sets OpenBLAS before it is timed.
 Parallel.setThreads(threads)
+
+/// The machine's fp32 FMA peak at `threads` threads (CPeak's kernel of independent fused
+/// multiply-adds): every thread runs it at once for about 0.2 s; the FLOPs of all of them over the
+/// wall time, in GFLOP/s.
+func fmaPeak(threads: Int) -> Double {
+    let iterations: Int64 = 80_000_000
+    let flops = Mutex(0.0)
+    let time = seconds {
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            var sink: Float = 0
+            let done = cpeak_run(iterations, &sink)
+            flops.withLock { $0 += done + Double(sink.isNaN ? 1 : 0) }
+        }
+    }
+    return flops.withLock { $0 } / time / 1e9
+}
+
+let isa = String(cString: cpeak_isa())
+_ = fmaPeak(threads: threads)
+let peaks = (0..<rounds).map { _ in fmaPeak(threads: threads) }
+if arguments.contains("--peak") {
+    // One line for scripts/bench: the median of the rounds.
+    print("fma-peak", isa, threads, median(peaks))
+    exit(0)
+}
+print("# FMA peak (\(isa), \(threads) thread(s)): \(String(format: "%.1f", median(peaks))) GFLOP/s, median of \(rounds) (\(String(format: "%.1f–%.1f", peaks.min() ?? 0, peaks.max() ?? 0)))")
 
 print("# matmul: tl Tensor.matmul vs raw cblas_sgemm, fp32, \(threads) thread(s), \(rounds) alternating rounds")
 print("n      tl GFLOP/s   sgemm GFLOP/s   ratio (median, min–max)")
