@@ -330,8 +330,59 @@ def print_curve(threads, python):
         print(f"| {b} | {b / rate * 1e6:.0f} | {1e6 / rate:.2f} | {b / prate * 1e6:.0f} | {1e6 / prate:.2f} |")
 
 
+def parse_figure(text):
+    """A table cell such as "52.5k samples/s" or "76.6 GFLOP/s" → (52500.0, "samples/s"); "—" → None."""
+    m = re.match(r"^([0-9.]+)(k?) (.+)$", text.strip())
+    if not m:
+        return None, None
+    return float(m.group(1)) * (1000 if m.group(2) else 1), m.group(3)
+
+
+def combine(paths):
+    """The Markdown tables of separate runs (scripts/bench --markdown > FILE) as one: per row, the
+    median over the runs of tl's figure, of its share of the peak and of the ratio, with the
+    min–max of the runs' medians — how much a figure moves from one run to the next."""
+    runs, peaks = [], {}
+    for path in paths:
+        with open(path) as f:
+            lines = f.read().splitlines()
+        rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in lines
+                if line.startswith("| ") and not line.startswith("| workload")]
+        runs.append({(r[0], r[1], r[5]): r for r in rows if len(r) == 8})
+        for line in lines:
+            m = re.match(r"# FMA peak at (\d+) thread\(s\): ([0-9.]+) GFLOP/s", line)
+            if m:
+                peaks.setdefault(int(m.group(1)), []).append(float(m.group(2)))
+    keys = [k for k in runs[0] if all(k in run for run in runs)]
+    print(f"# {len(runs)} runs: {', '.join(paths)}")
+    print_peaks(peaks)
+
+    def spread(values, show):
+        values = [v for v in values if v is not None]
+        if not values:
+            return "—"
+        return f"{show(median(values))} ({show(min(values))}–{show(max(values))})"
+
+    print(f"| workload | threads | tl, median of {len(runs)} runs (min–max) | FLOPs | of peak | peer | peer figure "
+          f"| ratio, median of {len(runs)} runs (min–max) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for key in keys:
+        cells = [run[key] for run in runs]
+        unit = parse_figure(cells[0][2])[1] or ""
+        tl = spread([parse_figure(c[2])[0] for c in cells], lambda x: fmt(x, unit))
+        share = spread([float(c[4].rstrip("%")) if c[4].endswith("%") else None for c in cells], lambda x: f"{x:.0f} %")
+        peer = spread([parse_figure(c[6])[0] for c in cells], lambda x: fmt(x, unit))
+        ratio = spread([float(c[7].split()[0]) if c[7] != "—" else None for c in cells], lambda x: f"{x:.2f}")
+        print("| " + " | ".join([key[0], key[1], tl, cells[0][3], share, key[2], peer, ratio]) + " |")
+
+
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    if len(sys.argv) > 2 and sys.argv[1] == "--combine":
+        combine(sys.argv[2:])
+        return
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 epilog="scripts/bench.py --combine RUN.md RUN.md RUN.md: the Markdown tables of "
+                                        "separate runs as one, medians over the runs with their min–max")
     ap.add_argument("--threads", default="1,2", help="thread counts, e.g. 1,2")
     ap.add_argument("--rounds", type=int, default=3, help="alternating rounds per workload (≥ 3 for the table)")
     ap.add_argument("--only", default="gemm,mlp,cnn,resnet,dann,images,startup", help="workloads to run")

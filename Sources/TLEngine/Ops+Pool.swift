@@ -13,7 +13,13 @@ extension Window {
 extension Tensor {
     /// Max over k×k windows of N×C×H×W input, moving by `stride` (default k), with `padding`
     /// positions on every side that never win (PyTorch's `max_pool2d`, which pads with −∞).
-    public static func maxPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil, padding: Int = 0) throws -> Tensor {
+    ///
+    /// With `relu`, the max over the windows of `x.relu()`, each value clamped as it is read:
+    /// the same values and gradients as `maxPool2d(x.relu(), …)` bit for bit (ties and NaNs
+    /// included: ReLU makes a NaN 0), without ReLU's own passes over the larger input and the
+    /// tensors they keep. `Sequential` takes this path for a ReLU followed by max pooling.
+    public static func maxPool2d(_ x: Tensor, kernel: Int, stride: Int? = nil, padding: Int = 0,
+                                 relu: Bool = false) throws -> Tensor {
         let g = try Window(input: x.shape, kh: kernel, kw: kernel, stride: stride ?? kernel, pad: padding, op: "maxpool2d")
         guard padding <= kernel / 2 else {
             throw TensorError.invalidArgument(op: "maxpool2d", "padding \(padding) is more than half the window \(kernel)")
@@ -39,7 +45,7 @@ extension Tensor {
                         // columns; the rest one by one below.
                         var vectored = 0
                         while vectored + 4 <= g.ow {
-                            Tensor.maxPool2x2(plane, top + 2 * vectored, rowLength: g.w,
+                            Tensor.maxPool2x2(plane, top + 2 * vectored, rowLength: g.w, relu: relu,
                                               values: values + oy * g.ow + vectored,
                                               positions: positions + oy * g.ow + vectored)
                             vectored += 4
@@ -48,8 +54,8 @@ extension Tensor {
                             let a = top + 2 * ox
                             // Arithmetic rather than branches: the winner is unpredictable, and
                             // mispredicted branches dominated the cost. A NaN anywhere wins.
-                            let (b, c, d) = (plane[a + 1], plane[a + g.w], plane[a + g.w + 1])
-                            var best = plane[a], at = a
+                            let (b, c, d) = (read(plane[a + 1], relu), read(plane[a + g.w], relu), read(plane[a + g.w + 1], relu))
+                            var best = read(plane[a], relu), at = a
                             let nan = (best != best ? 1 : 0) | (b != b ? 1 : 0) | (c != c ? 1 : 0) | (d != d ? 1 : 0)
                             var take = b > best ? 1 : 0
                             at &+= take &* (a &+ 1 &- at)
@@ -82,11 +88,11 @@ extension Tensor {
                         // holds an input, as the padding is at most half of it).
                         let columns = columnRanges[ox]
                         var at = line &+ columns.lowerBound
-                        var best = plane[at]
+                        var best = read(plane[at], relu)
                         var nan = best != best ? 1 : 0
                         for x in columns.dropFirst() {
                             // Arithmetic, not branches (the winner is unpredictable); NaNs apart.
-                            let v = plane[line &+ x]
+                            let v = read(plane[line &+ x], relu)
                             nan |= v != v ? 1 : 0
                             at &+= (v > best ? 1 : 0) &* (line &+ x &- at)
                             best = v > best ? v : best
@@ -121,19 +127,30 @@ extension Tensor {
         let indices = IndexBuffer(pointer: argmax)
         guard recording(x) else { return out }
         let inShape = x.shape
+        // With the ReLU, a window's gradient passes only where its maximum is positive (a
+        // non-positive maximum was a ReLU's zero).
+        let kept = relu ? out.detached() : nil
         out.record([x]) { grad in
             let dx = Tensor.zeros(like: inShape)
-            let pg = grad.storage.pointer, pd = dx.storage.pointer
+            let pg = grad.storage.pointer, pd = dx.storage.pointer, py = kept?.storage.pointer
             Parallel.forRanges(planes, cost: outPlane) { range in
                 for p in range {
                     let plane = pd + p * g.h * g.w, positions = indices.pointer + p * outPlane, from = pg + p * outPlane
-                    for q in 0..<outPlane { plane[Int(positions[q])] += from[q] }
+                    if let maxima = py.map({ $0 + p * outPlane }) {
+                        for q in 0..<outPlane { plane[Int(positions[q])] += maxima[q] > 0 ? from[q] : 0 }
+                    } else {
+                        for q in 0..<outPlane { plane[Int(positions[q])] += from[q] }
+                    }
                 }
             }
             return [dx]
         }
         return out
     }
+
+    /// A value as max pooling reads it: itself, or with `relu` its ReLU (NaN gives 0, as `relu()`).
+    @inline(__always)
+    static func read(_ v: Float, _ relu: Bool) -> Float { relu ? (v > 0 ? v : 0) : v }
 
     /// Four 2×2 windows side by side, whose top-left corners are inputs `a`, `a + 2`, `a + 4`,
     /// `a + 6`: their maxima and the positions of the maxima, with the scalar loop's rules (the
@@ -142,11 +159,17 @@ extension Tensor {
     /// 2^24, so every blend uses the float comparison's own mask (through the integer lanes, and
     /// through Swift's generic SIMD code, the lanes went one by one).
     @inline(__always)
-    static func maxPool2x2(_ plane: UnsafePointer<Float>, _ a: Int, rowLength w: Int,
+    static func maxPool2x2(_ plane: UnsafePointer<Float>, _ a: Int, rowLength w: Int, relu: Bool,
                            values: UnsafeMutablePointer<Float>, positions: UnsafeMutablePointer<Int32>) {
         let raw = UnsafeRawPointer(plane)
-        let top = raw.loadUnaligned(fromByteOffset: 4 * a, as: SIMD8<Float>.self)
-        let bottom = raw.loadUnaligned(fromByteOffset: 4 * (a + w), as: SIMD8<Float>.self)
+        var top = raw.loadUnaligned(fromByteOffset: 4 * a, as: SIMD8<Float>.self)
+        var bottom = raw.loadUnaligned(fromByteOffset: 4 * (a + w), as: SIMD8<Float>.self)
+        if relu {
+            // ReLU as read: 0 wherever a value is not positive (NaN included).
+            let zero = SIMD8<Float>(repeating: 0)
+            top.replace(with: zero, where: .!(top .> zero))
+            bottom.replace(with: zero, where: .!(bottom .> zero))
+        }
         let first = SIMD4<Float>(0, 2, 4, 6) + Float(a)
         var best = top.evenHalf, at = first
         keepLarger(&best, &at, top.oddHalf, first + 1)

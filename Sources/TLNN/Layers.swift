@@ -117,8 +117,10 @@ public final class MaxPool2d: StatelessLayer {
     public init(_ kernel: Int, stride: Int? = nil, padding: Int = 0) throws {
         (self.kernel, self.stride, self.padding) = try poolWindow("maxpool", kernel, stride, padding)
     }
-    public func forward(_ x: Tensor) throws -> Tensor {
-        try Tensor.maxPool2d(x, kernel: kernel, stride: stride, padding: padding)
+    public func forward(_ x: Tensor) throws -> Tensor { try forward(x, relu: false) }
+    /// With `relu`, the pooling of `x.relu()` in one pass (`Tensor.maxPool2d`'s relu).
+    public func forward(_ x: Tensor, relu: Bool) throws -> Tensor {
+        try Tensor.maxPool2d(x, kernel: kernel, stride: stride, padding: padding, relu: relu)
     }
     public var summary: String { "MaxPool2d(\(poolSummary(kernel, stride, padding)))" }
 }

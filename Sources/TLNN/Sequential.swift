@@ -47,16 +47,32 @@ public final class Sequential: Layer {
 
     public func forward(_ x: Tensor) throws -> Tensor {
         var h = x
-        for (name, layer) in entries {
-            do {
-                h = try layer.forward(h)
-            } catch let error as TensorError {
-                throw LayerError(layer: name, summary: layer.summary, underlying: error)
-            } catch let error as LayerError {
-                throw LayerError(layer: name, summary: layer.summary, underlying: error)
+        var i = 0
+        while i < entries.count {
+            let (name, layer) = entries[i]
+            // A ReLU followed by max pooling runs as one pass (the same values and gradients,
+            // without ReLU's passes over the larger input): the LeNet pattern's conv → relu → pool.
+            if let activation = layer as? Activation, activation.kind == .relu, i + 1 < entries.count,
+               let pool = entries[i + 1].layer as? MaxPool2d {
+                h = try Self.named(entries[i + 1].name, pool) { try pool.forward(h, relu: true) }
+                i += 2
+                continue
             }
+            h = try Self.named(name, layer) { try layer.forward(h) }
+            i += 1
         }
         return h
+    }
+
+    /// Runs `body`, naming `layer` in the errors it throws.
+    private static func named(_ name: String, _ layer: any Layer, _ body: () throws -> Tensor) throws -> Tensor {
+        do {
+            return try body()
+        } catch let error as TensorError {
+            throw LayerError(layer: name, summary: layer.summary, underlying: error)
+        } catch let error as LayerError {
+            throw LayerError(layer: name, summary: layer.summary, underlying: error)
+        }
     }
 
     public func copy() -> any Layer { copied() }

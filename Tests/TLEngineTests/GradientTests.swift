@@ -166,6 +166,29 @@ import Testing
         #expect(x.grad?.scalars == grad)
     }
 
+    /// Max pooling with `relu` is the pooling of `x.relu()`: values and gradients bit for bit,
+    /// with the ties among the zeros ReLU makes and the NaNs it turns into zeros — on the 2×2 path
+    /// whose windows tile the image and not (odd sizes), and
+    /// on the separable path.
+    @Test(arguments: [(2, 2, 0, 4, 24), (2, 2, 0, 6, 18), (2, 2, 0, 5, 7), (3, 2, 1, 7, 8), (3, 3, 0, 6, 9)])
+    func poolingWithReLUIsThePoolingOfTheReLU(kernel: Int, stride: Int, padding: Int, height: Int, width: Int) throws {
+        var rng = RandomGenerator(seed: UInt64(kernel * 100 + height * 10 + width))
+        var xs = (0..<(3 * height * width)).map { _ in Float(Int(rng.nextFloat() * 4)) - 1.5 }
+        for i in Swift.stride(from: 4, to: xs.count, by: 19) { xs[i] = .nan }
+        for i in Swift.stride(from: 2, to: xs.count, by: 7) { xs[i] = 0 }
+        let fused = tensor([1, 3, height, width], xs).requiringGrad()
+        let composed = tensor([1, 3, height, width], xs).requiringGrad()
+        let y = try Tensor.maxPool2d(fused, kernel: kernel, stride: stride, padding: padding, relu: true)
+        let z = try Tensor.maxPool2d(composed.relu(), kernel: kernel, stride: stride, padding: padding)
+        #expect(y.shape == z.shape)
+        #expect(y.scalars.map(\.bitPattern) == z.scalars.map(\.bitPattern))
+        #expect(y.scalars.contains(0) && y.scalars.contains { $0 > 0 }, "windows of both kinds")
+        let r = tensor(y.shape, (0..<y.count).map { Float($0 % 5) - 1 })
+        try (y * r).sum().backward()
+        try (z * r).sum().backward()
+        #expect(fused.grad?.scalars.map(\.bitPattern) == composed.grad?.scalars.map(\.bitPattern))
+    }
+
     @Test func batchNormInTraining() throws {
         for shape in [[6, 3], [4, 2, 3, 3]] {
             try checkGradients([shape, [shape[1]], [shape[1]]], tolerance: 2e-2) { xs in

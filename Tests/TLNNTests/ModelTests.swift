@@ -100,6 +100,30 @@ import Testing
         #expect(accuracy > 0.9)
     }
 
+    /// A ReLU followed by max pooling runs as one pass in a `Sequential`: the outputs and every
+    /// gradient are those of the layers one by one, bit for bit, and an error in the pooling
+    /// still names the pooling layer.
+    @Test func reluThenMaxPoolingRunAsOnePassWithTheSameNumbers() throws {
+        var g = RandomGenerator(seed: 4)
+        let net = Sequential([try Conv2d(1, 4, kernel: 3, using: &g), Activation(.relu), try MaxPool2d(2),
+                              Flatten(), try Linear(144, 3, using: &g)])
+        let x = try Tensor.randn([5, 1, 14, 14], using: &g)
+        let labels = [0, 1, 2, 1, 0]
+        try Loss.crossEntropy(net(x), labels).backward()
+        let fused = net.namedParameters().map { $0.parameter.grad?.scalars ?? [] }
+        var h = x
+        for layer in net.layers { h = try layer.forward(h) }
+        #expect(try net(x).scalars.map(\.bitPattern) == h.scalars.map(\.bitPattern))
+        SGD(learningRate: 0.1).zeroGrad(net.parameters)
+        try Loss.crossEntropy(h, labels).backward()
+        #expect(net.namedParameters().map { $0.parameter.grad?.scalars ?? [] } == fused)
+        #expect(fused.allSatisfy { $0.contains { $0 != 0 } })
+        let tooSmall = Sequential([Activation(.relu), try MaxPool2d(3)])
+        #expect { _ = try tooSmall(try Tensor.zeros([1, 1, 2, 2])) } throws: { error in
+            (error as? LayerError)?.layer == "1" && (error as? LayerError)?.summary.hasPrefix("MaxPool2d") == true
+        }
+    }
+
     @Test func frozenLayersKeepTheirWeightsThroughTraining() throws {
         var g = RandomGenerator(seed: 2)
         let net = Sequential([try Linear(3, 4, using: &g), Activation(.tanh), try Linear(4, 2, using: &g)])
