@@ -357,11 +357,11 @@ def combine(paths):
     print(f"# {len(runs)} runs: {', '.join(paths)}")
     print_peaks(peaks)
 
-    def spread(values, show):
+    def spread(values, show, unit=""):
         values = [v for v in values if v is not None]
         if not values:
             return "—"
-        return f"{show(median(values))} ({show(min(values))}–{show(max(values))})"
+        return f"{show(median(values))} ({show(min(values))}–{show(max(values))}){unit}"
 
     print(f"| workload | threads | tl, median of {len(runs)} runs (min–max) | FLOPs | of peak | peer | peer figure "
           f"| ratio, median of {len(runs)} runs (min–max) |")
@@ -369,9 +369,10 @@ def combine(paths):
     for key in keys:
         cells = [run[key] for run in runs]
         unit = parse_figure(cells[0][2])[1] or ""
-        tl = spread([parse_figure(c[2])[0] for c in cells], lambda x: fmt(x, unit))
-        share = spread([float(c[4].rstrip("%")) if c[4].endswith("%") else None for c in cells], lambda x: f"{x:.0f} %")
-        peer = spread([parse_figure(c[6])[0] for c in cells], lambda x: fmt(x, unit))
+        number = lambda x: fmt(x, unit).rsplit(" ", 1)[0]  # the unit once, after the range
+        tl = spread([parse_figure(c[2])[0] for c in cells], number, " " + unit)
+        share = spread([float(c[4].rstrip("%")) if c[4].endswith("%") else None for c in cells], lambda x: f"{x:.0f}", " %")
+        peer = spread([parse_figure(c[6])[0] for c in cells], number, " " + unit)
         ratio = spread([float(c[7].split()[0]) if c[7] != "—" else None for c in cells], lambda x: f"{x:.2f}")
         print("| " + " | ".join([key[0], key[1], tl, cells[0][3], share, key[2], peer, ratio]) + " |")
 
