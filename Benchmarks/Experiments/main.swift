@@ -116,12 +116,14 @@ func adaptation() throws {
             options.optimizer = sgd ? .sgd : .adam
             options.learningRate = sgd ? real("--lr", 0.01) : lr
             if CommandLine.arguments.contains("--dann-schedule") { options.schedule = .dann }
+            if CommandLine.arguments.contains("--trace") { options.validation = tTest }  // target accuracy after each epoch
             var extra = ""
             let time = try seconds {
                 switch method {
                 case "source":
                     let h = try Trainer.fit(net, s, options: options, using: &g)
                     extra = " source acc " + h.series("accuracy").map { String(format3: $0 ?? .nan) }.joined(separator: " ")
+                        + (options.validation == nil ? "" : " target acc " + h.series("val_accuracy").map { String(format3: $0 ?? .nan) }.joined(separator: " "))
                 case "target": _ = try Trainer.fit(net, t, options: options, using: &g)
                 case "dann":
                     let width = option("--disc", 100)
@@ -132,6 +134,7 @@ func adaptation() throws {
                     let h = try Trainer.fitAdversarial(adv, source: s, target: t.unlabelled(), lambda: lambda, options: options, using: &g)
                     extra = " domain acc " + h.series("domain_accuracy").map { String(format3: $0 ?? .nan) }.joined(separator: " ")
                         + " source acc " + h.series("source_accuracy").map { String(format3: $0 ?? .nan) }.joined(separator: " ")
+                        + (options.validation == nil ? "" : " target acc " + h.series("val_accuracy").map { String(format3: $0 ?? .nan) }.joined(separator: " "))
                 default:
                     let parts = method.split(separator: ":")
                     guard let a = Alignment(rawValue: String(parts[0])) else { print("unknown method \(method)"); return }

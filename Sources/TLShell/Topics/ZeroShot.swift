@@ -12,7 +12,12 @@ extension Topic {
             f(x) is batch-normalised and the score is a cosine (normalize=false: the raw dot
             product): raw image features share a large common part, every class then scores
             alike and the hinge stops at the margin — one class for every unseen image.
-          Train on the seen classes, evaluate on data of the unseen ones only.
+            Give the shared space some 64 dimensions (cnn(classes=64), linear(12, 64)): in 16
+            the embedding fits the seen classes as well but tells unseen ones apart worse
+            (animals, five seeds, an MLP f, 9 000 seen images: 0.50–0.53 against 0.64–0.70).
+          Train on the seen classes, evaluate on data of the unseen ones only. Word vectors
+          know what language knows, not what the images show: they fail where unseen classes
+          are the seen ones' neighbours in language (dog, sheep, pig beside cat, goat, cow).
           """,
         formula: """
           attributes:  argmax_c Σ_m a_cm log σ(o_m) + (1 − a_cm) log(1 − σ(o_m))
