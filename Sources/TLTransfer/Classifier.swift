@@ -26,7 +26,7 @@ public final class Classifier: TrainingMethod {
         guard let target = request.target else { throw TrainingError(description: "align= needs target= (unlabelled target data)") }
         guard let at = request.at else { throw TrainingError(description: "align= needs at=: the layer whose input features are aligned") }
         guard let net = network as? Sequential else { throw TrainingError(description: "align= trains a sequential model") }
-        return try Trainer.fitAligned(net, at: at, source: data, target: target, alignment: alignment, weight: request.alignWeight,
+        return try Trainer.fitAligned(net, at: at, source: data, target: target, alignment: alignment, weight: request.alignWeight ?? alignment.defaultWeight,
                                       options: request.options, using: &generator, reporter: request.reporter)
     }
 

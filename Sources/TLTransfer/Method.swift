@@ -72,9 +72,9 @@ public struct FitRequest {
     /// A few labelled target samples (SDT's soft-label loss).
     public var targetLabels: Dataset?
     /// Discrepancy-based adaptation: the discrepancy between source and target features of
-    /// `net[0:at]` to minimise, at `alignWeight`.
+    /// `net[0:at]` to minimise, at `alignWeight` (nil: the alignment's `defaultWeight`).
     public var alignment: Alignment?
-    public var alignWeight: Float = 1
+    public var alignWeight: Float?
     public var at: Int?
     /// The gradient reversal's factor (domain-adversarial models).
     public var lambda: LambdaSetting?

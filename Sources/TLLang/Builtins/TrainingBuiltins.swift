@@ -21,7 +21,7 @@ enum TrainingBuiltins {
             .optional("target", .dataset, .none, keyword: true, "unlabelled target data, for attach()ed and sdt() models and align="),
             .optional("target_labels", .dataset, .none, keyword: true, "a few labelled target samples, for sdt() models (soft labels)"),
             .optional("align", .string, .none, keyword: true, "mmd, mkmmd, coral or cmd: a discrepancy between source and target features to minimise"),
-            .optional("align_weight", .number, .number(1), keyword: true, "the weight of the alignment term"),
+            .optional("align_weight", .number, .none, keyword: true, "the weight of the alignment term: 0.1 for mmd, 0.3 for cmd, 1 for mkmmd and coral unless given (see :help mmd)"),
             .optional("at", .integer, .none, keyword: true, "with align=: the features compared are net[0:at]'s"),
             .optional("lambda", .any, .string("schedule"), keyword: true, "an attach()ed model's reversal factor: a number, or \"schedule\" for lambda_max·(2/(1+e^(−10p))−1)"),
             .optional("lambda_max", .number, .none, keyword: true, "the ceiling of lambda=\"schedule\" (0.3; the paper's 1 can destroy the features at a constant SGD rate, see :help dann)"),
@@ -49,7 +49,16 @@ enum TrainingBuiltins {
             request.target = args.isNone("target") ? nil : try args.dataset("target")
             request.targetLabels = args.isNone("target_labels") ? nil : try args.dataset("target_labels")
             request.alignment = args.isNone("align") ? nil : try args.choice("align", of: Alignment.self)
-            request.alignWeight = try args.float("align_weight")
+            if !args.isNone("align_weight") {
+                let weight = try args.float("align_weight")
+                guard weight >= 0, weight.isFinite else {
+                    throw args.error(for: "align_weight", expected: "a number ≥ 0", got: args.value("align_weight"))
+                }
+                guard request.alignment != nil else {
+                    throw args.error("align_weight= weighs the align= term; give align= (mmd, mkmmd, coral or cmd) with it", at: "align_weight")
+                }
+                request.alignWeight = weight
+            }
             request.at = try args.optionalInt("at")
             request.lambda = try lambda(args)
             request.classTable = args.isNone("attributes") ? nil : try args.tensor("attributes")

@@ -7,8 +7,16 @@ extension Topic {
           (the distance between the feature means); DAN a multi-kernel MMD whose Gaussian
           bandwidths surround the median pairwise distance; CMD compares the means and the
           central moments up to order 5. train(net, src, target=tgt, align="mmd" | "mkmmd" | "cmd",
-          at=k, align_weight=w); the weight ramps up from 0 during training. Starting from a
-          network trained on the source avoids the trivial solution of collapsing all features.
+          at=k, align_weight=w); the weight ramps up from 0 during training, so the features
+          learn the labels before they are pulled together (at full weight from the start they
+          can collapse to zero, where any discrepancy vanishes).
+
+          The weight: linear MMD and CMD grow with the features' scale and pull hard, so their
+          defaults are 0.1 and 0.3; MK-MMD's kernels are bounded and CORAL is divided by 4d², so
+          theirs is 1. mnist → mnistm from scratch (the DANN paper's network, 6 000 + 3 000
+          digits, 3 epochs, SGD — train's defaults —, 5 seeds): linear MMD at weight 1 ended
+          0.59 against 0.72 source only, at 0.1 0.78; CMD 0.64 at 1, 0.77 at 0.3, 0.82 at 0.1.
+          Fine-tuning a source-trained CNN with Adam, CMD did best at 0.3 (0.71; 0.62 at 0.1).
           """,
         formula: """
           linear MMD:  ‖ mean f(x_s) − mean f(x_t) ‖²
