@@ -219,6 +219,30 @@ final class Identity: Layer {
         #expect(Trainer.adversarialWarnings(history([(0.6, 0.7), (0.11, 0.5)]), lambda: .standard, classes: 10, steps: 4).isEmpty, "a handful of steps")
     }
 
+    /// Aligned training that ends at chance on the source is named, with a tenth of the weight
+    /// to try; a run that learnt, or a handful of steps, says nothing.
+    @Test func alignedTrainingLeftAtChanceIsNamed() {
+        func history(_ source: [Double]) -> History {
+            var h = History()
+            h.epochs = source.enumerated().map { i, a in
+                EpochRecord(epoch: i + 1, seconds: 1, samplesPerSecond: 1, figures: [("loss", 2.3), ("source_accuracy", a), ("cmd", 0.01)])
+            }
+            return h
+        }
+        let warning = Trainer.collapseWarning(history([0.11, 0.1, 0.09]), alignment: .cmd, weight: 0.3, classes: 10, steps: 400)
+        #expect(warning?.contains("still at chance on the source (accuracy 0.09 for 10 classes) with the cmd term at weight 0.3") == true)
+        #expect(warning?.contains("try align_weight=0.03") == true)
+        #expect(Trainer.collapseWarning(history([0.5, 0.8, 0.9]), alignment: .cmd, weight: 0.3, classes: 10, steps: 400) == nil)
+        #expect(Trainer.collapseWarning(history([0.1]), alignment: .mmd, weight: 0.1, classes: 10, steps: 4) == nil, "a handful of steps")
+    }
+
+    /// The default weights of the discrepancies: the unbounded ones (linear MMD, CMD) below 1.
+    @Test func unboundedDiscrepanciesWeighLess() {
+        #expect(Alignment.mmd.defaultWeight == 0.1)
+        #expect(Alignment.cmd.defaultWeight == 0.3)
+        #expect(Alignment.mkmmd.defaultWeight == 1 && Alignment.coral.defaultWeight == 1)
+    }
+
     @Test func theDefaultScheduleRampsToItsCeiling() {
         #expect(LambdaSetting.standard.value(progress: 0) == 0)
         #expect(Swift.abs(LambdaSetting.standard.value(progress: 1) - LambdaSetting.defaultMax * Float(2 / (1 + Glibc.exp(-10.0)) - 1)) < 1e-6)
