@@ -157,9 +157,9 @@ public enum Alignment: String, CaseIterable, Sendable {
     /// with the features' scale and pull hard. mnist → mnistm, 5 seeds each (README): from scratch
     /// with SGD, linear MMD at weight 1 ended 0.13 below source only and at 0.1 0.06 above it (Adam
     /// 0.72 → 0.80; fine-tuning a source-trained CNN with Adam 0.62 → 0.70); CMD was best at 0.1
-    /// from scratch with SGD (0.82 against 0.64 at 1) but at 1 when fine-tuning (0.70 against
-    /// 0.62), and 0.3 was within 0.05 of the best in all three (0.77, 0.79, 0.71). MK-MMD's
-    /// kernels are bounded and CORAL is divided by 4d²: 1 suits them.
+    /// from scratch with SGD (0.82 against 0.64 at 1) but lost at 0.1 when fine-tuning (0.62
+    /// against 0.70 at 1), and 0.3 was within 0.05 of the best in all three (0.77, 0.79, 0.71).
+    /// MK-MMD's kernels are bounded and CORAL is divided by 4d²: 1 suits them.
     public var defaultWeight: Float {
         switch self {
         case .mmd: 0.1
@@ -354,7 +354,7 @@ extension Trainer {
     /// the features there before the labels are learnt (CMD at weight 0.3 from scratch on
     /// svhn → mnist: accuracy 0.10 on every seed). Not after a handful of steps (fewer than 50).
     static func collapseWarning(_ history: History, alignment: Alignment, weight: Float, classes k: Int, steps: Int) -> String? {
-        guard k >= 2, steps >= 50, history.interruptedAt == nil, history.divergedAt == nil,
+        guard weight > 0, k >= 2, steps >= 50, history.interruptedAt == nil, history.divergedAt == nil,
               let last = history.epochs.last, let accuracy = last["source_accuracy"], accuracy <= 1.5 / Double(k) else { return nil }
         return "the label predictor is still at chance on the source (accuracy \(Report.format(accuracy)) for \(k) classes) with the \(alignment.rawValue) term at weight \(Report.format(Double(weight))): "
             + "the alignment may have pulled the features together by shrinking them to nothing, where any discrepancy vanishes; "

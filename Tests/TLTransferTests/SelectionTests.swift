@@ -234,6 +234,7 @@ final class Identity: Layer {
         #expect(warning?.contains("try align_weight=0.03") == true)
         #expect(Trainer.collapseWarning(history([0.5, 0.8, 0.9]), alignment: .cmd, weight: 0.3, classes: 10, steps: 400) == nil)
         #expect(Trainer.collapseWarning(history([0.1]), alignment: .mmd, weight: 0.1, classes: 10, steps: 4) == nil, "a handful of steps")
+        #expect(Trainer.collapseWarning(history([0.1, 0.1]), alignment: .mmd, weight: 0, classes: 10, steps: 400) == nil, "no alignment to blame")
     }
 
     /// The default weights of the discrepancies: the unbounded ones (linear MMD, CMD) below 1.
