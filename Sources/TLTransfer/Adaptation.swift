@@ -278,7 +278,7 @@ extension Trainer {
     /// what the features had learned of the labels, or a domain classifier never fooled. Not
     /// after a handful of steps (fewer than 50), as for the chance warning.
     static func adversarialWarnings(_ history: History, lambda: LambdaSetting, classes k: Int, steps: Int) -> [String] {
-        guard steps >= 50, history.interruptedAt == nil, history.divergedAt == nil, history.epochs.count >= 2 else { return [] }
+        guard ranLongEnough(history, steps: steps), history.epochs.count >= 2 else { return [] }
         if case .constant(let l) = lambda, l == 0 { return [] }  // no reversal: nothing to say about it
         let lower: String, higher: String
         switch lambda {
@@ -292,7 +292,7 @@ extension Trainer {
         var warnings: [String] = []
         let source = history.epochs.compactMap { record in record["source_accuracy"].map { (record.epoch, $0) } }
         let domain = history.epochs.last?["domain_accuracy"].map { ", the domain classifier at \(Report.format($0))" } ?? ""
-        if let last = source.last, k >= 2, last.1 <= 1.5 / Double(k) {
+        if let last = source.last, atChance(last.1, classes: k) {
             warnings.append("the label predictor is still at chance on the source (accuracy \(Report.format(last.1)) for \(k) classes)\(domain): "
                 + "the labels are not being learnt, and the reversed gradient may be why; \(lower), or train on the source alone first to see whether it learns there")
         } else if let best = source.max(by: { $0.1 < $1.1 }), let last = source.last, best.1 >= 0.5, last.1 < 0.8 * best.1 {
@@ -354,8 +354,8 @@ extension Trainer {
     /// the features there before the labels are learnt (CMD at weight 0.3 from scratch on
     /// svhn → mnist: accuracy 0.10 on every seed). Not after a handful of steps (fewer than 50).
     static func collapseWarning(_ history: History, alignment: Alignment, weight: Float, classes k: Int, steps: Int) -> String? {
-        guard weight > 0, k >= 2, steps >= 50, history.interruptedAt == nil, history.divergedAt == nil,
-              let last = history.epochs.last, let accuracy = last["source_accuracy"], accuracy <= 1.5 / Double(k) else { return nil }
+        guard weight > 0, ranLongEnough(history, steps: steps), let accuracy = history.epochs.last?["source_accuracy"],
+              atChance(accuracy, classes: k) else { return nil }
         return "the label predictor is still at chance on the source (accuracy \(Report.format(accuracy)) for \(k) classes) with the \(alignment.rawValue) term at weight \(Report.format(Double(weight))): "
             + "the alignment may have pulled the features together by shrinking them to nothing, where any discrepancy vanishes; "
             + "try align_weight=\(Report.format(Double(weight) / 10)), or train on the source alone first and align afterwards"

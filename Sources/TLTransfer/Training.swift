@@ -275,13 +275,22 @@ public enum Trainer {
         return history
     }
 
+    /// Whether a run's last epoch says what it learnt: 50 steps or more (after fewer, the
+    /// language's note on too few steps speaks), not stopped by Ctrl-C or a diverging loss.
+    static func ranLongEnough(_ history: History, steps: Int) -> Bool {
+        steps >= 50 && history.interruptedAt == nil && history.divergedAt == nil
+    }
+
+    /// The warnings' rule for a classifier at chance among `k` classes: accuracy at most 1.5/k.
+    static func atChance(_ accuracy: Double, classes k: Int) -> Bool { k >= 2 && accuracy <= 1.5 / Double(k) }
+
     /// A warning when a classifier ends its training at chance on its own training data: it did
     /// not learn, and the user should hear why it may be. Not after a handful of steps (fewer
     /// than 50): the language's note on too few steps says that once.
     static func chanceWarning(_ history: History, classes k: Int, steps: Int, options: TrainingOptions) -> String? {
-        guard k >= 2, steps >= 50, history.interruptedAt == nil, history.divergedAt == nil, let last = history.epochs.last,
+        guard ranLongEnough(history, steps: steps), let last = history.epochs.last,
               let loss = last["loss"], let accuracy = last["accuracy"],
-              accuracy <= 1.5 / Double(k), loss >= Glibc.log(Double(k)) * 0.97 else { return nil }
+              atChance(accuracy, classes: k), loss >= Glibc.log(Double(k)) * 0.97 else { return nil }
         let lr = Double(options.learningRate)
         let advice = lr >= 0.5
             ? "lr=\(Report.format(lr)) is large: try lr=\(Report.format(lr / 100)) or less"
