@@ -24,8 +24,10 @@ public final class Classifier: TrainingMethod {
             return try Trainer.fit(network, data, options: request.options, using: &generator, reporter: request.reporter)
         }
         guard let target = request.target else { throw TrainingError(description: "align= needs target= (unlabelled target data)") }
-        guard let at = request.at else { throw TrainingError(description: "align= needs at=: the layer whose input features are aligned") }
         guard let net = network as? Sequential else { throw TrainingError(description: "align= trains a sequential model") }
+        guard let at = request.at ?? Trainer.alignmentLayer(net) else {
+            throw TrainingError(description: "align= needs at= for this model (no linear layer after its first whose input could be aligned): the features of net[0:at] are compared")
+        }
         return try Trainer.fitAligned(net, at: at, source: data, target: target, alignment: alignment, weight: request.alignWeight ?? alignment.defaultWeight,
                                       options: request.options, using: &generator, reporter: request.reporter)
     }

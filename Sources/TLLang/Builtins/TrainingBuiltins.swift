@@ -22,7 +22,7 @@ enum TrainingBuiltins {
             .optional("target_labels", .dataset, .none, keyword: true, "a few labelled target samples, for sdt() models (soft labels)"),
             .optional("align", .string, .none, keyword: true, "mmd, mkmmd, coral or cmd: a discrepancy between source and target features to minimise"),
             .optional("align_weight", .number, .none, keyword: true, "the weight of the alignment term: 0.1 for mmd, 0.3 for cmd, 1 for mkmmd and coral unless given (see :help mmd)"),
-            .optional("at", .integer, .none, keyword: true, "with align=: the features compared are net[0:at]'s"),
+            .optional("at", .integer, .none, keyword: true, "with align=: the features compared are net[0:at]'s; unless given, the input of the last linear layer (see :help mmd)"),
             .optional("lambda", .any, .string("schedule"), keyword: true, "an attach()ed model's reversal factor: a number, or \"schedule\" for lambda_max·(2/(1+e^(−10p))−1)"),
             .optional("lambda_max", .number, .none, keyword: true, "the ceiling of lambda=\"schedule\" (0.3; the paper's 1 can destroy the features at a constant SGD rate, see :help dann)"),
             .optional("attributes", .tensor, .none, keyword: true, "a zero-shot model's class table (classes × attributes or word vectors); the dataset's attributes by default"),

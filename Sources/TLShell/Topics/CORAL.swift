@@ -4,7 +4,8 @@ extension Topic {
         text: """
           Deep CORAL matches the covariances of the source and target features, a discrepancy
           that is differentiable and cheap. It aligns the spread and correlations of the
-          features, not only their means. train(net, src, target=tgt, align="coral", at=k).
+          features, not only their means. train(net, src, target=tgt, align="coral"), at the input
+          of the last linear layer unless at=k says otherwise (see :help mmd).
           """,
         formula: """
           L_CORAL = ‖C_s − C_t‖²_F / (4 d²),   C = (1/(n−1)) (XᵀX − (1/n)(1ᵀX)ᵀ(1ᵀX)),  d features
@@ -15,7 +16,7 @@ extension Topic {
           tgt = unlabel(digits(400, style="mnistm", seed=2))
           net = cnn()
           train(net, src, epochs=1, optimizer="adam", lr=0.001, quiet=true);
-          train(net, src, target=tgt, align="coral", at=7, epochs=1, optimizer="adam", lr=0.001, quiet=true)
+          train(net, src, target=tgt, align="coral", epochs=1, optimizer="adam", lr=0.001, quiet=true)
           round(evaluate(net, digits(200, style="mnistm", seed=3)).accuracy, 2)
           """)
 }
