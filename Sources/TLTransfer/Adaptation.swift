@@ -153,12 +153,12 @@ public enum LambdaSetting: Sendable {
 public enum Alignment: String, CaseIterable, Sendable {
     case mmd, mkmmd, coral, cmd
 
-    /// The weight `train` gives the term when align_weight= is not said. Linear MMD and CMD grow
-    /// with the features' scale and pull hard. mnist → mnistm, 5 seeds each (README): from scratch
-    /// with SGD, linear MMD at weight 1 ended 0.13 below source only and at 0.1 0.06 above it (Adam
-    /// 0.72 → 0.80; fine-tuning a source-trained CNN with Adam 0.62 → 0.70); CMD was best at 0.1
-    /// from scratch with SGD (0.82 against 0.64 at 1) but lost at 0.1 when fine-tuning (0.62
-    /// against 0.70 at 1), and 0.3 was within 0.05 of the best in all three (0.77, 0.79, 0.71).
+    /// The weight `train` gives the term when align_weight= is not said. Linear MMD and CMD grow with
+    /// the features' scale and pull hard. mnist → mnistm, 5 seeds each (README), aligned at the flatten
+    /// (at=7): from scratch with SGD, linear MMD at weight 1 ended 0.13 below source only and at 0.1
+    /// 0.06 above it (Adam 0.72 → 0.80; fine-tuning a source-trained CNN with Adam 0.62 → 0.70); CMD
+    /// was best at 0.1 from scratch with SGD (0.82 against 0.64 at 1) but lost at 0.1 when fine-tuning
+    /// (0.62 against 0.70 at 1), and 0.3 was within 0.05 of the best in all three (0.77, 0.79, 0.71).
     /// MK-MMD's kernels are bounded and CORAL is divided by 4d²: 1 suits them.
     public var defaultWeight: Float {
         switch self {
