@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layers, lowest first: CBLAS/CZlib/CImage → TLEngine → TLNN → … → TLShell → TLKernel → tl.
+// Layers, lowest first: CBLAS/CZlib/CImage/CKernels → TLEngine → TLNN → … → TLShell → TLKernel → tl.
 // Each target imports only targets below it (see docs/architecture.md).
 let package = Package(
     name: "tl",
@@ -37,7 +37,9 @@ let package = Package(
         // errors through longjmp.
         .target(name: "CImage", path: "Sources/CImage",
                 linkerSettings: [.linkedLibrary("png"), .linkedLibrary("jpeg")]),
-        .target(name: "TLEngine", dependencies: ["CBLAS", "CMalloc"]),
+        // Engine kernels in C where Swift's SIMD types compile poorly (2×2 max pooling).
+        .target(name: "CKernels", path: "Sources/CKernels"),
+        .target(name: "TLEngine", dependencies: ["CBLAS", "CMalloc", "CKernels"]),
         .target(name: "TLNN", dependencies: ["TLEngine", "CZlib"]),
         .target(name: "TLData", dependencies: ["TLNN", "CImage"]),
         .target(name: "TLRender", dependencies: ["TLEngine", "CZlib"]),

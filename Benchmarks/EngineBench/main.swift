@@ -63,6 +63,10 @@ if arguments.contains("--peak") {
     print("fma-peak", isa, threads, median(peaks))
     exit(0)
 }
+if arguments.contains("--cnn-ops") {
+    cnnOperations(rounds: rounds)
+    exit(0)
+}
 print("# FMA peak (\(isa), \(threads) thread(s)): \(String(format: "%.1f", median(peaks))) GFLOP/s, median of \(rounds) (\(String(format: "%.1f–%.1f", peaks.min() ?? 0, peaks.max() ?? 0)))")
 
 print("# matmul: tl Tensor.matmul vs raw cblas_sgemm, fp32, \(threads) thread(s), \(rounds) alternating rounds")
@@ -95,4 +99,45 @@ for n in [256, 1024] {
         + String(format: "%-13.1f%-16.1f%.3f (%.3f–%.3f)", median(tl), median(raw), median(ratios),
                  ratios.min() ?? 0, ratios.max() ?? 0)
     print(line)
+}
+
+/// The engine operations of the benchmark's LeNet training step (Benchmarks/workloads/cnn.tl,
+/// batch 64), each timed forward and forward + backward, alternating over `rounds`: where the
+/// step's time goes outside the language, in milliseconds per batch (medians, min–max).
+func cnnOperations(rounds: Int) {
+    var g = RandomGenerator(seed: 1)
+    func randn(_ shape: [Int], _ std: Float) -> Tensor { (try? Tensor.randn(shape, std: std, using: &g)) ?? Tensor(scalar: 0) }
+    let x = randn([64, 1, 28, 28], 1), w1 = randn([16, 1, 5, 5], 0.2), b1 = randn([16], 0.1)
+    let w2 = randn([32, 16, 5, 5], 0.05), b2 = randn([32], 0.1)
+    let y1 = randn([64, 16, 24, 24], 1), x2 = randn([64, 16, 12, 12], 1), y2 = randn([64, 32, 8, 8], 1)
+    let seed1 = randn([64, 16, 24, 24], 1), seedP1 = randn([64, 16, 12, 12], 1)
+    let seed2 = randn([64, 32, 8, 8], 1), seedP2 = randn([64, 32, 4, 4], 1)
+    let operations: [(String, () -> Void, () -> Void)] = [
+        ("conv1 (1→16, 5×5, 28×28)", { _ = try? Tensor.conv2d(x, w1, bias: b1) },
+         { try? Tensor.conv2d(x, w1.requiringGrad(), bias: b1.requiringGrad()).backward(seed: seed1) }),
+        ("relu + maxpool 2 (16×24×24)", { _ = try? Tensor.maxPool2d(y1, kernel: 2, relu: true) },
+         { try? Tensor.maxPool2d(y1.requiringGrad(), kernel: 2, relu: true).backward(seed: seedP1) }),
+        ("conv2 (16→32, 5×5, 12×12)", { _ = try? Tensor.conv2d(x2, w2, bias: b2) },
+         { try? Tensor.conv2d(x2.requiringGrad(), w2.requiringGrad(), bias: b2.requiringGrad()).backward(seed: seed2) }),
+        ("relu + maxpool 2 (32×8×8)", { _ = try? Tensor.maxPool2d(y2, kernel: 2, relu: true) },
+         { try? Tensor.maxPool2d(y2.requiringGrad(), kernel: 2, relu: true).backward(seed: seedP2) }),
+    ]
+    // Each round's figure is the fastest of 20 calls: on a shared machine, interference only
+    // ever adds time.
+    func fastest(_ body: () -> Void) -> Double { (0..<20).map { _ in seconds(body) }.min() ?? 0 }
+    var forward = [[Double]](repeating: [], count: operations.count), both = forward
+    for _ in 0..<rounds {
+        for (i, op) in operations.enumerated() {
+            forward[i].append(fastest(op.1) * 1e3)
+            both[i].append(fastest(op.2) * 1e3)
+        }
+    }
+    print("# LeNet step's operations, batch 64, \(Parallel.threads) thread(s), ms per batch: the fastest of 20 calls, median of \(rounds) rounds (min–max)")
+    for (i, op) in operations.enumerated() {
+        let backward = zip(both[i], forward[i]).map { $0 - $1 }
+        print(op.0.padding(toLength: 30, withPad: " ", startingAt: 0)
+              + String(format: "forward %6.3f (%.3f–%.3f)   forward + backward %6.3f (%.3f–%.3f)   backward %6.3f",
+                       median(forward[i]), forward[i].min() ?? 0, forward[i].max() ?? 0,
+                       median(both[i]), both[i].min() ?? 0, both[i].max() ?? 0, median(backward)))
+    }
 }

@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 
 // 2-D convolution through im2col and a GEMM per image, dropout and batch normalisation.
 
@@ -124,30 +125,7 @@ extension Tensor {
             let pg = grad.storage.pointer
             if needB {
                 let d = Tensor(uninitializedShape: [o])
-                let pd = d.storage.pointer
-                pd.update(repeating: 0, count: o)
-                for img in 0..<g.n {
-                    let planes = pg + img * o * spatial
-                    // Eight channels side by side, one lane each: every channel's sum runs in
-                    // the same order as alone, but the additions no longer wait on each other.
-                    var ch = 0
-                    while ch + 8 <= o {
-                        let p = planes + ch * spatial
-                        var sums = SIMD8<Float>(repeating: 0)
-                        for i in 0..<spatial {
-                            sums += SIMD8(p[i], p[spatial + i], p[2 * spatial + i], p[3 * spatial + i],
-                                          p[4 * spatial + i], p[5 * spatial + i], p[6 * spatial + i], p[7 * spatial + i])
-                        }
-                        for lane in 0..<8 { pd[ch + lane] += sums[lane] }
-                        ch += 8
-                    }
-                    for c in ch..<o {
-                        let plane = planes + c * spatial
-                        var sum: Float = 0
-                        for i in 0..<spatial { sum += plane[i] }
-                        pd[c] += sum
-                    }
-                }
+                planeSums(pg, images: g.n, channels: o, spatial: spatial, into: d.storage.pointer)
                 db = d
             }
             guard needW || needX else { return [dx, dw, db] }
@@ -196,6 +174,18 @@ extension Tensor {
             return [dx, dw, db]
         }
         return out
+    }
+
+    /// The gradient of a convolution's bias: per output channel, the sum of its planes over the
+    /// images of N×C×(oh·ow) `g` (see `tl_plane_sums`), the channels split over the threads.
+    static func planeSums(_ g: UnsafePointer<Float>, images: Int, channels: Int, spatial: Int,
+                          into out: UnsafeMutablePointer<Float>) {
+        // Blocks of four channels (the kernel's transposes), at least two blocks per part.
+        let blocks = (channels + 3) / 4
+        Parallel.forRanges(blocks, cost: 4 * images * spatial) { range in
+            let first = range.lowerBound * 4, last = Swift.min(channels, range.upperBound * 4)
+            tl_plane_sums(g, Int64(images), Int64(channels), Int64(spatial), Int64(first), Int64(last - first), out + first)
+        }
     }
 
     /// How many images share one product in a convolution: 1 (image by image, split over the
@@ -292,43 +282,19 @@ extension Tensor {
         }
     }
 
-    /// The common case of im2col and col2im, stride 1 and no padding, with nothing to clip: every
-    /// column row (c, i, j) is oh runs of ow image values. Calls `body(image, column)` with the
-    /// offsets of each run in the image and in the columns, in column order — run by run rather
-    /// than element by element (the general loop's index arithmetic cost more than the copies).
-    @inline(__always)
-    static func forEachUnclippedRun(_ g: Window, rowLength: Int, _ body: (_ image: Int, _ column: Int) -> Void) {
-        var row = 0
-        for ch in 0..<g.c {
-            for i in 0..<g.kh {
-                for j in 0..<g.kw {
-                    var column = row * rowLength
-                    row += 1
-                    var image = ch * g.h * g.w + i * g.w + j
-                    for _ in 0..<g.oh {
-                        body(image, column)
-                        // Inside the image and the columns by construction: no overflow checks.
-                        column &+= g.ow
-                        image &+= g.w
-                    }
-                }
-            }
-        }
-    }
-
     /// Unfolds every kh×kw window of one C×H×W image into a column of `dst`: row (c, i, j),
     /// column (oy, ox); rows `rowLength` apart (oh·ow unless several images share the rows).
     static func im2col(_ src: UnsafePointer<Float>, _ g: Window, into dst: UnsafeMutablePointer<Float>, rowLength: Int? = nil) {
         let spatial = rowLength ?? g.oh * g.ow
         if g.stride == 1, g.pad == 0 {
-            forEachUnclippedRun(g, rowLength: spatial) { image, column in copyShortRun(dst + column, src + image, g.ow) }
+            tl_im2col_unpadded(src, Int64(g.c), Int64(g.h), Int64(g.w), Int64(g.kh), Int64(g.kw), dst, Int64(spatial))
             return
         }
         if g.stride == 1 {
             // Padded once, the image's runs need no clipping (a ResNet's 3×3 convolutions).
             withPaddedImage(g) { image, p in
                 forEachInsideRow(g, p) { padded, row in copyShortRun(image + padded, src + row, g.w) }
-                forEachUnclippedRun(p, rowLength: spatial) { at, column in copyShortRun(dst + column, image + at, g.ow) }
+                tl_im2col_unpadded(image, Int64(p.c), Int64(p.h), Int64(p.w), Int64(p.kh), Int64(p.kw), dst, Int64(spatial))
             }
             return
         }
@@ -398,13 +364,13 @@ extension Tensor {
     static func col2im(_ cols: UnsafePointer<Float>, _ g: Window, addingInto dst: UnsafeMutablePointer<Float>, rowLength: Int? = nil) {
         let spatial = rowLength ?? g.oh * g.ow
         if g.stride == 1, g.pad == 0 {
-            forEachUnclippedRun(g, rowLength: spatial) { image, column in addShortRun(dst + image, cols + column, g.ow) }
+            tl_col2im_unpadded(cols, Int64(spatial), Int64(g.c), Int64(g.h), Int64(g.w), Int64(g.kh), Int64(g.kw), dst)
             return
         }
         if g.stride == 1 {
             // Summed into a padded image, whose inside is then added onto the gradient.
             withPaddedImage(g) { image, p in
-                forEachUnclippedRun(p, rowLength: spatial) { at, column in addShortRun(image + at, cols + column, g.ow) }
+                tl_col2im_unpadded(cols, Int64(spatial), Int64(p.c), Int64(p.h), Int64(p.w), Int64(p.kh), Int64(p.kw), image)
                 forEachInsideRow(g, p) { padded, row in addShortRun(dst + row, image + padded, g.w) }
             }
             return

@@ -1,3 +1,5 @@
+import CKernels
+
 // Pooling over N×C×H×W input: max (its windows' argmax kept for backward), average, and
 // adaptive average (PyTorch's `adaptive_avg_pool2d`, the global pooling of ResNets).
 
@@ -25,6 +27,8 @@ extension Tensor {
             throw TensorError.invalidArgument(op: "maxpool2d", "padding \(padding) is more than half the window \(kernel)")
         }
         let planes = g.n * g.c, outPlane = g.oh * g.ow
+        // 2×2 windows tiling the planes, by far the most common pooling, have their own kernels.
+        let tiled = g.kh == 2 && g.kw == 2 && g.stride == 2 && g.pad == 0 && g.h * g.w < Int(Int32.max)
         var out = Tensor(uninitializedShape: [g.n, g.c, g.oh, g.ow])
         let argmax = UnsafeMutablePointer<Int32>.allocate(capacity: Swift.max(1, planes * outPlane))
         let src = x.storage.pointer, dst = out.storage.pointer
@@ -37,43 +41,9 @@ extension Tensor {
             defer { rowMax.deallocate(); rowAt.deallocate() }
             for p in range {
                 let plane = src + p * g.h * g.w, values = dst + p * outPlane, positions = argmax + p * outPlane
-                if g.kh == 2, g.kw == 2, g.stride == 2, g.pad == 0, g.h * g.w < 1 << 24 {
-                    // The common 2×2 pooling, unrolled.
-                    for oy in 0..<g.oh {
-                        let top = 2 * oy * g.w
-                        // Four windows at a time from two rows of inputs split into even and odd
-                        // columns; the rest one by one below.
-                        var vectored = 0
-                        while vectored + 4 <= g.ow {
-                            Tensor.maxPool2x2(plane, top + 2 * vectored, rowLength: g.w, relu: relu,
-                                              values: values + oy * g.ow + vectored,
-                                              positions: positions + oy * g.ow + vectored)
-                            vectored += 4
-                        }
-                        for ox in vectored..<g.ow {
-                            let a = top + 2 * ox
-                            // Arithmetic rather than branches: the winner is unpredictable, and
-                            // mispredicted branches dominated the cost. A NaN anywhere wins.
-                            let (b, c, d) = (read(plane[a + 1], relu), read(plane[a + g.w], relu), read(plane[a + g.w + 1], relu))
-                            var best = read(plane[a], relu), at = a
-                            let nan = (best != best ? 1 : 0) | (b != b ? 1 : 0) | (c != c ? 1 : 0) | (d != d ? 1 : 0)
-                            var take = b > best ? 1 : 0
-                            at &+= take &* (a &+ 1 &- at)
-                            best = b > best ? b : best
-                            take = c > best ? 1 : 0
-                            at &+= take &* (a &+ g.w &- at)
-                            best = c > best ? c : best
-                            take = d > best ? 1 : 0
-                            at &+= take &* (a &+ g.w &+ 1 &- at)
-                            best = d > best ? d : best
-                            if nan != 0 {
-                                at = [a, a + 1, a + g.w, a + g.w + 1].first { plane[$0].isNaN } ?? a
-                                best = .nan
-                            }
-                            values[oy * g.ow + ox] = best
-                            positions[oy * g.ow + ox] = Int32(truncatingIfNeeded: at)
-                        }
-                    }
+                if tiled {
+                    // The common 2×2 pooling: whole planes in C (see CKernels).
+                    tl_maxpool2x2_forward(plane, 1, Int64(g.h), Int64(g.w), relu ? 1 : 0, values, positions)
                     continue
                 }
                 // Separably: the maximum of each input row's stretch under each output column,
@@ -131,8 +101,21 @@ extension Tensor {
         // non-positive maximum was a ReLU's zero).
         let kept = relu ? out.detached() : nil
         out.record([x]) { grad in
+            let pg = grad.storage.pointer, py = kept?.storage.pointer
+            if tiled {
+                // Every input written once, the winners' gradients and zeros: no clearing pass.
+                let dx = Tensor(uninitializedShape: inShape)
+                let pd = dx.storage.pointer
+                Parallel.forRanges(planes, cost: g.h * g.w) { range in
+                    let first = range.lowerBound
+                    tl_maxpool2x2_backward(pg + first * outPlane, indices.pointer + first * outPlane,
+                                           py.map { $0 + first * outPlane }, Int64(range.count), Int64(g.h), Int64(g.w),
+                                           pd + first * g.h * g.w)
+                }
+                return [dx]
+            }
             let dx = Tensor.zeros(like: inShape)
-            let pg = grad.storage.pointer, pd = dx.storage.pointer, py = kept?.storage.pointer
+            let pd = dx.storage.pointer
             Parallel.forRanges(planes, cost: outPlane) { range in
                 for p in range {
                     let plane = pd + p * g.h * g.w, positions = indices.pointer + p * outPlane, from = pg + p * outPlane
@@ -151,46 +134,6 @@ extension Tensor {
     /// A value as max pooling reads it: itself, or with `relu` its ReLU (NaN gives 0, as `relu()`).
     @inline(__always)
     static func read(_ v: Float, _ relu: Bool) -> Float { relu ? (v > 0 ? v : 0) : v }
-
-    /// Four 2×2 windows side by side, whose top-left corners are inputs `a`, `a + 2`, `a + 4`,
-    /// `a + 6`: their maxima and the positions of the maxima, with the scalar loop's rules (the
-    /// first of equal values wins; a NaN wins, the first NaN if several). Four lanes are one SSE
-    /// register, the width the engine is built for. Positions are carried as floats, exact below
-    /// 2^24, so every blend uses the float comparison's own mask (through the integer lanes, and
-    /// through Swift's generic SIMD code, the lanes went one by one).
-    @inline(__always)
-    static func maxPool2x2(_ plane: UnsafePointer<Float>, _ a: Int, rowLength w: Int, relu: Bool,
-                           values: UnsafeMutablePointer<Float>, positions: UnsafeMutablePointer<Int32>) {
-        let raw = UnsafeRawPointer(plane)
-        var top = raw.loadUnaligned(fromByteOffset: 4 * a, as: SIMD8<Float>.self)
-        var bottom = raw.loadUnaligned(fromByteOffset: 4 * (a + w), as: SIMD8<Float>.self)
-        if relu {
-            // ReLU as read: 0 wherever a value is not positive (NaN included).
-            let zero = SIMD8<Float>(repeating: 0)
-            top.replace(with: zero, where: .!(top .> zero))
-            bottom.replace(with: zero, where: .!(bottom .> zero))
-        }
-        let first = SIMD4<Float>(0, 2, 4, 6) + Float(a)
-        var best = top.evenHalf, at = first
-        keepLarger(&best, &at, top.oddHalf, first + 1)
-        keepLarger(&best, &at, bottom.evenHalf, first + Float(w))
-        keepLarger(&best, &at, bottom.oddHalf, first + Float(w + 1))
-        UnsafeMutableRawPointer(values).storeBytes(of: best, as: SIMD4<Float>.self)
-        // Stored as floats, then converted in place (the SIMD conversion initialisers are generic
-        // and went through a call per lane).
-        let out = UnsafeMutableRawPointer(positions)
-        out.storeBytes(of: at, as: SIMD4<Float>.self)
-        for i in 0..<4 { positions[i] = Int32(out.load(fromByteOffset: 4 * i, as: Float.self)) }
-    }
-
-    /// Lane by lane: `v` and its position replace `best` and `at` where `v` is larger, or is the
-    /// first NaN.
-    @inline(__always)
-    static func keepLarger(_ best: inout SIMD4<Float>, _ at: inout SIMD4<Float>, _ v: SIMD4<Float>, _ position: SIMD4<Float>) {
-        let take = (v .> best) .| ((v .!= v) .& (best .== best))
-        best.replace(with: v, where: take)
-        at.replace(with: position, where: take)
-    }
 
     /// Mean over k×k windows of N×C×H×W input, moving by `stride` (default k), with `padding`
     /// zeros on every side counted in the mean (PyTorch's `avg_pool2d` with its default

@@ -84,6 +84,86 @@ import Testing
         }
     }
 
+    /// The bias gradient sums each plane in one chain from 0, in order, and adds the images' sums
+    /// in order — bit for bit, whatever the number of channels (four at a time in the kernel, the
+    /// rest alone), the plane's size (four values at a time, the rest alone) or threads.
+    @Test(arguments: [(7, 10, 1), (8, 64, 2), (3, 9, 2)])
+    func convolutionBiasGradientSumsInOrder(channels: Int, plane: Int, threads: Int) throws {
+        let (n, side) = (3, 1)
+        var rng = RandomGenerator(seed: UInt64(channels * 100 + plane))
+        let width = plane / side
+        let x = try Tensor.randn([n, 1, side, width], using: &rng)
+        let w = try Tensor.randn([channels, 1, 1, 1], using: &rng)
+        let b = try Tensor.zeros([channels]).requiringGrad()
+        let seedValues = (0..<(n * channels * plane)).map { _ in rng.nextFloat() * 2 - 1.3 }
+        try Parallel.withThreads(threads) {
+            try Tensor.conv2d(x, w, bias: b).backward(seed: tensor([n, channels, side, width], seedValues))
+        }
+        var expected = [Float](repeating: 0, count: channels)
+        for img in 0..<n {
+            for ch in 0..<channels {
+                var sum: Float = 0
+                for i in 0..<plane { sum += seedValues[(img * channels + ch) * plane + i] }
+                expected[ch] += sum
+            }
+        }
+        #expect(b.grad?.scalars.map(\.bitPattern) == expected.map(\.bitPattern))
+    }
+
+    /// Stride-1 convolutions without padding unfold (im2col) and fold back (col2im) run by run in C
+    /// kernels specialised by output width: outputs and input gradients against the definition,
+    /// for widths taken by the specialised cases (1, 6, 8, 24) and by the general loop (40). Within
+    /// rounding, as the products are OpenBLAS's.
+    @Test(arguments: [(5, 5, 1), (12, 5, 8), (28, 5, 24), (44, 5, 40), (6, 1, 6)])
+    func unpaddedConvolutionIsTheScalarDefinition(width: Int, kernel: Int, outputWidth: Int) throws {
+        let (n, c, o, h) = (2, 3, 4, kernel + 2)
+        var rng = RandomGenerator(seed: UInt64(width * 10 + kernel))
+        let x = try Tensor.randn([n, c, h, width], using: &rng).requiringGrad()
+        let w = try Tensor.randn([o, c, kernel, kernel], using: &rng).requiringGrad()
+        let y = try Tensor.conv2d(x, w)
+        let oh = h - kernel + 1
+        #expect(y.shape == [n, o, oh, outputWidth])
+        let (xs, ws) = (x.scalars, w.scalars)
+        func close(_ a: [Float], _ b: [Float]) -> Bool {
+            a.count == b.count && zip(a, b).allSatisfy { abs($0 - $1) <= 1e-4 * Swift.max(1, abs($1)) }
+        }
+        var forward = [Float]()
+        for img in 0..<n { for out in 0..<o { for oy in 0..<oh { for ox in 0..<outputWidth {
+            var total: Float = 0
+            for ch in 0..<c { for i in 0..<kernel { for j in 0..<kernel {
+                total += ws[((out * c + ch) * kernel + i) * kernel + j] * xs[((img * c + ch) * h + oy + i) * width + ox + j]
+            } } }
+            forward.append(total)
+        } } } }
+        #expect(close(y.scalars, forward))
+        let g = (0..<y.count).map { _ in rng.nextFloat() - 0.5 }
+        try y.backward(seed: tensor(y.shape, g))
+        // dx by the definition: each input takes every output whose window covers it.
+        var dx = [Float](repeating: 0, count: x.count)
+        for img in 0..<n {
+            for ch in 0..<c {
+                for yy in 0..<h {
+                    for xx in 0..<width {
+                        var total: Float = 0
+                        for i in 0..<kernel where yy - i >= 0 && yy - i < oh {
+                            for j in 0..<kernel where xx - j >= 0 && xx - j < outputWidth {
+                                // dcols for (ch, i, j) at (yy − i, xx − j): Σ over outputs, as the product sums them.
+                                var dcol: Float = 0
+                                for out in 0..<o {
+                                    dcol += ws[((out * c + ch) * kernel + i) * kernel + j]
+                                        * g[((img * o + out) * oh + yy - i) * outputWidth + xx - j]
+                                }
+                                total += dcol
+                            }
+                        }
+                        dx[((img * c + ch) * h + yy) * width + xx] = total
+                    }
+                }
+            }
+        }
+        #expect(close(x.grad?.scalars ?? [], dx))
+    }
+
     /// Images are split over the threads and the weight gradient summed per thread: batches that
     /// do not divide evenly, and more threads than images, give the same gradients.
     @Test(arguments: [1, 3, 4])
@@ -141,10 +221,12 @@ import Testing
     /// 2×2 pooling takes output rows four windows at a time (widths 24 → 12 = 3 × 4, 8 → 4,
     /// 18 → 9 = 2 × 4 + 1, 6 → 3 one by one): the maxima and where the gradient goes follow the
     /// one-by-one rule — the first of equal values wins, and a NaN wins (the first NaN if several).
-    @Test(arguments: [24, 8, 18, 6])
-    func twoByTwoPoolingPicksTheFirstLargest(width: Int) throws {
-        let (planes, h) = (3, 4)
-        var rng = RandomGenerator(seed: UInt64(width))
+    /// An odd last row and column (5 × 19) belong to no window: their gradient is zero (backward
+    /// writes every input rather than clearing them first).
+    @Test(arguments: [(4, 24), (4, 8), (4, 18), (4, 6), (5, 19)])
+    func twoByTwoPoolingPicksTheFirstLargest(height h: Int, width: Int) throws {
+        let planes = 3
+        var rng = RandomGenerator(seed: UInt64(h * 100 + width))
         // Values from a small set, so ties are common, and NaNs in some windows.
         var xs = (0..<(planes * h * width)).map { _ in Float(Int(rng.nextFloat() * 3)) }
         for i in stride(from: 5, to: xs.count, by: 23) { xs[i] = .nan }
