@@ -1,5 +1,6 @@
-// im2col and col2im for stride-1 windows without padding (LeNet's, most 5×5 and 1×1
-// convolutions): see ckernels.h.
+// The convolution's kernels (see ckernels.h): im2col and col2im for stride-1 windows without
+// padding (LeNet's, most 5×5 and 1×1 convolutions, and padded ones through a padded copy), and
+// the bias gradient.
 #include "ckernels.h"
 #include <string.h>
 
@@ -11,7 +12,8 @@ static inline void store4(float *p, f4 v) { memcpy(p, &v, sizeof v); }
 
 /// The body of im2col for output rows `ow` long. Called with `ow` a constant (see the switch
 /// below), the run copies compile to straight vector moves: with `ow` a variable, the loop over
-/// each short run cost three to four times as much (a mispredicted exit per run).
+/// each short run cost three to four times as much (20 against 4.8 µs for a LeNet's second
+/// convolution's columns, 16×12×12 input and 5×5 windows).
 __attribute__((always_inline))
 static inline void im2col_runs(const float *image, int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw,
                                float *cols, int64_t row_length, const int64_t ow) {

@@ -35,17 +35,19 @@ extension Tensor {
         let rowRanges = (0..<g.oh).map { g.inside($0, kernel: g.kh, size: g.h) }
         let columnRanges = (0..<g.ow).map { g.inside($0, kernel: g.kw, size: g.w) }
         Parallel.forRanges(planes, cost: outPlane * kernel * kernel) { range in
+            if tiled {
+                // The common 2×2 pooling: the range's planes in C (see CKernels).
+                let first = range.lowerBound
+                tl_maxpool2x2_forward(src + first * g.h * g.w, Int64(range.count), Int64(g.h), Int64(g.w), relu ? 1 : 0,
+                                      dst + first * outPlane, argmax + first * outPlane)
+                return
+            }
             // The separable path's row maxima, one plane at a time.
             let rowMax = UnsafeMutablePointer<Float>.allocate(capacity: g.h * g.ow)
             let rowAt = UnsafeMutablePointer<Int>.allocate(capacity: g.h * g.ow)
             defer { rowMax.deallocate(); rowAt.deallocate() }
             for p in range {
                 let plane = src + p * g.h * g.w, values = dst + p * outPlane, positions = argmax + p * outPlane
-                if tiled {
-                    // The common 2×2 pooling: whole planes in C (see CKernels).
-                    tl_maxpool2x2_forward(plane, 1, Int64(g.h), Int64(g.w), relu ? 1 : 0, values, positions)
-                    continue
-                }
                 // Separably: the maximum of each input row's stretch under each output column,
                 // then of those stretches down each window — kh + kw comparisons rather than
                 // kh·kw — with selects rather than branches (a ResNet's 3×3 pooling took 40 ns a
