@@ -59,28 +59,26 @@ static inline void col2im_runs(const float *cols, int64_t row_length, int64_t c,
 }
 
 // One case per output width up to 32 (every width LeNet, the DANN paper's network and a
-// ResNet at 32–64 pixels use), the general loop above that.
-#define TL_WIDTHS(X) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15) \
-    X(16) X(17) X(18) X(19) X(20) X(21) X(22) X(23) X(24) X(25) X(26) X(27) X(28) X(29) X(30) X(31) X(32)
+// ResNet at 32–64 pixels use), the general loop above that: `RUN(n)` with n a constant.
+#define TL_WIDTHS(X, RUN) X(1, RUN) X(2, RUN) X(3, RUN) X(4, RUN) X(5, RUN) X(6, RUN) X(7, RUN) \
+    X(8, RUN) X(9, RUN) X(10, RUN) X(11, RUN) X(12, RUN) X(13, RUN) X(14, RUN) X(15, RUN) X(16, RUN) \
+    X(17, RUN) X(18, RUN) X(19, RUN) X(20, RUN) X(21, RUN) X(22, RUN) X(23, RUN) X(24, RUN) \
+    X(25, RUN) X(26, RUN) X(27, RUN) X(28, RUN) X(29, RUN) X(30, RUN) X(31, RUN) X(32, RUN)
+#define TL_CASE(n, RUN) case n: RUN(n); return;
+#define TL_BY_WIDTH(width, RUN) switch (width) { TL_WIDTHS(TL_CASE, RUN) default: RUN(width); }
 
 void tl_im2col_unpadded(const float *image, int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw,
                         float *cols, int64_t row_length) {
-    switch (w - kw + 1) {
-#define TL_CASE(n) case n: im2col_runs(image, c, h, w, kh, kw, cols, row_length, n); return;
-    TL_WIDTHS(TL_CASE)
-#undef TL_CASE
-    default: im2col_runs(image, c, h, w, kh, kw, cols, row_length, w - kw + 1);
-    }
+#define TL_RUN(n) im2col_runs(image, c, h, w, kh, kw, cols, row_length, n)
+    TL_BY_WIDTH(w - kw + 1, TL_RUN)
+#undef TL_RUN
 }
 
 void tl_col2im_unpadded(const float *cols, int64_t row_length, int64_t c, int64_t h, int64_t w,
                         int64_t kh, int64_t kw, float *image) {
-    switch (w - kw + 1) {
-#define TL_CASE(n) case n: col2im_runs(cols, row_length, c, h, w, kh, kw, image, n); return;
-    TL_WIDTHS(TL_CASE)
-#undef TL_CASE
-    default: col2im_runs(cols, row_length, c, h, w, kh, kw, image, w - kw + 1);
-    }
+#define TL_RUN(n) col2im_runs(cols, row_length, c, h, w, kh, kw, image, n)
+    TL_BY_WIDTH(w - kw + 1, TL_RUN)
+#undef TL_RUN
 }
 
 void tl_plane_sums(const float *g, int64_t images, int64_t channels, int64_t spatial, int64_t first,

@@ -180,7 +180,7 @@ extension Tensor {
     /// images of N×C×(oh·ow) `g` (see `tl_plane_sums`), the channels split over the threads.
     static func planeSums(_ g: UnsafePointer<Float>, images: Int, channels: Int, spatial: Int,
                           into out: UnsafeMutablePointer<Float>) {
-        // Blocks of four channels (the kernel's transposes), at least two blocks per part.
+        // Whole blocks of four channels per thread (the kernel's vectors).
         let blocks = (channels + 3) / 4
         Parallel.forRanges(blocks, cost: 4 * images * spatial) { range in
             let first = range.lowerBound * 4, last = Swift.min(channels, range.upperBound * 4)
