@@ -116,6 +116,7 @@ func adaptation() throws {
             options.optimizer = sgd ? .sgd : .adam
             options.learningRate = sgd ? real("--lr", 0.01) : lr
             if CommandLine.arguments.contains("--dann-schedule") { options.schedule = .dann }
+            options.ema = Float(text("--ema", ""))  // every method's weight average (DANN's default otherwise)
             if CommandLine.arguments.contains("--trace") { options.validation = tTest }  // target accuracy after each epoch
             var extra = ""
             let time = try seconds {
@@ -128,7 +129,15 @@ func adaptation() throws {
                 case "dann":
                     let width = option("--disc", 100)
                     let featureSize = try GradMode.withoutGrad { try net.view(0..<at).forward(Tensor.zeros([1, 3, 28, 28])).count }
-                    let disc = try Models.mlp(option("--disc-layers", 2) == 1 ? [featureSize, width, 2] : [featureSize, width, width, 2], using: &g)
+                    var disc = try Models.mlp(option("--disc-layers", 2) == 1 ? [featureSize, width, 2] : [featureSize, width, width, 2], using: &g)
+                    if CommandLine.arguments.contains("--disc-bn") {  // batch norm after each hidden layer (tllib's DomainDiscriminator)
+                        var layers: [any Layer] = []
+                        for layer in disc.layers {
+                            if layer is Activation, let width = (layers.last as? Linear)?.weight.value.shape[0] { layers.append(try BatchNorm(width)) }
+                            layers.append(layer)
+                        }
+                        disc = Sequential(layers)
+                    }
                     let lambda: LambdaSetting = Float(lambdaText).map { .constant($0) } ?? (lambdaText.hasPrefix("schedule*") ? .schedule(max: Float(lambdaText.dropFirst(9)) ?? 1) : .standard)
                     let adv = try AdversarialNet(net, discriminator: disc, at: at, lambda: 0)
                     let h = try Trainer.fitAdversarial(adv, source: s, target: t.unlabelled(), lambda: lambda, options: options, using: &g)

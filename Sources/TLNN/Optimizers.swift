@@ -163,3 +163,68 @@ public struct L2SP {
         return total
     }
 }
+
+/// An exponential moving average of weights over the training steps (Polyak averaging, as
+/// PyTorch's `AveragedModel` with an EMA or timm's `ModelEma` keep it): after every step
+/// a ← d·a + (1 − d)·w, started at the weights after the first step, so about the last
+/// 1/(1 − d) steps count. Where the iterates oscillate — the two players of an adversarial game —
+/// the average sits nearer the middle than the last iterate does (Yazıcı et al. 2019).
+public final class WeightAverage {
+    public let decay: Float
+    private let parameters: [Parameter]
+    private var averages: [Tensor] = []
+
+    /// Averages the trainable ones of `parameters`; `decay` in [0, 1).
+    public init(_ parameters: [Parameter], decay: Float) {
+        self.parameters = parameters.filter { !$0.isFrozen }
+        self.decay = decay
+    }
+
+    /// Steps averaged so far.
+    public private(set) var steps = 0
+
+    /// Takes the weights after an optimiser step into the average.
+    public func update() {
+        steps += 1
+        guard steps > 1 else {
+            averages = parameters.map { $0.value.detached() }  // copied on the first update below
+            return
+        }
+        let d = decay
+        for (i, p) in parameters.enumerated() {
+            p.value.withUnsafeBufferPointer { w in
+                averages[i].withUnsafeMutableBufferPointer { a in
+                    Parallel.forRanges(a.count) { r in
+                        for j in r { a[j] = d * a[j] + (1 - d) * w[j] }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Exchanges the averaged weights and the current ones (twice restores them).
+    public func swap() {
+        guard steps > 0 else { return }
+        for (i, p) in parameters.enumerated() {
+            let current = p.value.detached()
+            p.assign(averages[i])
+            averages[i] = current
+        }
+    }
+
+    /// Runs `body` with the averaged weights in place, then puts the current ones back.
+    public func withAverage<R>(_ body: () throws -> R) rethrows -> R {
+        swap()
+        defer { swap() }
+        return try body()
+    }
+
+    /// Leaves the averaged weights in the model (unless a value is not finite: then the last
+    /// iterate stays, as a diverged run leaves it).
+    public func apply() {
+        guard steps > 0, averages.allSatisfy({ t in t.withUnsafeBufferPointer { $0.allSatisfy(\.isFinite) } }) else { return }
+        swap()
+        averages = []
+        steps = 0
+    }
+}

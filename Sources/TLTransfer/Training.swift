@@ -27,6 +27,10 @@ public struct TrainingOptions {
     public var validation: Dataset?
     /// The learning-rate schedule: constant, or μ₀/(1+10p)^0.75 with p the progress 0→1 (DANN).
     public var schedule = Schedule.constant
+    /// The decay of an exponential moving average of the weights over the steps, which the
+    /// model keeps at the end (`WeightAverage`); 0 keeps the last step's weights. Nil: the
+    /// method's default (`AdversarialNet.defaultEMA` for DANN, 0 for the others).
+    public var ema: Float?
 
     public enum Schedule: String, CaseIterable, Sendable { case constant, dann }
 
@@ -331,6 +335,9 @@ public enum Trainer {
         guard options.conservative >= 0, options.consistency >= 0 else {
             throw TrainingError(description: "conservative and consistency weights must not be negative")
         }
+        if let d = options.ema, !(d >= 0 && d < 1) {
+            throw TrainingError(description: "ema must be a decay in [0, 1) — 0.95 averages about the last 20 steps, 0 keeps the last step's weights — got \(Report.format(Double(d)))")
+        }
         let optimizer: any Optimizer = switch options.optimizer {
         case .sgd: SGD(learningRate: options.learningRate, momentum: options.momentum, weightDecay: options.weightDecay)
         case .adam: Adam(learningRate: options.learningRate, weightDecay: options.weightDecay)
@@ -347,6 +354,8 @@ public enum Trainer {
         let totalSteps = Double(Swift.max(1, options.epochs * batchesPerEpoch))
         var step = 0
         var watch = DivergenceWatch(learningRate: options.learningRate)
+        let average = (options.ema ?? 0) > 0 ? WeightAverage(parameters, decay: options.ema ?? 0) : nil
+        defer { average?.apply() }
         for epoch in 1...Swift.max(1, options.epochs) where options.epochs > 0 {
             let epochStart = Clock.seconds()
             var figures = EpochFigures()
@@ -386,6 +395,7 @@ public enum Trainer {
                 // before the step: the model keeps what the batches before taught it.
                 try Memory.checkOverflow("train")
                 optimizer.step(parameters)
+                average?.update()
                 figures.add(result.figures, samples: result.samples)
                 seen += result.samples
                 if let progress = reporter?.progress {
@@ -401,7 +411,8 @@ public enum Trainer {
             var record = EpochRecord(epoch: epoch, seconds: seconds, samplesPerSecond: Double(seen) / Swift.max(seconds, 1e-9),
                                      figures: figures.values)
             if let validation = options.validation {
-                let report = try evaluate(model, validation)
+                // The weights the model would keep if training stopped here.
+                let report = try average.map { a in try a.withAverage { try evaluate(model, validation) } } ?? evaluate(model, validation)
                 record.figures += [("val_loss", report.loss), ("val_accuracy", report.accuracy)]
             }
             history.epochs.append(record)

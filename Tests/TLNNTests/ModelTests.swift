@@ -72,6 +72,33 @@ import Testing
         #expect(fresh.grad?.scalars == [6])  // βw
     }
 
+    /// The weight average starts at the weights after the first step and then moves a fraction
+    /// 1 − d toward each new step's weights; swapping twice restores the current weights, and
+    /// applying leaves the average (unless it is not finite). Frozen weights are not averaged.
+    @Test func weightAverageFollowsTheStepsWithItsDecay() throws {
+        let p = Parameter(Tensor([0, 10])), frozen = Parameter(Tensor([7]))
+        frozen.isFrozen = true
+        let average = WeightAverage([p, frozen], decay: 0.5)
+        func set(_ values: [Float]) { p.assign(Tensor(values)) }
+        set([2, 4]); average.update()  // a = [2, 4]
+        set([4, 0]); average.update()  // a = [3, 2]
+        set([5, 2]); average.update()  // a = [4, 2]
+        average.swap()
+        #expect(p.value.scalars == [4, 2] && !p.isFrozen)
+        average.swap()
+        #expect(p.value.scalars == [5, 2])
+        #expect(average.withAverage { p.value.scalars } == [4, 2] && p.value.scalars == [5, 2])
+        average.apply()
+        #expect(p.value.scalars == [4, 2] && frozen.value.scalars == [7])
+        average.apply()  // nothing left to apply
+        #expect(p.value.scalars == [4, 2])
+        let diverged = WeightAverage([p], decay: 0.9)
+        diverged.update()
+        set([.infinity, 0]); diverged.update()
+        diverged.apply()
+        #expect(p.value.scalars[0] == .infinity, "a non-finite average leaves the last iterate")
+    }
+
     /// The whole stack learns: a small MLP separates two Gaussian blobs.
     @Test func smallNetworkLearns() throws {
         var g = RandomGenerator(seed: 8)

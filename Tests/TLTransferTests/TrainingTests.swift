@@ -34,6 +34,43 @@ func blobs(_ n: Int, seed: UInt64) throws -> Dataset {
         #expect(h.summary.hasPrefix("history 5 epochs · loss "))
     }
 
+    /// With ema= the model keeps the average of its weights over the steps: the last epoch's
+    /// validation measures the weights kept, and the run differs from one without it. A DANN
+    /// model averages unless told not to (ema=0); a decay outside [0, 1) is refused.
+    @Test func weightAverageIsWhatTheModelKeepsAndWhatValidationMeasures() throws {
+        func run(ema: Float?) throws -> (Sequential, History) {
+            var g = RandomGenerator(seed: 3)
+            let net = try Models.mlp([2, 16, 2], using: &g)
+            var options = TrainingOptions()
+            options.epochs = 3
+            options.ema = ema
+            options.validation = try blobs(100, seed: 5)
+            return (net, try Trainer.fit(net, try blobs(200, seed: 4), options: options, using: &g))
+        }
+        let (averaged, h) = try run(ema: 0.9), (last, _) = try run(ema: nil), (none, _) = try run(ema: 0)
+        #expect(averaged.parameters.map(\.value) != last.parameters.map(\.value))
+        #expect(none.parameters.map(\.value) == last.parameters.map(\.value), "ema=0 is the last step's weights")
+        let kept = try Trainer.evaluate(averaged, try blobs(100, seed: 5))
+        #expect(h.epochs.last?["val_loss"] == kept.loss, "validation measured the weights kept")
+        var options = TrainingOptions()
+        options.ema = 1
+        var g = RandomGenerator(seed: 1)
+        #expect(throws: TrainingError.self) { try Trainer.fit(try Models.mlp([2, 2], using: &g), try blobs(10, seed: 1), options: options, using: &g) }
+
+        func dann(ema: Float?) throws -> [Tensor] {
+            var g = RandomGenerator(seed: 2)
+            let net = try AdversarialNet(try Models.mlp([2, 8, 2], using: &g), discriminator: try Models.mlp([8, 4, 2], using: &g), at: 3, lambda: 0)
+            var options = TrainingOptions()
+            options.ema = ema
+            options.batchSize = 16  // 4 steps
+            _ = try Trainer.fitAdversarial(net, source: try blobs(64, seed: 1), target: try blobs(64, seed: 2).unlabelled(),
+                                           lambda: .standard, options: options, using: &g)
+            return net.parameters.map(\.value)
+        }
+        #expect(try dann(ema: nil) == dann(ema: AdversarialNet.defaultEMA))
+        #expect(try dann(ema: nil) != dann(ema: 0))
+    }
+
     @Test func frozenLayersDoNotMoveAndViewsShareWeights() throws {
         var g = RandomGenerator(seed: 5)
         let net = try Models.mlp([2, 8, 2], using: &g)

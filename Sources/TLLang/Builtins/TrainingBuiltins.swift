@@ -26,7 +26,8 @@ enum TrainingBuiltins {
             .optional("lambda", .any, .string("schedule"), keyword: true, "an attach()ed model's reversal factor: a number, or \"schedule\" for lambda_max·(2/(1+e^(−10p))−1)"),
             .optional("lambda_max", .number, .none, keyword: true, "the ceiling of lambda=\"schedule\" (0.3; the paper's 1 can destroy the features at a constant SGD rate, see :help dann)"),
             .optional("attributes", .tensor, .none, keyword: true, "a zero-shot model's class table (classes × attributes or word vectors); the dataset's attributes by default"),
-            .optional("validate", .dataset, .none, keyword: true, "labelled data measured after each epoch"),
+            .optional("ema", .number, .none, keyword: true, "keep an exponential moving average of the weights over the steps, with this decay (0.95: about the last 20 steps); 0.95 for an attach()ed model, 0 (the last step's weights) for the rest"),
+            .optional("validate", .dataset, .none, keyword: true, "labelled data measured after each epoch (with the averaged weights when ema= averages)"),
             .optional("shuffle", .bool, .bool(true), keyword: true, "a new order every epoch"),
             .optional("quiet", .bool, .bool(false), keyword: true, "no progress bar"),
         ], group: "training",
@@ -45,6 +46,13 @@ enum TrainingBuiltins {
             options.schedule = try args.choice("schedule", of: TrainingOptions.Schedule.self)
             options.validation = args.isNone("validate") ? nil : try args.dataset("validate")
             options.shuffle = try args.bool("shuffle")
+            if !args.isNone("ema") {
+                let decay = try args.float("ema")
+                guard decay >= 0, decay < 1 else {
+                    throw args.error(for: "ema", expected: "a decay in [0, 1): 0.95 averages about the last 20 steps, 0 keeps the last step's weights", got: args.value("ema"))
+                }
+                options.ema = decay
+            }
             var request = FitRequest(data: try datasets(args, "data"), options: options)
             request.target = args.isNone("target") ? nil : try args.dataset("target")
             request.targetLabels = args.isNone("target_labels") ? nil : try args.dataset("target_labels")
