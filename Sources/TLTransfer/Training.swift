@@ -29,7 +29,7 @@ public struct TrainingOptions {
     public var schedule = Schedule.constant
     /// The decay of an exponential moving average of the weights over the steps, which the
     /// model keeps at the end (`WeightAverage`); 0 keeps the last step's weights. Nil: the
-    /// method's default (`AdversarialNet.defaultEMA` for DANN, 0 for the others).
+    /// method's default (`AdversarialNet.defaultEMA` for DANN and DSN, 0 for the others).
     public var ema: Float?
 
     public enum Schedule: String, CaseIterable, Sendable { case constant, dann }

@@ -147,6 +147,19 @@ final class Identity: Layer {
         for code in SeparationNet.Code.allCases {
             #expect(try net.reconstruct(source.x, from: code, source: true).shape == source.x.shape)
         }
+        // Like DANN, it keeps its weights averaged over the last steps unless ema= says otherwise.
+        func trained(ema: Float?) throws -> [Tensor] {
+            let copy = net.clone()
+            var r = request
+            r.options.epochs = 2
+            r.options.ema = ema
+            var g = RandomGenerator(seed: 9)
+            _ = try copy.fit(r, using: &g)
+            return copy.network.parameters.map(\.value)
+        }
+        #expect(try trained(ema: nil) == trained(ema: AdversarialNet.defaultEMA))
+        #expect(try trained(ema: nil) != trained(ema: 0))
+        #expect(net.settings.contains { $0.name == "weights kept" })
         // Parts that do not fit are named.
         let wrongDecoder = try SeparationNet(shared: try encoder(&g), privateSource: try encoder(&g), privateTarget: try encoder(&g),
                                              decoder: try Models.mlp([8, 3], using: &g), classifier: try Models.mlp([8, 2], using: &g),
