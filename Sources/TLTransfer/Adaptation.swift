@@ -132,7 +132,7 @@ extension AdversarialNet: TrainingMethod {
 
     public var settings: [(name: String, value: String)] {
         [("λ", Report.format(Double(reversal.lambda)) + " (train's lambda= sets it each step; by default on DANN's schedule up to \(Report.format(Double(LambdaSetting.defaultMax))))"),
-         AdversarialNet.weightsKept]
+         Self.weightsKept]
     }
 
     /// The setting line of a method that averages its weights by default (DANN, DSN).

@@ -31,6 +31,8 @@ public struct TrainingOptions {
     /// model keeps at the end (`WeightAverage`); 0 keeps the last step's weights. Nil: the
     /// method's default (`AdversarialNet.defaultEMA` for DANN and DSN, 0 for the others).
     public var ema: Float?
+    /// What `ema` must be, for the errors that refuse another value.
+    public static let emaRange = "a decay in [0, 1): 0.95 averages about the last 20 steps, 0 keeps the last step's weights"
 
     public enum Schedule: String, CaseIterable, Sendable { case constant, dann }
 
@@ -336,7 +338,7 @@ public enum Trainer {
             throw TrainingError(description: "conservative and consistency weights must not be negative")
         }
         if let d = options.ema, !(d >= 0 && d < 1) {
-            throw TrainingError(description: "ema must be a decay in [0, 1) — 0.95 averages about the last 20 steps, 0 keeps the last step's weights — got \(Report.format(Double(d)))")
+            throw TrainingError(description: "ema must be \(TrainingOptions.emaRange), got \(Report.format(Double(d)))")
         }
         let optimizer: any Optimizer = switch options.optimizer {
         case .sgd: SGD(learningRate: options.learningRate, momentum: options.momentum, weightDecay: options.weightDecay)
@@ -354,7 +356,7 @@ public enum Trainer {
         let totalSteps = Double(Swift.max(1, options.epochs * batchesPerEpoch))
         var step = 0
         var watch = DivergenceWatch(learningRate: options.learningRate)
-        let average = (options.ema ?? 0) > 0 ? WeightAverage(parameters, decay: options.ema ?? 0) : nil
+        let average = options.ema.flatMap { $0 > 0 ? WeightAverage(parameters, decay: $0) : nil }
         defer { average?.apply() }
         for epoch in 1...Swift.max(1, options.epochs) where options.epochs > 0 {
             let epochStart = Clock.seconds()

@@ -49,7 +49,7 @@ enum TrainingBuiltins {
             if !args.isNone("ema") {
                 let decay = try args.float("ema")
                 guard decay >= 0, decay < 1 else {
-                    throw args.error(for: "ema", expected: "a decay in [0, 1): 0.95 averages about the last 20 steps, 0 keeps the last step's weights", got: args.value("ema"))
+                    throw args.error(for: "ema", expected: TrainingOptions.emaRange, got: args.value("ema"))
                 }
                 options.ema = decay
             }
