@@ -16,8 +16,16 @@ public enum Parallel {
     nonisolated(unsafe) private static var configured = 1
     private static let setup: Void = {
         openblas_set_num_threads(1)
-        configured = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        configured = environmentCount ?? max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     }()
+
+    /// `TL_THREADS` when it holds a count from 1 to 1024. Every process that uses the engine
+    /// follows it, the test runner's included (scripts/test sets 2, the count the tests' figures
+    /// were measured at, whatever the machine's cores).
+    private static var environmentCount: Int? {
+        guard let raw = getenv("TL_THREADS"), let n = Int(String(cString: raw)), n > 0, n <= 1024 else { return nil }
+        return n
+    }
     /// One pool per worker count (a changed setting gets a new pool; the old one sleeps).
     private static let pools = Mutex<[Int: WorkerPool]>([:])
 
@@ -48,7 +56,7 @@ public enum Parallel {
     public static func configureFromEnvironment() -> String? {
         guard let raw = getenv("TL_THREADS") else { return nil }
         let text = String(cString: raw)
-        guard let n = Int(text), n > 0, n <= 1024 else {
+        guard let n = environmentCount else {
             return "warning: TL_THREADS=\(text) is not a thread count from 1 to 1024; using \(threads)"
         }
         setThreads(n)

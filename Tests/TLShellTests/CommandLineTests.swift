@@ -28,7 +28,13 @@ struct Run {
         posix_spawn_file_actions_adddup2(&actions, errPipe[1], 2)
         for fd in inPipe + outPipe + errPipe { posix_spawn_file_actions_addclose(&actions, fd) }
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
-        let environment = ["HOME=/tmp", "TL_HISTORY=/dev/null", "PATH=/usr/bin:/bin"] + extra
+        // The kernels and thread count the test process runs (OPENBLAS_CORETYPE and TL_THREADS,
+        // from scripts/test) hold here too: a run compared with the test process's or the Jupyter
+        // kernel's gives the same bits, and a figure a test checks is the one measured.
+        let kernels = ["OPENBLAS_CORETYPE", "TL_THREADS"].filter { name in !extra.contains { $0.hasPrefix(name + "=") } }.compactMap { name in
+            ProcessInfo.processInfo.environment[name].map { "\(name)=\($0)" }
+        }
+        let environment = ["HOME=/tmp", "TL_HISTORY=/dev/null", "PATH=/usr/bin:/bin"] + kernels + extra
         let env: [UnsafeMutablePointer<CChar>?] = environment.map { strdup($0) } + [nil]
         defer { (argv + env).forEach { free($0) } }
         var pid: pid_t = 0
