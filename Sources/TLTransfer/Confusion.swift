@@ -117,7 +117,7 @@ extension DomainConfusionNet: TrainingMethod {
 
     public var settings: [(name: String, value: String)] {
         [("confusion weight λ", Report.format(Double(confusionWeight))), ("soft-label weight ν", Report.format(Double(softWeight))),
-         ("temperature T", Report.format(Double(temperature)))]
+         ("temperature T", Report.format(Double(temperature))), AdversarialNet.weightsKept]
     }
 }
 
@@ -145,6 +145,7 @@ extension Trainer {
         let separateDomains = net.features.couplesSamples
         var softLabels: [Float]? = nil
         var fewBatches: AnyIterator<(x: Tensor, y: [Int]?)>? = nil
+        let options = options.averaging(byDefault: AdversarialNet.defaultEMA)
         return try loop(net, count: source.count, options: options, using: &generator, reporter: reporter,
                         epochBatches: { g in
             if let few {

@@ -129,7 +129,7 @@ extension PixelDANet: TrainingMethod {
 
     public var settings: [(name: String, value: String)] {
         [("adversarial weight", Report.format(Double(adversarialWeight))), ("task weight", Report.format(Double(taskWeight))),
-         ("content weight", Report.format(Double(contentWeight)))]
+         ("content weight", Report.format(Double(contentWeight))), AdversarialNet.weightsKept]
     }
 }
 
@@ -142,6 +142,7 @@ extension Trainer {
                                   using generator: inout RandomGenerator, reporter: TrainingReporter? = nil) throws -> History {
         try checkDomains(source: source, target: target)
         var noise = RandomGenerator(seed: generator.next())
+        let options = options.averaging(byDefault: AdversarialNet.defaultEMA)
         return try loop(net, count: source.count, options: options, using: &generator, reporter: reporter,
                         epochBatches: { g in try pairedBatches(source, target, options: options, using: &g) }) { pair in
             let labels = pair.source.y ?? []

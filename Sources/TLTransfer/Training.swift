@@ -29,10 +29,19 @@ public struct TrainingOptions {
     public var schedule = Schedule.constant
     /// The decay of an exponential moving average of the weights over the steps, which the
     /// model keeps at the end (`WeightAverage`); 0 keeps the last step's weights. Nil: the
-    /// method's default (`AdversarialNet.defaultEMA` for DANN and DSN, 0 for the others).
+    /// method's default (`AdversarialNet.defaultEMA` for the adversarial methods — DANN, DSN,
+    /// SDT, PixelDA —, 0 for the others).
     public var ema: Float?
     /// What `ema` must be, for the errors that refuse another value.
     public static let emaRange = "a decay in [0, 1): 0.95 averages about the last 20 steps, 0 keeps the last step's weights"
+
+    /// These options with `ema` at `decay` unless the user set it: a method that averages its
+    /// weights by default.
+    func averaging(byDefault decay: Float) -> TrainingOptions {
+        var options = self
+        options.ema = ema ?? decay
+        return options
+    }
 
     public enum Schedule: String, CaseIterable, Sendable { case constant, dann }
 

@@ -103,6 +103,25 @@ final class Identity: Layer {
         #expect(throws: TrainingError.self) { try DomainConfusionNet(Sequential([Identity(), Identity()]), discriminator: Identity(), at: 1, confusion: -1) }
     }
 
+    /// Like DANN, an adversarial method keeps its weights averaged over the last steps unless
+    /// ema= says otherwise: leaving ema unset trains as AdversarialNet.defaultEMA does, not as
+    /// ema=0, and the model's settings say so.
+    func expectAveragesByDefault(_ method: any TrainingMethod, _ request: FitRequest, epochs: Int = 2,
+                                 sourceLocation: SourceLocation = #_sourceLocation) throws {
+        func trained(ema: Float?) throws -> [Tensor] {
+            let copy = method.clone()
+            var r = request
+            r.options.epochs = epochs
+            r.options.ema = ema
+            var g = RandomGenerator(seed: 9)
+            _ = try copy.fit(r, using: &g)
+            return copy.network.parameters.map(\.value)
+        }
+        #expect(try trained(ema: nil) == trained(ema: AdversarialNet.defaultEMA), sourceLocation: sourceLocation)
+        #expect(try trained(ema: nil) != trained(ema: 0), sourceLocation: sourceLocation)
+        #expect(method.settings.contains { $0.name == "weights kept" }, sourceLocation: sourceLocation)
+    }
+
     @Test func domainConfusionLearnsTheLabelsAndRecordsEachObjective() throws {
         var g = RandomGenerator(seed: 5)
         let (source, target) = try domains()
@@ -118,6 +137,7 @@ final class Identity: Layer {
         for name in ["source_accuracy", "domain_accuracy", "confusion", "target_loss", "soft_label_loss"] {
             #expect(h.epochs.allSatisfy { $0[name] != nil }, "\(name) recorded")
         }
+        try expectAveragesByDefault(sdt, request)
         #expect(try Trainer.accuracy(sdt, source) > 0.9 && (try Trainer.accuracy(sdt, target)) > 0.9)
         #expect(discriminator.parameters.map(\.value.scalars) != before, "the domain classifier learns")
         request.targetLabels = nil
@@ -147,19 +167,7 @@ final class Identity: Layer {
         for code in SeparationNet.Code.allCases {
             #expect(try net.reconstruct(source.x, from: code, source: true).shape == source.x.shape)
         }
-        // Like DANN, it keeps its weights averaged over the last steps unless ema= says otherwise.
-        func trained(ema: Float?) throws -> [Tensor] {
-            let copy = net.clone()
-            var r = request
-            r.options.epochs = 2
-            r.options.ema = ema
-            var g = RandomGenerator(seed: 9)
-            _ = try copy.fit(r, using: &g)
-            return copy.network.parameters.map(\.value)
-        }
-        #expect(try trained(ema: nil) == trained(ema: AdversarialNet.defaultEMA))
-        #expect(try trained(ema: nil) != trained(ema: 0))
-        #expect(net.settings.contains { $0.name == "weights kept" })
+        try expectAveragesByDefault(net, request)
         // Parts that do not fit are named.
         let wrongDecoder = try SeparationNet(shared: try encoder(&g), privateSource: try encoder(&g), privateTarget: try encoder(&g),
                                              decoder: try Models.mlp([8, 3], using: &g), classifier: try Models.mlp([8, 2], using: &g),
@@ -194,6 +202,7 @@ final class Identity: Layer {
         let restyled = try net.generate(source.x)
         #expect(restyled.shape == source.x.shape && restyled != source.x)
         #expect(try net.generate(source.x) == restyled, "the same noise each call")
+        try expectAveragesByDefault(net, request, epochs: 1)
         // Parts that do not fit are named.
         let shrinking = try PixelDANet(generator: Sequential([try Conv2d(4, 3, kernel: 3, using: &g)]), discriminator: discriminator,
                                        classifier: try Models.mlp([2352, 10], using: &g))

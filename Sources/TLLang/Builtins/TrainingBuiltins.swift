@@ -26,7 +26,7 @@ enum TrainingBuiltins {
             .optional("lambda", .any, .string("schedule"), keyword: true, "an attach()ed model's reversal factor: a number, or \"schedule\" for lambda_max·(2/(1+e^(−10p))−1)"),
             .optional("lambda_max", .number, .none, keyword: true, "the ceiling of lambda=\"schedule\" (0.3; the paper's 1 can destroy the features at a constant SGD rate, see :help dann)"),
             .optional("attributes", .tensor, .none, keyword: true, "a zero-shot model's class table (classes × attributes or word vectors); the dataset's attributes by default"),
-            .optional("ema", .number, .none, keyword: true, "keep an exponential moving average of the weights over the steps, with this decay (0.95: about the last 20 steps); 0.95 for attach()ed and dsn() models, 0 (the last step's weights) for the rest"),
+            .optional("ema", .number, .none, keyword: true, "keep an exponential moving average of the weights over the steps, with this decay (0.95: about the last 20 steps); 0.95 for the adversarial methods (attach(), dsn(), sdt(), pixelda() models), 0 (the last step's weights) for the rest"),
             .optional("validate", .dataset, .none, keyword: true, "labelled data measured after each epoch (with the averaged weights when ema= averages)"),
             .optional("shuffle", .bool, .bool(true), keyword: true, "a new order every epoch"),
             .optional("quiet", .bool, .bool(false), keyword: true, "no progress bar"),
