@@ -259,6 +259,27 @@ final class Identity: Layer {
         #expect(Trainer.collapseWarning(history([0.1, 0.1]), alignment: .mmd, weight: 0, classes: 10, steps: 400) == nil, "no alignment to blame")
     }
 
+    /// CMD's interval is the batch's range, but never less than a quarter of the widest range the
+    /// run has seen: features that shrink do not make its pull grow without bound (the collapse
+    /// to chance from scratch on svhn → mnist). The other discrepancies ignore the range.
+    @Test func cmdsIntervalDoesNotShrinkWithTheFeatures() throws {
+        var g = RandomGenerator(seed: 3)
+        let s = try Tensor.randn([16, 4], mean: 2, std: 2, using: &g).relu(), t = try Tensor.randn([16, 4], mean: 3, std: 2, using: &g).relu()
+        var widest: Float = 0
+        let wide = try Alignment.cmd.loss(s, t, widest: &widest)
+        let range = Swift.max(s.scalars.max() ?? 0, t.scalars.max() ?? 0) - Swift.min(s.scalars.min() ?? 0, t.scalars.min() ?? 0)
+        #expect(widest == range)
+        #expect(try wide.item() == Discrepancy.cmd(s, t, low: 0, high: range).item(), "a batch at the widest range uses its own")
+        let small = try s * 0.01, smallT = try t * 0.01
+        let shrunk = try Alignment.cmd.loss(small, smallT, widest: &widest)
+        #expect(widest == range, "a narrower batch leaves the widest range")
+        #expect(try shrunk.item() == Discrepancy.cmd(small, smallT, low: 0, high: Alignment.cmdRangeFloor * range).item())
+        #expect(try shrunk.item() < Discrepancy.cmd(small, smallT, low: 0, high: 0.01 * range).item(), "the pull stays bounded")
+        var untouched: Float = 0
+        _ = try Alignment.mmd.loss(s, t, widest: &untouched)
+        #expect(untouched == 0)
+    }
+
     /// The default weights of the discrepancies: the unbounded ones (linear MMD, CMD) below 1.
     @Test func unboundedDiscrepanciesWeighLess() {
         #expect(Alignment.mmd.defaultWeight == 0.1)
