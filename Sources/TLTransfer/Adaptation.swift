@@ -206,6 +206,7 @@ public enum Alignment: String, CaseIterable, Sendable {
             let pooled = try Tensor.concat([fs.detached(), ft.detached()], axis: 0).scalars
             let low = pooled.min() ?? 0, high = pooled.max() ?? 1
             widest = Swift.max(widest, high - low)
+            // Only the interval's length enters CMD: [0, length].
             return try Discrepancy.cmd(fs, ft, low: 0, high: Swift.max(high - low, Self.cmdRangeFloor * widest, 1e-6))
         }
     }
