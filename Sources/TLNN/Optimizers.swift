@@ -187,7 +187,8 @@ public final class WeightAverage {
     public func update() {
         steps += 1
         guard steps > 1 else {
-            averages = parameters.map { $0.value.detached() }  // copied on the first update below
+            // Shares the weights' storage until either is written (copy on write).
+            averages = parameters.map { $0.value.detached() }
             return
         }
         let d = decay

@@ -14,6 +14,25 @@ final class Identity: Layer {
     var summary: String { "Identity()" }
 }
 
+/// An adversarial method (DANN, DSN, SDT, PixelDA) keeps its weights averaged over the last
+/// steps unless ema= says otherwise: leaving ema unset trains as AdversarialNet.defaultEMA does,
+/// not as ema=0, and the model's settings say so.
+func expectAveragesByDefault(_ method: any TrainingMethod, _ request: FitRequest, epochs: Int = 2,
+                             sourceLocation: SourceLocation = #_sourceLocation) throws {
+    func trained(ema: Float?) throws -> [Tensor] {
+        let copy = method.clone()
+        var r = request
+        r.options.epochs = epochs
+        r.options.ema = ema
+        var g = RandomGenerator(seed: 9)
+        _ = try copy.fit(r, using: &g)
+        return copy.network.parameters.map(\.value)
+    }
+    #expect(try trained(ema: nil) == trained(ema: AdversarialNet.defaultEMA), sourceLocation: sourceLocation)
+    #expect(try trained(ema: nil) != trained(ema: 0), sourceLocation: sourceLocation)
+    #expect(method.settings.contains { $0.name == "weights kept" }, sourceLocation: sourceLocation)
+}
+
 @Suite struct SelectionTests {
     @Test func entropyAndInformationMaximisationHaveTheirExtremes() throws {
         let uniform = try Selection.scores(Identity(), try Tensor.zeros([6, 3]))
@@ -101,25 +120,6 @@ final class Identity: Layer {
         for (a, b) in zip(soft, p0 + p1 + [0, 0, 1]) { #expect(Swift.abs(a - b) < 1e-6) }
         #expect(throws: TrainingError.self) { try DomainConfusionNet(Sequential([Identity(), Identity()]), discriminator: Identity(), at: 1, temperature: 0) }
         #expect(throws: TrainingError.self) { try DomainConfusionNet(Sequential([Identity(), Identity()]), discriminator: Identity(), at: 1, confusion: -1) }
-    }
-
-    /// Like DANN, an adversarial method keeps its weights averaged over the last steps unless
-    /// ema= says otherwise: leaving ema unset trains as AdversarialNet.defaultEMA does, not as
-    /// ema=0, and the model's settings say so.
-    func expectAveragesByDefault(_ method: any TrainingMethod, _ request: FitRequest, epochs: Int = 2,
-                                 sourceLocation: SourceLocation = #_sourceLocation) throws {
-        func trained(ema: Float?) throws -> [Tensor] {
-            let copy = method.clone()
-            var r = request
-            r.options.epochs = epochs
-            r.options.ema = ema
-            var g = RandomGenerator(seed: 9)
-            _ = try copy.fit(r, using: &g)
-            return copy.network.parameters.map(\.value)
-        }
-        #expect(try trained(ema: nil) == trained(ema: AdversarialNet.defaultEMA), sourceLocation: sourceLocation)
-        #expect(try trained(ema: nil) != trained(ema: 0), sourceLocation: sourceLocation)
-        #expect(method.settings.contains { $0.name == "weights kept" }, sourceLocation: sourceLocation)
     }
 
     @Test func domainConfusionLearnsTheLabelsAndRecordsEachObjective() throws {
