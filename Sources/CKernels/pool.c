@@ -18,19 +18,21 @@ static inline f4 select4(i4 mask, f4 a, f4 b) { return (f4)((mask & (i4)a) | (~m
 static inline f4 relu4(f4 v) { return (f4)((v > 0) & (i4)v); }
 static inline float relu1(float v) { return v > 0 ? v : 0; }
 
-/// `v` (at `position`) replaces the best so far where it is larger, or is a NaN and the best is not.
-static inline void keep4(f4 *best, i4 *at, f4 v, i4 position) {
-    i4 take = (v > *best) | ((v != v) & (*best == *best));
+/// `v` (at `position`) replaces the best so far where it is larger, or is a NaN and the best is not
+/// (with `relu`, a constant, no read is a NaN and that rule is left out: half the instructions).
+static inline void keep4(const int relu, f4 *best, i4 *at, f4 v, i4 position) {
+    i4 take = relu ? (v > *best) : (v > *best) | ((v != v) & (*best == *best));
     *best = select4(take, v, *best);
     *at = (take & position) | (~take & *at);
 }
 
-static inline void keep1(float *best, int32_t *at, float v, int32_t position) {
-    if (v > *best || (v != v && *best == *best)) { *best = v; *at = position; }
+static inline void keep1(const int relu, float *best, int32_t *at, float v, int32_t position) {
+    if (v > *best || (!relu && v != v && *best == *best)) { *best = v; *at = position; }
 }
 
-void tl_maxpool2x2_forward(const float *input, int64_t planes, int64_t h, int64_t w, int relu,
-                           float *values, int32_t *positions) {
+__attribute__((always_inline))
+static inline void maxpool2x2_forward(const float *input, int64_t planes, int64_t h, int64_t w, const int relu,
+                                      float *values, int32_t *positions) {
     const int64_t oh = h / 2, ow = w / 2;
     for (int64_t p = 0; p < planes; p++) {
         const float *plane = input + p * h * w;
@@ -49,9 +51,9 @@ void tl_maxpool2x2_forward(const float *input, int64_t planes, int64_t h, int64_
                 i4 first = (i4){0, 2, 4, 6} + (row + (int32_t)(2 * ox));
                 f4 best = a;
                 i4 where = first;
-                keep4(&best, &where, b, first + 1);
-                keep4(&best, &where, c, first + (int32_t)w);
-                keep4(&best, &where, d, first + (int32_t)w + 1);
+                keep4(relu, &best, &where, b, first + 1);
+                keep4(relu, &best, &where, c, first + (int32_t)w);
+                keep4(relu, &best, &where, d, first + (int32_t)w + 1);
                 store4(out + oy * ow + ox, best);
                 store4i(at + oy * ow + ox, where);
             }
@@ -61,14 +63,21 @@ void tl_maxpool2x2_forward(const float *input, int64_t planes, int64_t h, int64_
                 if (relu) { a = relu1(a); b = relu1(b); c = relu1(c); d = relu1(d); }
                 float best = a;
                 int32_t where = first;
-                keep1(&best, &where, b, first + 1);
-                keep1(&best, &where, c, first + (int32_t)w);
-                keep1(&best, &where, d, first + (int32_t)w + 1);
+                keep1(relu, &best, &where, b, first + 1);
+                keep1(relu, &best, &where, c, first + (int32_t)w);
+                keep1(relu, &best, &where, d, first + (int32_t)w + 1);
                 out[oy * ow + ox] = best;
                 at[oy * ow + ox] = where;
             }
         }
     }
+}
+
+void tl_maxpool2x2_forward(const float *input, int64_t planes, int64_t h, int64_t w, int relu,
+                           float *values, int32_t *positions) {
+    // The ReLU's reads are never NaN: its kernel leaves out the NaN rule.
+    if (relu) maxpool2x2_forward(input, planes, h, w, 1, values, positions);
+    else maxpool2x2_forward(input, planes, h, w, 0, values, positions);
 }
 
 void tl_maxpool2x2_backward(const float *grad, const int32_t *positions, const float *maxima,

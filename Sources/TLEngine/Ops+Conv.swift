@@ -106,13 +106,7 @@ extension Tensor {
             let cols = UnsafeMutablePointer<Float>.allocate(capacity: rows * spatial)
             defer { cols.deallocate() }
             for img in images {
-                im2col(px + img * image, g, into: cols)
-                let c = po + img * o * spatial
-                if let pb {
-                    for ch in 0..<o { (c + ch * spatial).update(repeating: pb[ch], count: spatial) }
-                }
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(o), Int32(spatial), Int32(rows), 1,
-                            pw, Int32(rows), cols, Int32(spatial), pb == nil ? 0 : 1, c, Int32(spatial))
+                convolveImage(px + img * image, g, weights: pw, outputs: o, bias: pb, columns: cols, into: po + img * o * spatial)
             }
         }
         }
@@ -133,47 +127,71 @@ extension Tensor {
                 (dx, dw) = convolutionBackwardGrouped(grad, input, w, g, group: group, needX: needX, needW: needW)
                 return [dx, dw, db]
             }
-            // Image by image again, each image's gradient G (O × oh·ow) read where it lies:
-            // dW += G · colsᵀ with the columns unfolded anew (cheaper than keeping them), and
-            // dcols = Wᵀ · G folded back onto the image's own part of dx. Each thread sums dW
-            // for its images; the sums are added in chunk order.
-            let chunks = Swift.max(1, Swift.min(Parallel.threads, g.n)), per = (g.n + chunks - 1) / chunks
-            let partial = UnsafeMutablePointer<Float>.allocate(capacity: needW ? chunks * o * rows : 1)
-            defer { partial.deallocate() }
-            if needW { partial.update(repeating: 0, count: chunks * o * rows) }
-            let d = needX ? Tensor.zeros(like: input.shape) : nil
-            let pin = input.storage.pointer, pdx = d?.storage.pointer
-            Parallel.forChunks(chunks) { chunk in
-                let cols = UnsafeMutablePointer<Float>.allocate(capacity: rows * spatial)
-                defer { cols.deallocate() }
-                for img in Swift.min(g.n, chunk * per)..<Swift.min(g.n, (chunk + 1) * per) {
-                    let gi = pg + img * o * spatial
-                    if needW {
-                        im2col(pin + img * image, g, into: cols)
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(o), Int32(rows), Int32(spatial), 1,
-                                    gi, Int32(spatial), cols, Int32(spatial), 1, partial + chunk * o * rows, Int32(rows))
-                    }
-                    if let pdx {
-                        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(rows), Int32(spatial), Int32(o), 1,
-                                    pw, Int32(rows), gi, Int32(spatial), 0, cols, Int32(spatial))
-                        col2im(cols, g, addingInto: pdx + img * image)
-                    }
-                }
-            }
-            if needW {
-                let sum = Tensor(uninitializedShape: w.shape)
-                let ps = sum.storage.pointer
-                ps.update(from: partial, count: o * rows)
-                for chunk in 1..<chunks {
-                    let part = partial + chunk * o * rows
-                    for i in 0..<(o * rows) { ps[i] += part[i] }
-                }
-                dw = sum
-            }
-            dx = d
+            // Image by image again, each image's gradient read where it lies.
+            (dx, dw) = convolutionBackwardByImage(input, w, g, needX: needX, needW: needW) { img, _ in UnsafePointer(pg + img * o * spatial) }
             return [dx, dw, db]
         }
         return out
+    }
+
+    /// One image's convolution: its columns unfolded into `columns` ((C·kh·kw) × (oh·ow), a
+    /// buffer that stays in cache) and the product O × (oh·ow) written to `out`, onto the bias.
+    @inline(__always)
+    static func convolveImage(_ image: UnsafePointer<Float>, _ g: Window, weights: UnsafePointer<Float>, outputs o: Int,
+                              bias: UnsafePointer<Float>?, columns: UnsafeMutablePointer<Float>,
+                              into out: UnsafeMutablePointer<Float>) {
+        let rows = g.c * g.kh * g.kw, spatial = g.oh * g.ow
+        im2col(image, g, into: columns)
+        if let bias {
+            for ch in 0..<o { (out + ch * spatial).update(repeating: bias[ch], count: spatial) }
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(o), Int32(spatial), Int32(rows), 1,
+                    weights, Int32(rows), columns, Int32(spatial), bias == nil ? 0 : 1, out, Int32(spatial))
+    }
+
+    /// The input and weight gradients of a convolution, image by image over the threads:
+    /// `gradient(img, scratch)` gives image img's output gradient G (O × oh·ow), where it lies or
+    /// made in `scratch` (O·oh·ow floats of the calling thread's own); then dW += G · colsᵀ with
+    /// the columns unfolded anew (cheaper than keeping them), and dcols = Wᵀ · G folded back
+    /// onto the image's own part of dx. Each thread sums dW for its images; the sums are added
+    /// in chunk order. `gradient` is called for every image, even when neither is needed.
+    static func convolutionBackwardByImage(_ input: Tensor, _ w: Tensor, _ g: Window, needX: Bool, needW: Bool,
+                                           gradient: (_ img: Int, _ scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float>)
+        -> (dx: Tensor?, dw: Tensor?) {
+        let o = w.shape[0], rows = g.c * g.kh * g.kw, spatial = g.oh * g.ow, image = g.c * g.h * g.w
+        let chunks = Swift.max(1, Swift.min(Parallel.threads, g.n)), per = (g.n + chunks - 1) / chunks
+        let partial = UnsafeMutablePointer<Float>.allocate(capacity: needW ? chunks * o * rows : 1)
+        defer { partial.deallocate() }
+        if needW { partial.update(repeating: 0, count: chunks * o * rows) }
+        let d = needX ? Tensor.zeros(like: input.shape) : nil
+        let pin = input.storage.pointer, pdx = d?.storage.pointer, pw = w.storage.pointer
+        Parallel.forChunks(chunks) { chunk in
+            let cols = UnsafeMutablePointer<Float>.allocate(capacity: rows * spatial)
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: o * spatial)
+            defer { cols.deallocate(); scratch.deallocate() }
+            for img in Swift.min(g.n, chunk * per)..<Swift.min(g.n, (chunk + 1) * per) {
+                let gi = gradient(img, scratch)
+                if needW {
+                    im2col(pin + img * image, g, into: cols)
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(o), Int32(rows), Int32(spatial), 1,
+                                gi, Int32(spatial), cols, Int32(spatial), 1, partial + chunk * o * rows, Int32(rows))
+                }
+                if let pdx {
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(rows), Int32(spatial), Int32(o), 1,
+                                pw, Int32(rows), gi, Int32(spatial), 0, cols, Int32(spatial))
+                    col2im(cols, g, addingInto: pdx + img * image)
+                }
+            }
+        }
+        guard needW else { return (d, nil) }
+        let sum = Tensor(uninitializedShape: w.shape)
+        let ps = sum.storage.pointer
+        ps.update(from: partial, count: o * rows)
+        for chunk in 1..<chunks {
+            let part = partial + chunk * o * rows
+            for i in 0..<(o * rows) { ps[i] += part[i] }
+        }
+        return (d, sum)
     }
 
     /// The gradient of a convolution's bias: per output channel, the sum of its planes over the

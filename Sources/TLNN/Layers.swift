@@ -86,6 +86,19 @@ public final class Conv2d: Layer {
     }
 
     public func forward(_ x: Tensor) throws -> Tensor {
+        try checkInput(x)
+        return try Tensor.conv2d(x, weight.value, bias: bias?.value, stride: stride, padding: padding)
+    }
+
+    /// This convolution followed by ReLU and 2×2 max pooling, in one pass over the images
+    /// (`Tensor.conv2dReluMaxPool2x2`: the same values and gradients); nil where the three are
+    /// to run one after the other.
+    public func forwardReluMaxPool2x2(_ x: Tensor) throws -> Tensor? {
+        try checkInput(x)
+        return try Tensor.conv2dReluMaxPool2x2(x, weight.value, bias: bias?.value, stride: stride, padding: padding)
+    }
+
+    private func checkInput(_ x: Tensor) throws {
         guard x.rank == 4 else {
             throw TensorError.badShape(op: "conv", x.shape, "expected N×C×H×W images")
         }
@@ -93,7 +106,6 @@ public final class Conv2d: Layer {
             throw TensorError.shapeMismatch(
                 op: "conv", "input has \(x.shape[1]) channels, layer expects \(inputChannels)", x.shape, weight.value.shape)
         }
-        return try Tensor.conv2d(x, weight.value, bias: bias?.value, stride: stride, padding: padding)
     }
 
     public var ownParameters: [(name: String, parameter: Parameter)] {

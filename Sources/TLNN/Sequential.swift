@@ -50,6 +50,16 @@ public final class Sequential: Layer {
         var i = 0
         while i < entries.count {
             let (name, layer) = entries[i]
+            // A convolution, ReLU and 2×2 max pooling run image by image in one pass (the same
+            // values and gradients, without the convolution's batch-sized output).
+            if let conv = layer as? Conv2d, i + 2 < entries.count, let activation = entries[i + 1].layer as? Activation,
+               activation.kind == .relu, let pool = entries[i + 2].layer as? MaxPool2d,
+               pool.kernel == 2, pool.stride == 2, pool.padding == 0,
+               let pooled = try Self.named(name, conv, { try conv.forwardReluMaxPool2x2(h) }) {
+                h = pooled
+                i += 3
+                continue
+            }
             // A ReLU followed by max pooling runs as one pass (the same values and gradients,
             // without ReLU's passes over the larger input): the LeNet pattern's conv → relu → pool.
             if let activation = layer as? Activation, activation.kind == .relu, i + 1 < entries.count,
@@ -65,7 +75,7 @@ public final class Sequential: Layer {
     }
 
     /// Runs `body`, naming `layer` in the errors it throws.
-    private static func named(_ name: String, _ layer: any Layer, _ body: () throws -> Tensor) throws -> Tensor {
+    private static func named<T>(_ name: String, _ layer: any Layer, _ body: () throws -> T) throws -> T {
         do {
             return try body()
         } catch let error as TensorError {

@@ -271,6 +271,50 @@ import Testing
         #expect(fused.grad?.scalars.map(\.bitPattern) == composed.grad?.scalars.map(\.bitPattern))
     }
 
+    /// A convolution, ReLU and 2×2 max pooling in one pass are the three operations one after
+    /// the other, bit for bit: values and the gradients of input, weights and bias — unpadded,
+    /// padded and strided windows, an odd output (its last row and column in no window), with
+    /// and without a bias, on one thread and two (each image's work on its own thread).
+    @Test(arguments: [(3, 1, 12, 12, 4, 5, 1, 0, true), (4, 3, 9, 9, 5, 3, 1, 1, true), (2, 2, 11, 10, 3, 3, 2, 1, false),
+                      (5, 2, 9, 9, 6, 3, 1, 0, true)])
+    func convolutionReLUAndPoolingInOnePass(n: Int, c: Int, h: Int, w: Int, o: Int, k: Int, stride: Int, padding: Int,
+                                            bias: Bool) throws {
+        for threads in [1, 2] {
+            try Parallel.withThreads(threads) {
+                var rng = RandomGenerator(seed: UInt64(n * 1000 + h * 10 + k))
+                func values(_ count: Int) -> [Float] { (0..<count).map { _ in Float(Int(rng.nextFloat() * 9)) / 4 - 1 } }
+                let xs = values(n * c * h * w), ws = values(o * c * k * k), bs = values(o)
+                func inputs() -> (Tensor, Tensor, Tensor?) {
+                    (tensor([n, c, h, w], xs).requiringGrad(), tensor([o, c, k, k], ws).requiringGrad(),
+                     bias ? tensor([o], bs).requiringGrad() : nil)
+                }
+                let (x1, w1, b1) = inputs(), (x2, w2, b2) = inputs()
+                let fused = try #require(try Tensor.conv2dReluMaxPool2x2(x1, w1, bias: b1, stride: stride, padding: padding))
+                let apart = try Tensor.maxPool2d(
+                    try Tensor.conv2d(x2, w2, bias: b2, stride: stride, padding: padding).relu(), kernel: 2)
+                #expect(fused.shape == apart.shape)
+                #expect(fused.scalars.map(\.bitPattern) == apart.scalars.map(\.bitPattern))
+                #expect(fused.scalars.contains(0) && fused.scalars.contains { $0 > 0 }, "windows of both kinds")
+                let r = tensor(fused.shape, (0..<fused.count).map { Float($0 % 7) - 3 })
+                try (fused * r).sum().backward()
+                try (apart * r).sum().backward()
+                #expect(x1.grad?.scalars.map(\.bitPattern) == x2.grad?.scalars.map(\.bitPattern))
+                #expect(w1.grad?.scalars.map(\.bitPattern) == w2.grad?.scalars.map(\.bitPattern))
+                #expect(b1?.grad?.scalars.map(\.bitPattern) == b2?.grad?.scalars.map(\.bitPattern))
+            }
+        }
+    }
+
+    /// Where one pass does not apply, the caller is told to run the three operations.
+    @Test func convolutionReLUAndPoolingFallsBackWhereItDoesNotApply() throws {
+        // A 1×1 output has no 2×2 window; small outputs of large weights share products.
+        #expect(try Tensor.conv2dReluMaxPool2x2(try Tensor.zeros([2, 1, 5, 5]), try Tensor.zeros([2, 1, 5, 5])) == nil)
+        #expect(try Tensor.conv2dReluMaxPool2x2(try Tensor.zeros([2, 256, 6, 6]), try Tensor.zeros([256, 256, 3, 3])) == nil)
+        #expect(throws: TensorError.self) {
+            try Tensor.conv2dReluMaxPool2x2(try Tensor.zeros([2, 3, 6, 6]), try Tensor.zeros([2, 1, 3, 3]))
+        }
+    }
+
     @Test func batchNormInTraining() throws {
         for shape in [[6, 3], [4, 2, 3, 3]] {
             try checkGradients([shape, [shape[1]], [shape[1]]], tolerance: 2e-2) { xs in

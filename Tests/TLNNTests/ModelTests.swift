@@ -127,10 +127,10 @@ import Testing
         #expect(accuracy > 0.9)
     }
 
-    /// A ReLU followed by max pooling runs as one pass in a `Sequential`: the outputs and every
-    /// gradient are those of the layers one by one, bit for bit, and an error in the pooling
-    /// still names the pooling layer.
-    @Test func reluThenMaxPoolingRunAsOnePassWithTheSameNumbers() throws {
+    /// A convolution, ReLU and 2×2 max pooling run as one pass in a `Sequential` (and a ReLU
+    /// followed by other max pooling as another): the outputs and every gradient are those of
+    /// the layers one by one, bit for bit, and errors still name the layer they arise in.
+    @Test func convolutionReLUAndPoolingRunAsOnePassWithTheSameNumbers() throws {
         var g = RandomGenerator(seed: 4)
         let net = Sequential([try Conv2d(1, 4, kernel: 3, using: &g), Activation(.relu), try MaxPool2d(2),
                               Flatten(), try Linear(144, 3, using: &g)])
@@ -148,6 +148,14 @@ import Testing
         let tooSmall = Sequential([Activation(.relu), try MaxPool2d(3)])
         #expect { _ = try tooSmall(try Tensor.zeros([1, 1, 2, 2])) } throws: { error in
             (error as? LayerError)?.layer == "1" && (error as? LayerError)?.summary.hasPrefix("MaxPool2d") == true
+        }
+        // The convolution's own errors name it; a 1×1 output runs the layers one by one, and
+        // the pooling's error names the pooling.
+        #expect { _ = try net(try Tensor.zeros([1, 2, 14, 14])) } throws: { error in
+            (error as? LayerError)?.layer == "0" && (error as? LayerError)?.summary.hasPrefix("Conv2d") == true
+        }
+        #expect { _ = try net(try Tensor.zeros([1, 1, 3, 3])) } throws: { error in
+            (error as? LayerError)?.layer == "2" && (error as? LayerError)?.summary.hasPrefix("MaxPool2d") == true
         }
     }
 
