@@ -1,6 +1,6 @@
-// The convolution's kernels (see ckernels.h): im2col and col2im for stride-1 windows without
-// padding (LeNet's, most 5×5 and 1×1 convolutions, and padded ones through a padded copy), and
-// the bias gradient.
+// The convolution's kernels (see ckernels.h): im2col, im2row and col2im for stride-1 windows
+// without padding (LeNet's, most 5×5 and 1×1 convolutions, and padded ones through a padded
+// copy), and the bias gradient.
 #include "ckernels.h"
 #include <string.h>
 
@@ -78,6 +78,37 @@ void tl_col2im_unpadded(const float *cols, int64_t row_length, int64_t c, int64_
                         int64_t kh, int64_t kw, float *image) {
 #define TL_RUN(n) col2im_runs(cols, row_length, c, h, w, kh, kw, image, n)
     TL_BY_WIDTH(w - kw + 1, TL_RUN)
+#undef TL_RUN
+}
+
+/// The body of im2row for windows `kw` wide, a constant (see the switch below): for each output
+/// position, its window's runs of kw inputs, channel by channel and row by row.
+__attribute__((always_inline))
+static inline void im2row_runs(const float *image, int64_t c, int64_t h, int64_t w, int64_t kh, float *rows,
+                               const int64_t kw) {
+    const int64_t oh = h - kh + 1, ow = w - kw + 1, length = c * kh * kw;
+    for (int64_t oy = 0; oy < oh; oy++) {
+        for (int64_t ox = 0; ox < ow; ox++) {
+            float *d = rows + (oy * ow + ox) * length;
+            for (int64_t ch = 0; ch < c; ch++) {
+                const float *s = image + (ch * h + oy) * w + ox;
+                for (int64_t i = 0; i < kh; i++, d += kw, s += w) memcpy(d, s, (size_t)kw * sizeof(float));
+            }
+        }
+    }
+}
+
+void tl_im2row_unpadded(const float *image, int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw, float *rows) {
+#define TL_RUN(n) im2row_runs(image, c, h, w, kh, rows, n)
+    switch (kw) {
+        case 1: TL_RUN(1); return;
+        case 2: TL_RUN(2); return;
+        case 3: TL_RUN(3); return;
+        case 4: TL_RUN(4); return;
+        case 5: TL_RUN(5); return;
+        case 7: TL_RUN(7); return;
+        default: TL_RUN(kw);
+    }
 #undef TL_RUN
 }
 

@@ -82,6 +82,8 @@ import Testing
         try checkGradients([[2, 2, 4, 13], [10, 2, 2, 3], [10]]) {
             try Tensor.conv2d($0[0], $0[1], bias: $0[2], stride: stride, padding: padding)
         }
+        // 72 values per window: the weight gradient from the windows unfolded as rows (stride 1).
+        try checkGradients([[2, 8, 5, 4], [3, 8, 3, 3]]) { try Tensor.conv2d($0[0], $0[1], stride: stride, padding: padding) }
     }
 
     /// The bias gradient sums each plane in one chain from 0, in order, and adds the images' sums
@@ -110,9 +112,10 @@ import Testing
         #expect(b.grad?.scalars.map(\.bitPattern) == expected.map(\.bitPattern))
     }
 
-    /// Stride-1 convolutions without padding unfold (im2col) and fold back (col2im) run by run in C
-    /// kernels specialised by output width: outputs and input gradients against the definition,
-    /// for widths taken by the specialised cases (1, 6, 8, 24) and by the general loop (40). Within
+    /// Stride-1 convolutions without padding unfold (im2col, and im2row for the weight gradient of
+    /// windows of 64 values or more) and fold back (col2im) run by run in C kernels specialised by
+    /// output or window width: outputs, input and weight gradients against the definition, for
+    /// widths taken by the specialised cases (1, 6, 8, 24) and by the general loop (40). Within
     /// rounding, as the products are OpenBLAS's.
     @Test(arguments: [(5, 5, 1), (12, 5, 8), (28, 5, 24), (44, 5, 40), (6, 1, 6)])
     func unpaddedConvolutionIsTheScalarDefinition(width: Int, kernel: Int, outputWidth: Int) throws {
@@ -162,6 +165,16 @@ import Testing
             }
         }
         #expect(close(x.grad?.scalars ?? [], dx))
+        // dW by the definition: each weight takes every output times the input under it.
+        var dw = [Float]()
+        for out in 0..<o { for ch in 0..<c { for i in 0..<kernel { for j in 0..<kernel {
+            var total: Float = 0
+            for img in 0..<n { for oy in 0..<oh { for ox in 0..<outputWidth {
+                total += g[((img * o + out) * oh + oy) * outputWidth + ox] * xs[((img * c + ch) * h + oy + i) * width + ox + j]
+            } } }
+            dw.append(total)
+        } } } }
+        #expect(close(w.grad?.scalars ?? [], dw))
     }
 
     /// Images are split over the threads and the weight gradient summed per thread: batches that

@@ -28,6 +28,10 @@ void tl_maxpool2x2_backward(const float *grad, const int32_t *positions, const f
 void tl_im2col_unpadded(const float *image, int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw,
                         float *cols, int64_t row_length);
 
+/// The transpose of `tl_im2col_unpadded`'s columns: row oy·ow + ox of `rows` (c·kh·kw floats
+/// long) holds at (c, i, j) input (c, oy + i, ox + j).
+void tl_im2row_unpadded(const float *image, int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw, float *rows);
+
 /// The adjoint of `tl_im2col_unpadded`: adds every value of `cols` onto the input of `image` it
 /// was taken from, run by run in the order (c, i, j, oy).
 void tl_col2im_unpadded(const float *cols, int64_t row_length, int64_t c, int64_t h, int64_t w,
