@@ -166,11 +166,15 @@ extension Tensor {
         let d = needX ? Tensor.zeros(like: input.shape) : nil
         let pin = input.storage.pointer, pdx = d?.storage.pointer, pw = w.storage.pointer
         // The weight gradient G · colsᵀ as G · rows, the columns unfolded transposed (one row per
-        // output position), where that is the faster product: OpenBLAS's transposed-B kernels
-        // ran G · colsᵀ at half the speed for wide gradients (LeNet's second convolution, 32 ×
-        // 400 from 64 positions: 52 against 114 GFLOP/s on one core), and the narrow ones the
-        // other way (its first, 16 × 25 from 576: 85 against 35).
-        let byRows = g.stride == 1 && rows >= 64
+        // output position), for windows of 400 values or more: OpenBLAS's transposed-B kernels
+        // ran G · colsᵀ at half the speed there (LeNet's second convolution, 32 × 400 from 64
+        // positions: 52 against 114 GFLOP/s on one core; the DANN paper's, 48 × 800: 70 against
+        // 88), and both kernels give the same bits, so every figure printed before stays as it
+        // was (with the SkylakeX kernels: checked over 7 × 12 shapes in a C harness, and on whole
+        // training runs of the lecture's networks). Narrower
+        // windows keep the columns: there the gain is small or negative (16 × 25 from 576: 85
+        // against 35; 32 × 75 from 576: 43 against 49) and the bits differ.
+        let byRows = g.stride == 1 && rows >= 400
         Parallel.forChunks(chunks) { chunk in
             let cols = UnsafeMutablePointer<Float>.allocate(capacity: rows * spatial)
             let scratch = UnsafeMutablePointer<Float>.allocate(capacity: o * spatial)

@@ -82,8 +82,8 @@ import Testing
         try checkGradients([[2, 2, 4, 13], [10, 2, 2, 3], [10]]) {
             try Tensor.conv2d($0[0], $0[1], bias: $0[2], stride: stride, padding: padding)
         }
-        // 72 values per window: the weight gradient from the windows unfolded as rows (stride 1).
-        try checkGradients([[2, 8, 5, 4], [3, 8, 3, 3]]) { try Tensor.conv2d($0[0], $0[1], stride: stride, padding: padding) }
+        // 400 values per window: the weight gradient from the windows unfolded as rows (stride 1).
+        try checkGradients([[2, 16, 6, 5], [2, 16, 5, 5]]) { try Tensor.conv2d($0[0], $0[1], stride: stride, padding: padding) }
     }
 
     /// The bias gradient sums each plane in one chain from 0, in order, and adds the images' sums
@@ -113,13 +113,14 @@ import Testing
     }
 
     /// Stride-1 convolutions without padding unfold (im2col, and im2row for the weight gradient of
-    /// windows of 64 values or more) and fold back (col2im) run by run in C kernels specialised by
+    /// windows of 400 values or more) and fold back (col2im) run by run in C kernels specialised by
     /// output or window width: outputs, input and weight gradients against the definition, for
-    /// widths taken by the specialised cases (1, 6, 8, 24) and by the general loop (40). Within
-    /// rounding, as the products are OpenBLAS's.
-    @Test(arguments: [(5, 5, 1), (12, 5, 8), (28, 5, 24), (44, 5, 40), (6, 1, 6)])
-    func unpaddedConvolutionIsTheScalarDefinition(width: Int, kernel: Int, outputWidth: Int) throws {
-        let (n, c, o, h) = (2, 3, 4, kernel + 2)
+    /// widths taken by the specialised cases (1, 6, 8, 24) and by the general loop (40), with 3
+    /// channels and with 16 and 32 (400 and 800 values a window). Within rounding, as the
+    /// products are OpenBLAS's.
+    @Test(arguments: [(5, 5, 1, 3), (12, 5, 8, 3), (28, 5, 24, 3), (44, 5, 40, 3), (6, 1, 6, 3), (12, 5, 8, 16), (14, 5, 10, 32)])
+    func unpaddedConvolutionIsTheScalarDefinition(width: Int, kernel: Int, outputWidth: Int, channels c: Int) throws {
+        let (n, o, h) = (2, 4, kernel + 2)
         var rng = RandomGenerator(seed: UInt64(width * 10 + kernel))
         let x = try Tensor.randn([n, c, h, width], using: &rng).requiringGrad()
         let w = try Tensor.randn([o, c, kernel, kernel], using: &rng).requiringGrad()
