@@ -8,8 +8,8 @@ extension Tensor {
     /// for the whole batch: each image's O × oh × ow planes are made in a buffer that stays in
     /// cache and pooled at once, and in backward each image's gradient is spread back over its
     /// planes in that buffer and used there by the weight and input products. The batch-sized
-    /// output, written and read back twice in each direction (4.7 MB for a LeNet's first
-    /// convolution at batch 64), is what the separate operations spent most of their time on.
+    /// output and its gradient (2.4 MB each for a LeNet's first convolution at batch 64), each
+    /// written whole and read back from beyond the caches, made the separate passes slow.
     ///
     /// Returns nil where the separate operations are to be used instead: a convolution whose
     /// images share products (small outputs, large weights: see `imagesPerProduct`), an output
