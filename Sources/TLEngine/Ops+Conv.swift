@@ -58,19 +58,9 @@ extension Tensor {
     /// (PyTorch's `conv2d`).
     public static func conv2d(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil, stride: Int = 1,
                               padding: Int = 0) throws -> Tensor {
-        guard weight.rank == 4 else { throw TensorError.badShape(op: "conv2d", weight.shape, "expected O×C×kh×kw weights") }
-        let g = try Window(input: x.shape, kh: weight.shape[2], kw: weight.shape[3], stride: stride, pad: padding, op: "conv2d")
-        guard weight.shape[1] == g.c else {
-            throw TensorError.shapeMismatch(
-                op: "conv2d", "input has \(g.c) channels, weights expect \(weight.shape[1])", x.shape, weight.shape)
-        }
+        let g = try convolutionWindow(x, weight, bias: bias, stride: stride, padding: padding)
         let o = weight.shape[0]
-        if let bias, bias.shape != [o] {
-            throw TensorError.shapeMismatch(op: "conv2d", "the bias needs one value per output channel", bias.shape, weight.shape)
-        }
         let rows = g.c * g.kh * g.kw, spatial = g.oh * g.ow, image = g.c * g.h * g.w
-        _ = try Shape.count([rows, spatial], op: "conv2d")
-        _ = try Shape.count([g.n, o, g.oh, g.ow], op: "conv2d")
 
         // Image by image, over the threads: the image's columns, (C·kh·kw) × (oh·ow), are unfolded
         // into a buffer that stays in cache, and the product O × (oh·ow) is written straight into
@@ -132,6 +122,24 @@ extension Tensor {
             return [dx, dw, db]
         }
         return out
+    }
+
+    /// The windows of a convolution of `x` by `weight` (and `bias`), after checking that they fit
+    /// together and that the columns and the output can be held.
+    static func convolutionWindow(_ x: Tensor, _ weight: Tensor, bias: Tensor?, stride: Int, padding: Int) throws -> Window {
+        guard weight.rank == 4 else { throw TensorError.badShape(op: "conv2d", weight.shape, "expected O×C×kh×kw weights") }
+        let g = try Window(input: x.shape, kh: weight.shape[2], kw: weight.shape[3], stride: stride, pad: padding, op: "conv2d")
+        guard weight.shape[1] == g.c else {
+            throw TensorError.shapeMismatch(
+                op: "conv2d", "input has \(g.c) channels, weights expect \(weight.shape[1])", x.shape, weight.shape)
+        }
+        let o = weight.shape[0]
+        if let bias, bias.shape != [o] {
+            throw TensorError.shapeMismatch(op: "conv2d", "the bias needs one value per output channel", bias.shape, weight.shape)
+        }
+        _ = try Shape.count([g.c * g.kh * g.kw, g.oh * g.ow], op: "conv2d")
+        _ = try Shape.count([g.n, o, g.oh, g.ow], op: "conv2d")
+        return g
     }
 
     /// One image's convolution: its columns unfolded into `columns` ((C·kh·kw) × (oh·ow), a

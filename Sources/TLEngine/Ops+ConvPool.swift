@@ -17,22 +17,12 @@ extension Tensor {
     /// `conv2d` throws.
     public static func conv2dReluMaxPool2x2(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil, stride: Int = 1,
                                             padding: Int = 0) throws -> Tensor? {
-        guard weight.rank == 4 else { throw TensorError.badShape(op: "conv2d", weight.shape, "expected O×C×kh×kw weights") }
-        let g = try Window(input: x.shape, kh: weight.shape[2], kw: weight.shape[3], stride: stride, pad: padding, op: "conv2d")
-        guard weight.shape[1] == g.c else {
-            throw TensorError.shapeMismatch(
-                op: "conv2d", "input has \(g.c) channels, weights expect \(weight.shape[1])", x.shape, weight.shape)
-        }
+        let g = try convolutionWindow(x, weight, bias: bias, stride: stride, padding: padding)
         let o = weight.shape[0]
-        if let bias, bias.shape != [o] {
-            throw TensorError.shapeMismatch(op: "conv2d", "the bias needs one value per output channel", bias.shape, weight.shape)
-        }
         let rows = g.c * g.kh * g.kw, spatial = g.oh * g.ow, image = g.c * g.h * g.w
         guard g.oh >= 2, g.ow >= 2, spatial < Int(Int32.max), imagesPerProduct(g, rows: rows, outputs: o) == 1 else {
             return nil
         }
-        _ = try Shape.count([rows, spatial], op: "conv2d")
-        _ = try Shape.count([g.n, o, g.oh, g.ow], op: "conv2d")
         let (ph, pw) = (g.oh / 2, g.ow / 2), pooled = ph * pw
 
         var out = Tensor(uninitializedShape: [g.n, o, ph, pw])
