@@ -4,12 +4,14 @@
   reconnect interval (100 ms: a client that connects before the kernel has bound waits that long
   to try again, as Jupyter's do) and with 5 ms, which shows the kernel's own start-up;
 - a trivial execute's round trip: execute_request of `1` to its execute_reply, many times.
-Prints medians with min–max.
+Prints medians with min–max (--json: one line of JSON, in milliseconds, as the peers of
+Benchmarks/peers print; scripts/bench runs it that way for tl and for ipykernel).
 
-    /usr/bin/python3 Benchmarks/kernel_latency.py [--tl PATH] [--starts 10] [--executes 300]
+    /usr/bin/python3 Benchmarks/kernel_latency.py [--tl PATH] [--starts 10] [--executes 300] [--json]
     /usr/bin/python3 Benchmarks/kernel_latency.py --kernel VENV/bin/python -m ipykernel_launcher -f   (a peer)
 """
 import argparse
+import json
 import os
 import zmq
 import statistics
@@ -21,9 +23,14 @@ from jupyter_client import BlockingKernelClient
 from jupyter_client.connect import write_connection_file
 
 
-def summary(name, values, unit="ms"):
+def milliseconds(values):
     values = [v * 1000 for v in values]
-    print(f"{name}: median {statistics.median(values):.2f} {unit} (min {min(values):.2f}, max {max(values):.2f}, n {len(values)})")
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "n": len(values)}
+
+
+def summary(name, values, unit="ms"):
+    s = milliseconds(values)
+    print(f"{name}: median {s['median']:.2f} {unit} (min {s['min']:.2f}, max {s['max']:.2f}, n {s['n']})")
 
 
 def main():
@@ -31,17 +38,24 @@ def main():
     parser.add_argument("--tl", default=os.path.join(os.path.dirname(__file__), "..", ".build", "release", "tl"))
     parser.add_argument("--starts", type=int, default=10)
     parser.add_argument("--executes", type=int, default=300)
+    parser.add_argument("--json", action="store_true", help="print the figures as one line of JSON (milliseconds)")
     parser.add_argument("--kernel", nargs=argparse.REMAINDER, help="another kernel's command before its connection file, for comparison "
                         "(e.g. --kernel /venv/bin/python -m ipykernel_launcher -f)")
     args = parser.parse_args()
     args.command = args.kernel or [args.tl, "--kernel"]
-    trips = []
+    trips, results = [], {}
     for reconnect in [None, 5]:
         starts = []
         for i in range(args.starts):
             starts.append(start_once(args, reconnect, trips if reconnect is None and i == 0 else None))
-        summary("start to kernel_info_reply" + (f" (client reconnect interval {reconnect} ms)" if reconnect else " (ZeroMQ's default reconnect interval)"), starts)
-    summary("execute round trip ('1')", trips)
+        results["start_default_reconnect" if reconnect is None else "start_fast_reconnect"] = milliseconds(starts)
+        if not args.json:
+            summary("start to kernel_info_reply" + (f" (client reconnect interval {reconnect} ms)" if reconnect else " (ZeroMQ's default reconnect interval)"), starts)
+    results["execute"] = milliseconds(trips)
+    if args.json:
+        print(json.dumps({"bench": "kernel_latency", "unit": "ms", "command": args.command, "results": results}))
+    else:
+        summary("execute round trip ('1')", trips)
 
 
 def start_once(args, reconnect, trips):

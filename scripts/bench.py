@@ -132,9 +132,9 @@ def inference_flops(macs):
 MLP_MACS = [784 * 256, 256 * 128, 128 * 10]
 
 
-def cnn_macs():
-    """Benchmarks/workloads/cnn.tl's LeNet on 1×28×28."""
-    c1, s = conv(1, 16, 5, 28)
+def cnn_macs(channels=1):
+    """Benchmarks/workloads/cnn.tl's LeNet on 1×28×28 (tl's cnn() on 3×28×28 with channels=3)."""
+    c1, s = conv(channels, 16, 5, 28)
     c2, s = conv(16, 32, 5, s // 2)
     return [c1, c2, 32 * (s // 2) ** 2 * 128, 128 * 10]
 
@@ -165,6 +165,35 @@ def dann_step_flops(batch=128):
     head and the domain head, `batch` target samples through the features and the domain head."""
     features, label, domain = [784 * 256, 256 * 128], [128 * 10], [128 * 100, 100 * 2]
     return batch * (training_flops(features + label + domain) + training_flops(features + domain))
+
+
+def lora_training_flops(sizes=(784, 256, 128, 10), rank=8):
+    """FLOPs of one training sample through Benchmarks/workloads/lora.tl's MLP: every layer frozen
+    beside a rank-r update. Per layer of d inputs and o outputs: forward d·o + r·d + o·r; backward
+    the gradients of B (o·r) and of A (r·d), the update's inner gradient (o·r), and for every layer
+    but the first the input gradient through W and A (d·o + r·d). No gradient of a frozen weight."""
+    macs = 0
+    for i, (d, o) in enumerate(zip(sizes[:-1], sizes[1:])):
+        macs += d * o + rank * d + o * rank + 2 * o * rank + rank * d
+        if i > 0:
+            macs += d * o + rank * d
+    return 2 * macs
+
+
+def pixelda_step_flops(batch=64):
+    """Benchmarks/workloads/pixelda.tl's step: the generator trained (its input gradient not
+    needed); the discriminator trained on `batch` target and `batch` detached generated images,
+    then on the generated images again with its weights fixed (forward and input gradients, down
+    to the images); the classifier trained on the generated images (input gradients down to them)
+    and on the source images."""
+    g = [conv(4, 32, 3, 28, pad=1)[0]] + [conv(32, 32, 3, 28, pad=1)[0]] * 2 + [conv(32, 3, 3, 28, pad=1)[0]]
+    d1, s = conv(3, 32, 3, 28, stride=2, pad=1)
+    d2, s = conv(32, 64, 3, s, stride=2, pad=1)
+    d = [d1, d2, 64 * s * s * 2]
+    c = cnn_macs(channels=3)
+    per_sample = (training_flops(g) + 2 * training_flops(d) + 2 * 2 * sum(d)
+                  + 2 * 3 * sum(c) + training_flops(c))
+    return batch * per_sample
 
 
 def median(xs):
@@ -242,6 +271,19 @@ def fma_peak(threads):
     return float(out.split()[-1])
 
 
+def has_module(python, module):
+    return subprocess.run([python, "-c", f"import {module}"], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode == 0
+
+
+def kernel_driver(python):
+    """A Python with jupyter_client to drive the kernels: the peers', else the system's."""
+    for candidate in (python, "/usr/bin/python3"):
+        if candidate and os.access(candidate, os.X_OK) and has_module(candidate, "jupyter_client"):
+            return candidate
+    return None
+
+
 def bench(threads, rounds, only, python, curve, peaks):
     rows = []
     peer = (lambda *a: peer_json(python, *a)) if python else None
@@ -303,6 +345,32 @@ def bench(threads, rounds, only, python, curve, peaks):
             p = peer("dann_step.py", [], threads)[0] if peer else None
             r = row("DANN step, 128+128", "steps/s", "torch", flops=dann_step_flops())
             r.add(median(figures.get("steps", [])), p["results"]["torch"]["median"] if p else None)
+        if "lora" in only:
+            figures, _, _ = tl_figures("lora", {"batches": "[32, 128]"}, threads)
+            p = peer("lora_train.py", ["--batches", "32,128", "--rank", "8"], threads)[0] if peer else None
+            for bs in (32, 128):
+                r = row(f"LoRA rank 8 train, MLP, batch {bs}", "samples/s", "torch", flops=lora_training_flops())
+                r.add(median(figures.get(f"train {bs}", [])), p["results"][f"torch_bs{bs}"]["median"] if p else None)
+        if "pixelda" in only:
+            figures, _, _ = tl_figures("pixelda", {}, threads)
+            p = peer("pixelda_step.py", [], threads)[0] if peer else None
+            r = row("PixelDA step, 64+64, 3×28×28", "steps/s", "torch", flops=pixelda_step_flops())
+            r.add(median(figures.get("steps", [])), p["results"]["torch"]["median"] if p else None)
+        if "kernel" in only:
+            driver = kernel_driver(python)
+            if driver:
+                latency = [driver, os.path.join(ROOT, "Benchmarks", "kernel_latency.py"), "--json", "--starts", "3",
+                           "--executes", "200"]
+                t = json.loads(run_measured(latency + ["--tl", TL], threads)[0].strip().splitlines()[-1])["results"]
+                q = (json.loads(run_measured(latency + ["--kernel", python, "-m", "ipykernel_launcher", "-f"], threads)[0]
+                                .strip().splitlines()[-1])["results"] if python and has_module(python, "ipykernel") else None)
+                for key, name in (("execute", "Jupyter execute round trip of `1`"),
+                                  ("start_fast_reconnect", "Jupyter kernel start to first reply")):
+                    r = row(name, "ms", "ipykernel", higher_is_better=False)
+                    r.add(t[key]["median"], q[key]["median"] if q else None)
+            elif k == 0:
+                print("# kernel: no Python with jupyter_client (the peers' environment or scripts/setup --tests)",
+                      file=sys.stderr)
         if "startup" in only:
             t = [run_measured([TL, "-e", "1"], threads) for _ in range(5)]
             q = [run_measured([python, "-c", "import torch"], threads) for _ in range(3)] if python else []
@@ -386,7 +454,7 @@ def main():
                                         "separate runs as one, medians over the runs with their min–max")
     ap.add_argument("--threads", default="1,2", help="thread counts, e.g. 1,2")
     ap.add_argument("--rounds", type=int, default=3, help="alternating rounds per workload (≥ 3 for the table)")
-    ap.add_argument("--only", default="gemm,mlp,cnn,resnet,dann,images,startup", help="workloads to run")
+    ap.add_argument("--only", default="gemm,mlp,cnn,resnet,dann,lora,pixelda,images,kernel,startup", help="workloads to run")
     ap.add_argument("--curve", action="store_true", help="also print the MLP step-time curve over batch sizes")
     ap.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     ap.add_argument("--no-peers", action="store_true", help="measure tl alone")
