@@ -63,6 +63,10 @@ if arguments.contains("--peak") {
     print("fma-peak", isa, threads, median(peaks))
     exit(0)
 }
+if arguments.contains("--pixel-ops") {
+    pixelOperations(rounds: rounds)
+    exit(0)
+}
 if arguments.contains("--cnn-ops") {
     cnnOperations(rounds: rounds)
     exit(0)
@@ -139,5 +143,30 @@ func cnnOperations(rounds: Int) {
               + String(format: "forward %6.3f (%.3f–%.3f)   forward + backward %6.3f (%.3f–%.3f)   backward %6.3f",
                        median(forward[i]), forward[i].min() ?? 0, forward[i].max() ?? 0,
                        median(both[i]), both[i].min() ?? 0, both[i].max() ?? 0, median(backward)))
+    }
+}
+
+/// The convolutions of PixelDA's generator and discriminator (Benchmarks/workloads/pixelda.tl,
+/// batch 64), each timed forward and forward + backward with the input's gradient, in
+/// milliseconds per batch (the fastest of 10 calls, median of `rounds`): which of the step's
+/// shapes cost more than their arithmetic.
+func pixelOperations(rounds: Int) {
+    var g = RandomGenerator(seed: 1)
+    func randn(_ shape: [Int], _ std: Float) -> Tensor { (try? Tensor.randn(shape, std: std, using: &g)) ?? Tensor(scalar: 0) }
+    let shapes: [(String, Int, Int, Int, Int, Int, Int)] = [  // name, cin, cout, size, kernel, stride, pad
+        ("G1 4→32 3×3 28 pad 1", 4, 32, 28, 3, 1, 1), ("G2 32→32 3×3 28 pad 1", 32, 32, 28, 3, 1, 1),
+        ("G4 32→3 3×3 28 pad 1", 32, 3, 28, 3, 1, 1), ("D1 3→32 3×3 s2 28", 3, 32, 28, 3, 2, 1),
+        ("D2 32→64 3×3 s2 14", 32, 64, 14, 3, 2, 1)]
+    func fastest(_ body: () -> Void) -> Double { (0..<10).map { _ in seconds(body) }.min() ?? 0 }
+    for s in shapes {
+        let x = randn([64, s.1, s.3, s.3], 1), w = randn([s.2, s.1, s.4, s.4], 0.1), b = randn([s.2], 0.1)
+        let y = (try? Tensor.conv2d(x, w, bias: b, stride: s.5, padding: s.6)) ?? x
+        let seed = randn(y.shape, 1)
+        var f: [Double] = [], fb: [Double] = []
+        for _ in 0..<rounds {
+            f.append(fastest { _ = try? Tensor.conv2d(x, w, bias: b, stride: s.5, padding: s.6) } * 1e3)
+            fb.append(fastest { try? Tensor.conv2d(x.requiringGrad(), w.requiringGrad(), bias: b.requiringGrad(), stride: s.5, padding: s.6).backward(seed: seed) } * 1e3)
+        }
+        print(s.0.padding(toLength: 26, withPad: " ", startingAt: 0) + String(format: "forward %7.3f ms  backward %7.3f ms", median(f), median(fb) - median(f)))
     }
 }
