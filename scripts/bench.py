@@ -9,11 +9,14 @@ smaller) as the median and min–max of the per-round ratios.
 
 Each round also measures the machine's fp32 FMA peak at the same thread count (tl-bench-engine
 --peak: independent fused multiply-adds in the widest vectors the CPU has). Workloads whose work is
-products (matmul, MLP, CNN, ResNet, DANN) get their FLOPs per sample or step from the model's
-shapes — forward, weight gradients, and input gradients for every layer but the first — and the
+products (matmul, MLP, CNN, ResNet, DANN, LoRA, PixelDA) get their FLOPs per sample or step from
+the model's shapes — forward, weight gradients, and input gradients for every layer but the first — and the
 "of peak" column is tl's figure times those FLOPs over the peak: how close tl is to the physical
 limit, not only to its peers. Only the products count; activations, pooling and normalisation are
 overhead against that limit.
+
+The kernel rows run Benchmarks/kernel_latency.py for `tl --kernel` and for ipykernel alike, with
+the peers' Python (ipykernel brings jupyter_client), else /usr/bin/python3 for tl alone.
 
 The peer Python is $TL_PEER_PYTHON, else $VENV/bin/python, else .venv-peers/bin/python (which
 scripts/bench creates from Benchmarks/peers/requirements.txt); without one, or with --no-peers,
