@@ -111,9 +111,14 @@ def tl_figures(name, settings, threads):
     return figures, wall, rss
 
 
-def peer_json(python, script, args, threads):
-    out, wall, rss = run_measured([python, script, "--threads", str(threads), "--json"] + args, threads, cwd=PEERS)
+def measured_json(cmd, threads, cwd=None):
+    """Runs `cmd`, which prints its figures as a last line of JSON; returns them, wall time and RSS."""
+    out, wall, rss = run_measured(cmd, threads, cwd=cwd)
     return json.loads(out.strip().splitlines()[-1]), wall, rss
+
+
+def peer_json(python, script, args, threads):
+    return measured_json([python, script, "--threads", str(threads), "--json"] + args, threads, cwd=PEERS)
 
 
 def conv(cin, cout, k, size, stride=1, pad=0):
@@ -290,6 +295,12 @@ def kernel_driver(python):
 def bench(threads, rounds, only, python, curve, peaks):
     rows = []
     peer = (lambda *a: peer_json(python, *a)) if python else None
+    if "kernel" in only:  # which Pythons can drive and be the kernels, asked once
+        driver = kernel_driver(python)
+        ipykernel = python if python and has_module(python, "ipykernel") else None
+        if not driver:
+            print("# kernel: no Python with jupyter_client (the peers' environment or scripts/setup --tests)",
+                  file=sys.stderr)
 
     def row(workload, unit, peer_name, higher_is_better=True, flops=None):
         """The row of `workload` against `peer_name`, created on first use; `flops` per unit."""
@@ -359,21 +370,16 @@ def bench(threads, rounds, only, python, curve, peaks):
             p = peer("pixelda_step.py", [], threads)[0] if peer else None
             r = row("PixelDA step, 64+64, 3×28×28", "steps/s", "torch", flops=pixelda_step_flops())
             r.add(median(figures.get("steps", [])), p["results"]["torch"]["median"] if p else None)
-        if "kernel" in only:
-            driver = kernel_driver(python)
-            if driver:
-                latency = [driver, os.path.join(ROOT, "Benchmarks", "kernel_latency.py"), "--json", "--starts", "3",
-                           "--executes", "200"]
-                t = json.loads(run_measured(latency + ["--tl", TL], threads)[0].strip().splitlines()[-1])["results"]
-                q = (json.loads(run_measured(latency + ["--kernel", python, "-m", "ipykernel_launcher", "-f"], threads)[0]
-                                .strip().splitlines()[-1])["results"] if python and has_module(python, "ipykernel") else None)
-                for key, name in (("execute", "Jupyter execute round trip of `1`"),
-                                  ("start_fast_reconnect", "Jupyter kernel start to first reply")):
-                    r = row(name, "ms", "ipykernel", higher_is_better=False)
-                    r.add(t[key]["median"], q[key]["median"] if q else None)
-            elif k == 0:
-                print("# kernel: no Python with jupyter_client (the peers' environment or scripts/setup --tests)",
-                      file=sys.stderr)
+        if "kernel" in only and driver:
+            latency = [driver, os.path.join(ROOT, "Benchmarks", "kernel_latency.py"), "--json", "--starts", "3",
+                       "--executes", "200"]
+            t = measured_json(latency + ["--tl", TL], threads)[0]["results"]
+            q = measured_json(latency + ["--kernel", ipykernel, "-m", "ipykernel_launcher", "-f"],
+                              threads)[0]["results"] if ipykernel else None
+            for key, name in (("execute", "Jupyter execute round trip of `1`"),
+                              ("start_fast_reconnect", "Jupyter kernel start to first reply")):
+                r = row(name, "ms", "ipykernel", higher_is_better=False)
+                r.add(t[key]["median"], q[key]["median"] if q else None)
         if "startup" in only:
             t = [run_measured([TL, "-e", "1"], threads) for _ in range(5)]
             q = [run_measured([python, "-c", "import torch"], threads) for _ in range(3)] if python else []

@@ -126,6 +126,12 @@ func cnnOperations(rounds: Int) {
         ("relu + maxpool 2 (32×8×8)", { _ = try? Tensor.maxPool2d(y2, kernel: 2, relu: true) },
          { try? Tensor.maxPool2d(y2.requiringGrad(), kernel: 2, relu: true).backward(seed: seedP2) }),
     ]
+    timeOperations(operations, rounds: rounds, heading: "LeNet step's operations")
+}
+
+/// Times each operation forward and forward + backward, alternating over `rounds`, and prints
+/// milliseconds per call: the fastest of 20 calls, median of the rounds (min–max).
+func timeOperations(_ operations: [(String, () -> Void, () -> Void)], rounds: Int, heading: String) {
     // Each round's figure is the fastest of 20 calls: on a shared machine, interference only
     // ever adds time.
     func fastest(_ body: () -> Void) -> Double { (0..<20).map { _ in seconds(body) }.min() ?? 0 }
@@ -136,7 +142,7 @@ func cnnOperations(rounds: Int) {
             both[i].append(fastest(op.2) * 1e3)
         }
     }
-    print("# LeNet step's operations, batch 64, \(Parallel.threads) thread(s), ms per batch: the fastest of 20 calls, median of \(rounds) rounds (min–max)")
+    print("# \(heading), batch 64, \(Parallel.threads) thread(s), ms per batch: the fastest of 20 calls, median of \(rounds) rounds (min–max)")
     for (i, op) in operations.enumerated() {
         let backward = zip(both[i], forward[i]).map { $0 - $1 }
         print(op.0.padding(toLength: 30, withPad: " ", startingAt: 0)
@@ -147,9 +153,8 @@ func cnnOperations(rounds: Int) {
 }
 
 /// The convolutions of PixelDA's generator and discriminator (Benchmarks/workloads/pixelda.tl,
-/// batch 64), each timed forward and forward + backward with the input's gradient, in
-/// milliseconds per batch (the fastest of 10 calls, median of `rounds`): which of the step's
-/// shapes cost more than their arithmetic.
+/// batch 64), each with its input's gradient: which of the step's shapes cost more than their
+/// arithmetic.
 func pixelOperations(rounds: Int) {
     var g = RandomGenerator(seed: 1)
     func randn(_ shape: [Int], _ std: Float) -> Tensor { (try? Tensor.randn(shape, std: std, using: &g)) ?? Tensor(scalar: 0) }
@@ -157,16 +162,12 @@ func pixelOperations(rounds: Int) {
         ("G1 4→32 3×3 28 pad 1", 4, 32, 28, 3, 1, 1), ("G2 32→32 3×3 28 pad 1", 32, 32, 28, 3, 1, 1),
         ("G4 32→3 3×3 28 pad 1", 32, 3, 28, 3, 1, 1), ("D1 3→32 3×3 s2 28", 3, 32, 28, 3, 2, 1),
         ("D2 32→64 3×3 s2 14", 32, 64, 14, 3, 2, 1)]
-    func fastest(_ body: () -> Void) -> Double { (0..<10).map { _ in seconds(body) }.min() ?? 0 }
-    for s in shapes {
+    let operations = shapes.map { s -> (String, () -> Void, () -> Void) in
         let x = randn([64, s.1, s.3, s.3], 1), w = randn([s.2, s.1, s.4, s.4], 0.1), b = randn([s.2], 0.1)
         let y = (try? Tensor.conv2d(x, w, bias: b, stride: s.5, padding: s.6)) ?? x
         let seed = randn(y.shape, 1)
-        var f: [Double] = [], fb: [Double] = []
-        for _ in 0..<rounds {
-            f.append(fastest { _ = try? Tensor.conv2d(x, w, bias: b, stride: s.5, padding: s.6) } * 1e3)
-            fb.append(fastest { try? Tensor.conv2d(x.requiringGrad(), w.requiringGrad(), bias: b.requiringGrad(), stride: s.5, padding: s.6).backward(seed: seed) } * 1e3)
-        }
-        print(s.0.padding(toLength: 26, withPad: " ", startingAt: 0) + String(format: "forward %7.3f ms  backward %7.3f ms", median(f), median(fb) - median(f)))
+        return (s.0, { _ = try? Tensor.conv2d(x, w, bias: b, stride: s.5, padding: s.6) },
+                { try? Tensor.conv2d(x.requiringGrad(), w.requiringGrad(), bias: b.requiringGrad(), stride: s.5, padding: s.6).backward(seed: seed) })
     }
+    timeOperations(operations, rounds: rounds, heading: "PixelDA workload's convolutions")
 }

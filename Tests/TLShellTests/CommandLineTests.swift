@@ -187,18 +187,12 @@ func writeScript(_ name: String, _ text: String) -> String {
 @Suite struct LectureScriptTests {
     static let directory = packageRoot + "/scripts/lecture"
 
-    @Test(arguments: scripts(under: directory))
-    func checks(_ name: String) throws {
-        let r = try Run(["--check", Self.directory + "/" + name])
-        #expect(r.status == 0, "\(r.err)")
-    }
-
-    /// The benchmark workloads and the seed sweeps, which no test runs (they take minutes), at
-    /// least resolve their names: a builtin renamed under them fails here, not in `scripts/bench`.
-    @Test(arguments: scripts(under: packageRoot + "/Benchmarks"))
-    func benchmarkScriptsCheck(_ name: String) throws {
-        let r = try Run(["--check", packageRoot + "/Benchmarks/" + name])
-        #expect(r.status == 0, "\(name): \(r.err)")
+    /// The lectures, and the benchmark workloads and seed sweeps, which no test runs (they take
+    /// minutes): a builtin renamed under them fails here, not in `scripts/bench`.
+    @Test(arguments: scripts(under: directory, prefix: "scripts/lecture/") + scripts(under: packageRoot + "/Benchmarks", prefix: "Benchmarks/"))
+    func checks(_ path: String) throws {
+        let r = try Run(["--check", packageRoot + "/" + path])
+        #expect(r.status == 0, "\(path): \(r.err)")
     }
 
     @Test(arguments: scripts(under: packageRoot + "/examples"))
