@@ -46,7 +46,15 @@ final class ZMQSocket: @unchecked Sendable {
         // A peer sending a larger frame is disconnected before the frame is held in memory.
         var largest = Int64(ZMQSocket.largestFrame)
         zmq_setsockopt(handle, ZMQ_MAXMSGSIZE, &largest, MemoryLayout<Int64>.size)
+        // A wait wakes up this often to see whether SIGTERM or SIGHUP asked the kernel to end: a
+        // signal that lands while no wait is under way (a cell running, a reply being sent) does
+        // not interrupt the next one.
+        var timeout = ZMQSocket.terminationCheckMilliseconds
+        zmq_setsockopt(handle, ZMQ_RCVTIMEO, &timeout, MemoryLayout<Int32>.size)
     }
+
+    /// How long a wait for a message goes before it looks at `Termination` again.
+    static let terminationCheckMilliseconds: Int32 = 200
 
     /// The largest frame accepted: far beyond any cell's code, well under the memory budget.
     static let largestFrame = 64 << 20
@@ -55,10 +63,12 @@ final class ZMQSocket: @unchecked Sendable {
         guard zmq_bind(handle, endpoint) == 0 else { throw ZMQError.last("bind \(endpoint)") }
     }
 
-    /// The frames of the next message; waits for one. Signals (SIGINT) do not end the wait.
+    /// The frames of the next message; waits for one. SIGINT does not end the wait; SIGTERM and
+    /// SIGHUP do (ETERM), whenever they came.
     func receive() throws -> [[UInt8]] {
         var frames: [[UInt8]] = []
         while true {
+            if frames.isEmpty && Termination.requested != nil { throw ZMQError(operation: "receive", code: ETERM) }
             var message = zmq_msg_t()
             zmq_msg_init(&message)
             defer { zmq_msg_close(&message) }
@@ -66,8 +76,9 @@ final class ZMQSocket: @unchecked Sendable {
             if n < 0 {
                 let code = zmq_errno()
                 // SIGTERM or SIGHUP: stop serving (the kernel then shuts down).
-                if code == EINTR && Termination.requested != nil { throw ZMQError(operation: "receive", code: ETERM) }
-                if code == EINTR && frames.isEmpty { continue }
+                // Interrupted, or no message within the check interval: look at Termination again.
+                // (A message's parts arrive together, so a timeout never falls between them.)
+                if (code == EINTR || code == EAGAIN) && frames.isEmpty { continue }
                 throw ZMQError(operation: "receive", code: code)
             }
             let size = zmq_msg_size(&message)

@@ -213,6 +213,19 @@ try:
     status = km.provisioner.process.wait(timeout=10)
     check("sigterm", status == 143, status)
 
+    # ...and while a cell runs: the cell stops at its next safe point and the kernel ends too
+    # (the signal came while no wait for a message was under way).
+    km, kc = start_new_kernel(kernel_name="tl", startup_timeout=30)
+    msg_id = kc.execute("i = 0; while i < 1000000000 { i = i + 1 }")
+    while True:
+        msg = kc.get_iopub_msg(timeout=30)
+        if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "execute_input":
+            break
+    time.sleep(0.3)
+    km.provisioner.process.send_signal(signal.SIGTERM)
+    status = km.provisioner.process.wait(timeout=10)
+    check("sigterm_during_cell", status == 143, status)
+
     # Under a small memory budget, values that grow past it end their cell with an error; the
     # kernel and its bindings stay.
     km, kc = start_new_kernel(kernel_name="tl", startup_timeout=30, env={**os.environ, "TL_MEMORY_BUDGET": "128M"})
