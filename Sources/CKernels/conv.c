@@ -148,3 +148,210 @@ void tl_plane_sums(const float *g, int64_t images, int64_t channels, int64_t spa
         out[ch - first] = total;
     }
 }
+
+// Direct convolution for a handful of output channels (see ckernels.h).
+
+typedef float f8 __attribute__((ext_vector_type(8)));
+
+static inline f8 load8(const float *p) { f8 v; memcpy(&v, p, sizeof v); return v; }
+
+/// B output channels × X vectors of 8 outputs along one output row, starting at `in` (the window's
+/// top-left input for the first output) and `out`: every tap (c, i, j), `offsets[t]` from `in`,
+/// read as X vectors and added, times each channel's weight, onto the B × X sums, which start
+/// from the bias (or 0). `valid` of the X·8 lanes are written, in each of the B planes
+/// (`plane_out` apart).
+__attribute__((always_inline))
+static inline void direct_block(const float *in, const int64_t *offsets, const float *weights, int64_t taps,
+                                const float *bias, float *out, int64_t plane_out, int64_t valid,
+                                const int B, const int X, const int fused) {
+    f8 acc[3][4];
+#pragma clang loop unroll(full)
+    for (int b = 0; b < B; b++) {
+        f8 start = bias ? bias[b] : 0.0f;
+#pragma clang loop unroll(full)
+        for (int x = 0; x < X; x++) acc[b][x] = start;
+    }
+    for (int64_t t = 0; t < taps; t++) {
+        const float *row = in + offsets[t];
+        f8 s[3];
+#pragma clang loop unroll(full)
+        for (int b = 0; b < B; b++) s[b] = weights[b * taps + t];
+#pragma clang loop unroll(full)
+        for (int x = 0; x < X; x++) {
+            f8 v = load8(row + 8 * x);
+#pragma clang loop unroll(full)
+            for (int b = 0; b < B; b++) {
+                if (fused) {
+                    acc[b][x] = __builtin_elementwise_fma(s[b], v, acc[b][x]);
+                } else {
+#pragma clang fp contract(off)
+                    acc[b][x] = acc[b][x] + s[b] * v;
+                }
+            }
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int b = 0; b < B; b++) {
+        float *o = out + b * plane_out;
+#pragma clang loop unroll(full)
+        for (int x = 0; x < X; x++) {
+            int64_t lanes = valid - 8 * x;
+            if (lanes >= 8) memcpy(o + 8 * x, &acc[b][x], sizeof(f8));
+            else if (lanes > 0) memcpy(o + 8 * x, &acc[b][x], (size_t)lanes * sizeof(float));
+        }
+    }
+}
+
+#define TL_DIRECT_B(B, X) direct_block(src, offsets, weights + first * taps, taps, bias ? bias + first : 0, dst, \
+                                       plane_out, valid, B, X, fused)
+#define TL_DIRECT_X(X) switch (count) { case 1: TL_DIRECT_B(1, X); break; case 2: TL_DIRECT_B(2, X); break; \
+                                        default: TL_DIRECT_B(3, X); break; }
+
+__attribute__((always_inline))
+static inline void conv_direct(const float *image, int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw,
+                               const float *weights, int64_t o, const float *bias, float *out, int64_t *offsets,
+                               const int fused) {
+    const int64_t oh = h - kh + 1, ow = w - kw + 1, taps = c * kh * kw, plane_out = oh * ow;
+    int64_t t = 0;
+    for (int64_t ch = 0; ch < c; ch++) {
+        for (int64_t i = 0; i < kh; i++) {
+            for (int64_t j = 0; j < kw; j++) offsets[t++] = (ch * h + i) * w + j;
+        }
+    }
+    for (int64_t oy = 0; oy < oh; oy++) {
+        for (int64_t first = 0; first < o; first += 3) {
+            const int64_t count = o - first < 3 ? o - first : 3;
+            for (int64_t x0 = 0; x0 < ow; x0 += 32) {
+                const float *src = image + oy * w + x0;
+                float *dst = out + first * plane_out + oy * ow + x0;
+                const int64_t valid = ow - x0 < 32 ? ow - x0 : 32;
+                switch ((valid + 7) / 8) {
+                    case 1: TL_DIRECT_X(1); break;
+                    case 2: TL_DIRECT_X(2); break;
+                    case 3: TL_DIRECT_X(3); break;
+                    default: TL_DIRECT_X(4); break;
+                }
+            }
+        }
+    }
+}
+
+#undef TL_DIRECT_X
+#undef TL_DIRECT_B
+
+__attribute__((target("avx2,fma")))
+static void conv_direct_fma(const float *image, int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw,
+                            const float *weights, int64_t o, const float *bias, float *out, int64_t *offsets) {
+    conv_direct(image, c, h, w, kh, kw, weights, o, bias, out, offsets, 1);
+}
+
+static void conv_direct_plain(const float *image, int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw,
+                              const float *weights, int64_t o, const float *bias, float *out, int64_t *offsets) {
+    conv_direct(image, c, h, w, kh, kw, weights, o, bias, out, offsets, 0);
+}
+
+int tl_conv_direct_fused(void) {
+    static int known = -1;
+    if (known < 0) known = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    return known;
+}
+
+void tl_conv_direct(const float *image, int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw,
+                    const float *weights, int64_t o, const float *bias, float *out, int64_t *offsets) {
+    if (tl_conv_direct_fused()) conv_direct_fma(image, c, h, w, kh, kw, weights, o, bias, out, offsets);
+    else conv_direct_plain(image, c, h, w, kh, kw, weights, o, bias, out, offsets);
+}
+
+/// The sum of a vector's lanes, in a fixed order: halves added, then ((0 + 2) + (1 + 3)).
+__attribute__((always_inline))
+static inline float lane_sum(f8 v) {
+    f4 h = __builtin_shufflevector(v, v, 0, 1, 2, 3) + __builtin_shufflevector(v, v, 4, 5, 6, 7);
+    return (h[0] + h[2]) + (h[1] + h[3]);
+}
+
+/// B output channels × J taps (c, i, j0 + jj) of the weight gradient: for every output row and
+/// vector of 8 outputs, the output gradient's vectors times the inputs under them at each tap,
+/// summed lane by lane over the rows and vectors, then over the lanes, and added onto `dw`.
+__attribute__((always_inline))
+static inline void weight_block(const float *image, int64_t w, int64_t oh, int64_t vectors, const float *grad,
+                                int64_t grad_row, int64_t grad_plane, float *dw, int64_t taps,
+                                const int B, const int J, const int fused) {
+    f8 acc[3][3];
+#pragma clang loop unroll(full)
+    for (int b = 0; b < B; b++) {
+#pragma clang loop unroll(full)
+        for (int jj = 0; jj < J; jj++) acc[b][jj] = 0;
+    }
+    for (int64_t y = 0; y < oh; y++) {
+        const float *in = image + y * w, *g = grad + y * grad_row;
+        for (int64_t xv = 0; xv < vectors; xv++) {
+            f8 gv[3];
+#pragma clang loop unroll(full)
+            for (int b = 0; b < B; b++) gv[b] = load8(g + b * grad_plane + 8 * xv);
+#pragma clang loop unroll(full)
+            for (int jj = 0; jj < J; jj++) {
+                f8 v = load8(in + 8 * xv + jj);
+#pragma clang loop unroll(full)
+                for (int b = 0; b < B; b++) {
+                    if (fused) {
+                        acc[b][jj] = __builtin_elementwise_fma(gv[b], v, acc[b][jj]);
+                    } else {
+#pragma clang fp contract(off)
+                        acc[b][jj] = acc[b][jj] + gv[b] * v;
+                    }
+                }
+            }
+        }
+    }
+#pragma clang loop unroll(full)
+    for (int b = 0; b < B; b++) {
+#pragma clang loop unroll(full)
+        for (int jj = 0; jj < J; jj++) dw[b * taps + jj] += lane_sum(acc[b][jj]);
+    }
+}
+
+#define TL_WEIGHT_B(B, J) weight_block(image + ch * h * w + i * w + j0, w, oh, vectors, grad + first * grad_plane, \
+                                       grad_row, grad_plane, dw + (first * c + ch) * kh * kw + i * kw + j0, taps, B, J, fused)
+#define TL_WEIGHT_J(J) switch (count) { case 1: TL_WEIGHT_B(1, J); break; case 2: TL_WEIGHT_B(2, J); break; \
+                                        default: TL_WEIGHT_B(3, J); break; }
+
+__attribute__((always_inline))
+static inline void conv_direct_weights(const float *image, int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw,
+                                       const float *grad, int64_t o, int64_t ow, int64_t grad_row, float *dw,
+                                       const int fused) {
+    const int64_t oh = h - kh + 1, taps = c * kh * kw, vectors = (ow + 7) / 8, grad_plane = oh * grad_row;
+    for (int64_t ch = 0; ch < c; ch++) {
+        for (int64_t i = 0; i < kh; i++) {
+            for (int64_t j0 = 0; j0 < kw; j0 += 3) {
+                for (int64_t first = 0; first < o; first += 3) {
+                    const int64_t count = o - first < 3 ? o - first : 3;
+                    switch (kw - j0 < 3 ? kw - j0 : 3) {
+                        case 1: TL_WEIGHT_J(1); break;
+                        case 2: TL_WEIGHT_J(2); break;
+                        default: TL_WEIGHT_J(3); break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+#undef TL_WEIGHT_J
+#undef TL_WEIGHT_B
+
+__attribute__((target("avx2,fma")))
+static void conv_direct_weights_fma(const float *image, int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw,
+                                    const float *grad, int64_t o, int64_t ow, int64_t grad_row, float *dw) {
+    conv_direct_weights(image, c, h, w, kh, kw, grad, o, ow, grad_row, dw, 1);
+}
+
+static void conv_direct_weights_plain(const float *image, int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw,
+                                      const float *grad, int64_t o, int64_t ow, int64_t grad_row, float *dw) {
+    conv_direct_weights(image, c, h, w, kh, kw, grad, o, ow, grad_row, dw, 0);
+}
+
+void tl_conv_direct_weight_gradient(const float *image, int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw,
+                                    const float *grad, int64_t o, int64_t ow, int64_t grad_row, float *dw) {
+    if (tl_conv_direct_fused()) conv_direct_weights_fma(image, c, h, w, kh, kw, grad, o, ow, grad_row, dw);
+    else conv_direct_weights_plain(image, c, h, w, kh, kw, grad, o, ow, grad_row, dw);
+}

@@ -12,7 +12,8 @@ extension Tensor {
     /// written whole and read back from beyond the caches, made the separate passes slow.
     ///
     /// Returns nil where the separate operations are to be used instead: a convolution whose
-    /// images share products (small outputs, large weights: see `imagesPerProduct`), an output
+    /// images share products (small outputs, large weights: see `imagesPerProduct`) or that goes
+    /// through the direct kernel (a handful of output channels: `convolvesDirectly`), an output
     /// smaller than 2×2, or planes too large for the pooling's 32-bit positions. Throws what
     /// `conv2d` throws.
     public static func conv2dReluMaxPool2x2(_ x: Tensor, _ weight: Tensor, bias: Tensor? = nil, stride: Int = 1,
@@ -20,7 +21,8 @@ extension Tensor {
         let g = try convolutionWindow(x, weight, bias: bias, stride: stride, padding: padding)
         let o = weight.shape[0]
         let rows = g.c * g.kh * g.kw, spatial = g.oh * g.ow, image = g.c * g.h * g.w
-        guard g.oh >= 2, g.ow >= 2, spatial < Int(Int32.max), imagesPerProduct(g, rows: rows, outputs: o) == 1 else {
+        guard g.oh >= 2, g.ow >= 2, spatial < Int(Int32.max), imagesPerProduct(g, rows: rows, outputs: o) == 1,
+              !convolvesDirectly(g, outputs: o) else {
             return nil
         }
         let (ph, pw) = (g.oh / 2, g.ow / 2), pooled = ph * pw

@@ -117,10 +117,11 @@ import Testing
     /// output or window width: outputs, input and weight gradients against the definition, for
     /// widths taken by the specialised cases (1, 6, 8, 24) and by the general loop (40), with 3
     /// channels and with 16 and 32 (400 and 800 values a window). Within rounding, as the
-    /// products are OpenBLAS's.
+    /// products are OpenBLAS's. Five outputs: four or fewer go through the direct kernels
+    /// (DirectConvolutionTests).
     @Test(arguments: [(5, 5, 1, 3), (12, 5, 8, 3), (28, 5, 24, 3), (44, 5, 40, 3), (6, 1, 6, 3), (12, 5, 8, 16), (14, 5, 10, 32)])
     func unpaddedConvolutionIsTheScalarDefinition(width: Int, kernel: Int, outputWidth: Int, channels c: Int) throws {
-        let (n, o, h) = (2, 4, kernel + 2)
+        let (n, o, h) = (2, 5, kernel + 2)
         var rng = RandomGenerator(seed: UInt64(width * 10 + kernel))
         let x = try Tensor.randn([n, c, h, width], using: &rng).requiringGrad()
         let w = try Tensor.randn([o, c, kernel, kernel], using: &rng).requiringGrad()
@@ -288,8 +289,9 @@ import Testing
     /// A convolution, ReLU and 2×2 max pooling in one pass are the three operations one after
     /// the other, bit for bit: values and the gradients of input, weights and bias — unpadded,
     /// padded and strided windows, an odd output (its last row and column in no window), with
-    /// and without a bias, on one thread and two (each image's work on its own thread).
-    @Test(arguments: [(3, 1, 12, 12, 4, 5, 1, 0, true), (4, 3, 9, 9, 5, 3, 1, 1, true), (2, 2, 11, 10, 3, 3, 2, 1, false),
+    /// and without a bias, on one thread and two (each image's work on its own thread). Five or
+    /// more outputs where stride 1: four or fewer take the direct kernels, apart.
+    @Test(arguments: [(3, 1, 12, 12, 5, 5, 1, 0, true), (4, 3, 9, 9, 5, 3, 1, 1, true), (2, 2, 11, 10, 3, 3, 2, 1, false),
                       (5, 2, 9, 9, 6, 3, 1, 0, true)])
     func convolutionReLUAndPoolingInOnePass(n: Int, c: Int, h: Int, w: Int, o: Int, k: Int, stride: Int, padding: Int,
                                             bias: Bool) throws {

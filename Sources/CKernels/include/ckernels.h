@@ -44,4 +44,29 @@ void tl_col2im_unpadded(const float *cols, int64_t row_length, int64_t c, int64_
 void tl_plane_sums(const float *g, int64_t images, int64_t channels, int64_t spatial, int64_t first,
                    int64_t count, float *out);
 
+/// Direct convolution of one C×H×W image (stride 1, no padding: pad beforehand) by O×C×kh×kw
+/// `weights`, for convolutions with a handful of output channels, where im2col would write
+/// C·kh·kw values per position for a product only O rows deep. Output (o, oy, ox) of the O×oh×ow
+/// `out` is a chain over the taps in order (c, i, j) from bias[o] (0 without a bias):
+/// sum = fma(w[o, c, i, j], image[c, oy + i, ox + j], sum) where the CPU has AVX2 and FMA
+/// (`tl_conv_direct_fused`), sum + w·x rounded twice elsewhere. Reads up to 7 floats past the
+/// last row of the image (finite values or not, they reach no output): leave that room.
+/// `offsets`: room for C·kh·kw integers (where each tap lies in the image).
+void tl_conv_direct(const float *image, int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw,
+                    const float *weights, int64_t o, const float *bias, float *out, int64_t *offsets);
+
+/// The weight gradient of `tl_conv_direct` for one image, added onto the O×C×kh×kw `dw`:
+/// dw[o, c, i, j] += Σ over outputs (oy, ox) of grad[o, oy, ox] · image[c, oy + i, ox + j], where
+/// `grad` is O×oh×`grad_row` (rows a whole number of 8-float vectors, zeros past the `ow` outputs
+/// of each row) and the C×h×w `image` has rows of at least 8·⌈ow/8⌉ + kw − 1 floats, zeros past its
+/// inside (so that the lanes past ow multiply zeros by zeros). Each lane sums its outputs over
+/// the rows and vectors in order (fused multiply-adds as `tl_conv_direct`), then the 8 lanes are
+/// added in a fixed order (halves, then (0 + 2) + (1 + 3)) and the sum added onto dw.
+void tl_conv_direct_weight_gradient(const float *image, int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw,
+                                    const float *grad, int64_t o, int64_t ow, int64_t grad_row, float *dw);
+
+/// 1 when `tl_conv_direct` and `tl_conv_direct_weight_gradient` use fused multiply-adds (AVX2
+/// and FMA), 0 otherwise.
+int tl_conv_direct_fused(void);
+
 #endif
