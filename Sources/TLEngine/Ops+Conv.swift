@@ -205,14 +205,20 @@ extension Tensor {
             }
         }
         guard needW else { return (dx, nil) }
-        let sum = Tensor(uninitializedShape: w.shape)
-        let ps = sum.storage.pointer
-        ps.update(from: partial, count: weights)
+        return (dx, chunkSum(partial, chunks: chunks, shape: w.shape))
+    }
+
+    /// The weight gradient from the threads' sums (`chunks` of them, one after the other in
+    /// `partial`), added in chunk order.
+    static func chunkSum(_ partial: UnsafePointer<Float>, chunks: Int, shape: [Int]) -> Tensor {
+        let sum = Tensor(uninitializedShape: shape)
+        let ps = sum.storage.pointer, count = shape.reduce(1, *)
+        ps.update(from: partial, count: count)
         for chunk in 1..<chunks {
-            let part = partial + chunk * weights
-            for i in 0..<weights { ps[i] += part[i] }
+            let part = partial + chunk * count
+            for i in 0..<count { ps[i] += part[i] }
         }
-        return (dx, sum)
+        return sum
     }
 
     /// Runs `body` on a copy of `planes` h×w planes with a border of zeros — `border` rows above
@@ -325,14 +331,7 @@ extension Tensor {
             }
         }
         guard needW else { return (d, nil) }
-        let sum = Tensor(uninitializedShape: w.shape)
-        let ps = sum.storage.pointer
-        ps.update(from: partial, count: o * rows)
-        for chunk in 1..<chunks {
-            let part = partial + chunk * o * rows
-            for i in 0..<(o * rows) { ps[i] += part[i] }
-        }
-        return (d, sum)
+        return (d, chunkSum(partial, chunks: chunks, shape: w.shape))
     }
 
     /// The gradient of a convolution's bias: per output channel, the sum of its planes over the
