@@ -239,28 +239,22 @@ static inline void conv_direct(const float *image, int64_t c, int64_t h, int64_t
 #undef TL_DIRECT_X
 #undef TL_DIRECT_B
 
-__attribute__((target("avx2,fma")))
-static void conv_direct_fma(const float *image, int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw,
-                            const float *weights, int64_t o, const float *bias, float *out, int64_t *offsets) {
-    conv_direct(image, c, h, w, kh, kw, weights, o, bias, out, offsets, 1);
-}
+// `name`: `body` compiled for AVX2 and FMA (fused multiply-adds) where the CPU has them, for the
+// baseline (multiply, then add) elsewhere. PARAMS is the parameter list, the rest its names.
+#define TL_DISPATCHED(name, body, PARAMS, ...) \
+    __attribute__((target("avx2,fma"))) static void body##_fma PARAMS { body(__VA_ARGS__, 1); } \
+    static void body##_plain PARAMS { body(__VA_ARGS__, 0); } \
+    void name PARAMS { \
+        if (tl_conv_direct_fused()) body##_fma(__VA_ARGS__); \
+        else body##_plain(__VA_ARGS__); \
+    }
 
-static void conv_direct_plain(const float *image, int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw,
-                              const float *weights, int64_t o, const float *bias, float *out, int64_t *offsets) {
-    conv_direct(image, c, h, w, kh, kw, weights, o, bias, out, offsets, 0);
-}
+int tl_conv_direct_fused(void) { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
 
-int tl_conv_direct_fused(void) {
-    static int known = -1;
-    if (known < 0) known = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return known;
-}
-
-void tl_conv_direct(const float *image, int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw,
-                    const float *weights, int64_t o, const float *bias, float *out, int64_t *offsets) {
-    if (tl_conv_direct_fused()) conv_direct_fma(image, c, h, w, kh, kw, weights, o, bias, out, offsets);
-    else conv_direct_plain(image, c, h, w, kh, kw, weights, o, bias, out, offsets);
-}
+TL_DISPATCHED(tl_conv_direct, conv_direct,
+              (const float *image, int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw, const float *weights,
+               int64_t o, const float *bias, float *out, int64_t *offsets),
+              image, c, h, w, kh, kw, weights, o, bias, out, offsets)
 
 /// The sum of a vector's lanes, in a fixed order: halves added, then ((0 + 2) + (1 + 3)).
 __attribute__((always_inline))
@@ -339,19 +333,9 @@ static inline void conv_direct_weights(const float *image, int64_t c, int64_t h,
 #undef TL_WEIGHT_J
 #undef TL_WEIGHT_B
 
-__attribute__((target("avx2,fma")))
-static void conv_direct_weights_fma(const float *image, int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw,
-                                    const float *grad, int64_t o, int64_t ow, int64_t grad_row, float *dw) {
-    conv_direct_weights(image, c, h, w, kh, kw, grad, o, ow, grad_row, dw, 1);
-}
+TL_DISPATCHED(tl_conv_direct_weight_gradient, conv_direct_weights,
+              (const float *image, int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw, const float *grad,
+               int64_t o, int64_t ow, int64_t grad_row, float *dw),
+              image, c, h, w, kh, kw, grad, o, ow, grad_row, dw)
 
-static void conv_direct_weights_plain(const float *image, int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw,
-                                      const float *grad, int64_t o, int64_t ow, int64_t grad_row, float *dw) {
-    conv_direct_weights(image, c, h, w, kh, kw, grad, o, ow, grad_row, dw, 0);
-}
-
-void tl_conv_direct_weight_gradient(const float *image, int64_t c, int64_t h, int64_t w, int64_t kh, int64_t kw,
-                                    const float *grad, int64_t o, int64_t ow, int64_t grad_row, float *dw) {
-    if (tl_conv_direct_fused()) conv_direct_weights_fma(image, c, h, w, kh, kw, grad, o, ow, grad_row, dw);
-    else conv_direct_weights_plain(image, c, h, w, kh, kw, grad, o, ow, grad_row, dw);
-}
+#undef TL_DISPATCHED
