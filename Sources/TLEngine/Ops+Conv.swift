@@ -182,8 +182,8 @@ extension Tensor {
         if let bias {
             for ch in 0..<o { (out + ch * spatial).update(repeating: bias[ch], count: spatial) }
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(o), Int32(spatial), Int32(rows), 1,
-                    weights, Int32(rows), columns, Int32(spatial), bias == nil ? 0 : 1, out, Int32(spatial))
+        sgemm(CblasNoTrans, CblasNoTrans, m: o, n: spatial, k: rows, a: weights, lda: Int32(rows), b: columns,
+              ldb: Int32(spatial), beta: bias == nil ? 0 : 1, c: out, ldc: spatial)
     }
 
     /// The input and weight gradients of a convolution, image by image over the threads:
@@ -228,8 +228,8 @@ extension Tensor {
                                 gi, Int32(spatial), cols, Int32(spatial), 1, partial + chunk * o * rows, Int32(rows))
                 }
                 if let pdx {
-                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(rows), Int32(spatial), Int32(o), 1,
-                                pw, Int32(rows), gi, Int32(spatial), 0, cols, Int32(spatial))
+                    sgemm(CblasTrans, CblasNoTrans, m: rows, n: spatial, k: o, a: pw, lda: Int32(rows), b: gi,
+                          ldb: Int32(spatial), beta: 0, c: cols, ldc: spatial)
                     col2im(cols, g, addingInto: pdx + img * image)
                 }
             }

@@ -39,7 +39,7 @@ func splitProduct(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, transposeA: B
     let extent = byRows ? m : n
     let parts = min(threads, extent / 16)
     guard parts > 1, m * n * k >= 1 << 18 else {
-        cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1, a, lda, b, ldb, beta, c, Int32(n))
+        sgemm(ta, tb, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: n)
         return
     }
     let block = (extent + parts - 1) / parts
@@ -47,25 +47,33 @@ func splitProduct(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, transposeA: B
     Parallel.forChunks(parts) { p in
         let lo = p * size, hi = Swift.min(extent, lo + size)
         guard lo < hi else { return }
-        var beta = beta
-        if beta == 0 {
-            // OpenBLAS zeroes C for β = 0 in a separate, slow pass; clearing the part here and
-            // adding onto it is faster (a fifth less time for a weight gradient at batch 32).
-            if byRows {
-                (c + lo * n).update(repeating: 0, count: (hi - lo) * n)
-            } else {
-                for r in 0..<m { (c + r * n + lo).update(repeating: 0, count: hi - lo) }
-            }
-            beta = 1
-        }
         if byRows {
-            cblas_sgemm(CblasRowMajor, ta, tb, Int32(hi - lo), Int32(n), Int32(k), 1,
-                        transposeA ? a + lo : a + lo * Int(lda), lda, b, ldb, beta, c + lo * n, Int32(n))
+            sgemm(ta, tb, m: hi - lo, n: n, k: k, a: transposeA ? a + lo : a + lo * Int(lda), lda: lda, b: b, ldb: ldb,
+                  beta: beta, c: c + lo * n, ldc: n)
         } else {
-            cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(hi - lo), Int32(k), 1, a, lda,
-                        transposeB ? b + lo * Int(ldb) : b + lo, ldb, beta, c + lo, Int32(n))
+            sgemm(ta, tb, m: m, n: hi - lo, k: k, a: a, lda: lda, b: transposeB ? b + lo * Int(ldb) : b + lo, ldb: ldb,
+                  beta: beta, c: c + lo, ldc: n)
         }
     }
+}
+
+/// C = op(A)·op(B) + β·C through cblas_sgemm (row-major, C m×n with rows `ldc` apart). For
+/// β = 0 C is cleared here and the product added onto it: OpenBLAS zeroes C for β = 0 in a
+/// separate pass of its own that costs more than the product's writes (a weight gradient
+/// 256 × 784 from a batch of 32 on one EPYC core: 240–290 µs with β = 0, 170 µs with β = 1 plus
+/// 14 µs to clear). The bits are the same either way: the kernels add their sums onto C.
+@inline(__always)
+func sgemm(_ ta: CBLAS_TRANSPOSE, _ tb: CBLAS_TRANSPOSE, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int32,
+           b: UnsafePointer<Float>, ldb: Int32, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    guard m > 0, n > 0 else { return }
+    if beta == 0 {
+        if ldc == n {
+            c.update(repeating: 0, count: m * n)
+        } else {
+            for r in 0..<m { (c + r * ldc).update(repeating: 0, count: n) }
+        }
+    }
+    cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1, a, lda, b, ldb, beta == 0 ? 1 : beta, c, Int32(ldc))
 }
 
 /// Column sums of a rows×columns matrix into `out` (overwritten): the gradient of a bias.
