@@ -220,12 +220,12 @@ extension Tensor {
                 let gi = gradient(img, scratch)
                 if needW && byRows {
                     im2row(pin + img * image, g, into: cols)
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(o), Int32(rows), Int32(spatial), 1,
-                                gi, Int32(spatial), cols, Int32(rows), 1, partial + chunk * o * rows, Int32(rows))
+                    sgemm(CblasNoTrans, CblasNoTrans, m: o, n: rows, k: spatial, a: gi, lda: Int32(spatial), b: cols,
+                          ldb: Int32(rows), beta: 1, c: partial + chunk * o * rows, ldc: rows)
                 } else if needW {
                     im2col(pin + img * image, g, into: cols)
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(o), Int32(rows), Int32(spatial), 1,
-                                gi, Int32(spatial), cols, Int32(spatial), 1, partial + chunk * o * rows, Int32(rows))
+                    sgemm(CblasNoTrans, CblasTrans, m: o, n: rows, k: spatial, a: gi, lda: Int32(spatial), b: cols,
+                          ldb: Int32(spatial), beta: 1, c: partial + chunk * o * rows, ldc: rows)
                 }
                 if let pdx {
                     sgemm(CblasTrans, CblasNoTrans, m: rows, n: spatial, k: o, a: pw, lda: Int32(rows), b: gi,

@@ -27,6 +27,9 @@ import Testing
     /// of OpenBLAS's β = 0, for every transpose, a C with rows wider than the product, and the
     /// shapes of an MLP's weight gradient at batch 32 and a convolution's input gradient.
     @Test func aProductWithBetaZeroOverwritesCAsOpenBLASWould() {
+        // OpenBLAS single-threaded, as the engine runs it (the first use of `Parallel` sets it; a
+        // product on OpenBLAS's own threads may round differently).
+        #expect(Parallel.threads >= 1)
         var g = RandomGenerator(seed: 7)
         for (m, n, k, ldc) in [(256, 784, 32, 784), (400, 64, 32, 64), (5, 3, 7, 3), (17, 9, 130, 12)] {
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
