@@ -155,6 +155,17 @@ typedef float f8 __attribute__((ext_vector_type(8)));
 
 static inline f8 load8(const float *p) { f8 v; memcpy(&v, p, sizeof v); return v; }
 
+/// acc + a·b: one fused multiply-add where the kernel runs with `fused` (AVX2 and FMA), else the
+/// product rounded, then the sum (the chains ckernels.h states).
+__attribute__((always_inline))
+static inline f8 mul_add(f8 a, f8 b, f8 acc, const int fused) {
+    if (fused) return __builtin_elementwise_fma(a, b, acc);
+    {
+#pragma clang fp contract(off)
+        return acc + a * b;
+    }
+}
+
 /// B output channels × X vectors of 8 outputs along one output row, starting at `in` (the window's
 /// top-left input for the first output) and `out`: every tap (c, i, j), `offsets[t]` from `in`,
 /// read as X vectors and added, times each channel's weight, onto the B × X sums, which start
@@ -180,14 +191,7 @@ static inline void direct_block(const float *in, const int64_t *offsets, const f
         for (int x = 0; x < X; x++) {
             f8 v = load8(row + 8 * x);
 #pragma clang loop unroll(full)
-            for (int b = 0; b < B; b++) {
-                if (fused) {
-                    acc[b][x] = __builtin_elementwise_fma(s[b], v, acc[b][x]);
-                } else {
-#pragma clang fp contract(off)
-                    acc[b][x] = acc[b][x] + s[b] * v;
-                }
-            }
+            for (int b = 0; b < B; b++) acc[b][x] = mul_add(s[b], v, acc[b][x], fused);
         }
     }
 #pragma clang loop unroll(full)
@@ -286,14 +290,7 @@ static inline void weight_block(const float *image, int64_t w, int64_t oh, int64
             for (int jj = 0; jj < J; jj++) {
                 f8 v = load8(in + 8 * xv + jj);
 #pragma clang loop unroll(full)
-                for (int b = 0; b < B; b++) {
-                    if (fused) {
-                        acc[b][jj] = __builtin_elementwise_fma(gv[b], v, acc[b][jj]);
-                    } else {
-#pragma clang fp contract(off)
-                        acc[b][jj] = acc[b][jj] + gv[b] * v;
-                    }
-                }
+                for (int b = 0; b < B; b++) acc[b][jj] = mul_add(gv[b], v, acc[b][jj], fused);
             }
         }
     }

@@ -92,8 +92,8 @@ extension Tensor {
             for first in Swift.stride(from: 0, to: g.n, by: group) {
                 let count = Swift.min(group, g.n - first), width = count * spatial
                 unfold(px + first * image, count: count, g, into: cols, rowLength: width)
-                splitProduct(m: o, n: width, k: rows, a: pw, transposeA: false, lda: Int32(rows),
-                             b: cols, transposeB: false, ldb: Int32(width), beta: 0, c: products)
+                splitProduct(m: o, n: width, k: rows, a: pw, transposeA: false, lda: rows,
+                             b: cols, transposeB: false, ldb: width, beta: 0, c: products)
                 Parallel.forRanges(count * o, cost: spatial) { planes in
                     for plane in planes {
                         let (img, ch) = plane.quotientAndRemainder(dividingBy: o)
@@ -182,8 +182,8 @@ extension Tensor {
         if let bias {
             for ch in 0..<o { (out + ch * spatial).update(repeating: bias[ch], count: spatial) }
         }
-        sgemm(CblasNoTrans, CblasNoTrans, m: o, n: spatial, k: rows, a: weights, lda: Int32(rows), b: columns,
-              ldb: Int32(spatial), beta: bias == nil ? 0 : 1, c: out, ldc: spatial)
+        sgemm(CblasNoTrans, CblasNoTrans, m: o, n: spatial, k: rows, a: weights, lda: rows, b: columns,
+              ldb: spatial, beta: bias == nil ? 0 : 1, c: out, ldc: spatial)
     }
 
     /// The input and weight gradients of a convolution, image by image over the threads:
@@ -220,16 +220,16 @@ extension Tensor {
                 let gi = gradient(img, scratch)
                 if needW && byRows {
                     im2row(pin + img * image, g, into: cols)
-                    sgemm(CblasNoTrans, CblasNoTrans, m: o, n: rows, k: spatial, a: gi, lda: Int32(spatial), b: cols,
-                          ldb: Int32(rows), beta: 1, c: partial + chunk * o * rows, ldc: rows)
+                    sgemm(CblasNoTrans, CblasNoTrans, m: o, n: rows, k: spatial, a: gi, lda: spatial, b: cols,
+                          ldb: rows, beta: 1, c: partial + chunk * o * rows, ldc: rows)
                 } else if needW {
                     im2col(pin + img * image, g, into: cols)
-                    sgemm(CblasNoTrans, CblasTrans, m: o, n: rows, k: spatial, a: gi, lda: Int32(spatial), b: cols,
-                          ldb: Int32(spatial), beta: 1, c: partial + chunk * o * rows, ldc: rows)
+                    sgemm(CblasNoTrans, CblasTrans, m: o, n: rows, k: spatial, a: gi, lda: spatial, b: cols,
+                          ldb: spatial, beta: 1, c: partial + chunk * o * rows, ldc: rows)
                 }
                 if let pdx {
-                    sgemm(CblasTrans, CblasNoTrans, m: rows, n: spatial, k: o, a: pw, lda: Int32(rows), b: gi,
-                          ldb: Int32(spatial), beta: 0, c: cols, ldc: spatial)
+                    sgemm(CblasTrans, CblasNoTrans, m: rows, n: spatial, k: o, a: pw, lda: rows, b: gi,
+                          ldb: spatial, beta: 0, c: cols, ldc: spatial)
                     col2im(cols, g, addingInto: pdx + img * image)
                 }
             }
@@ -292,12 +292,12 @@ extension Tensor {
             }
             if let dw {
                 unfold(pin + first * image, count: count, g, into: cols, rowLength: width)
-                splitProduct(m: o, n: rows, k: width, a: gathered, transposeA: false, lda: Int32(width),
-                             b: cols, transposeB: true, ldb: Int32(width), beta: 1, c: dw.storage.pointer)
+                splitProduct(m: o, n: rows, k: width, a: gathered, transposeA: false, lda: width,
+                             b: cols, transposeB: true, ldb: width, beta: 1, c: dw.storage.pointer)
             }
             if let dx {
-                splitProduct(m: rows, n: width, k: o, a: pw, transposeA: true, lda: Int32(rows),
-                             b: gathered, transposeB: false, ldb: Int32(width), beta: 0, c: cols)
+                splitProduct(m: rows, n: width, k: o, a: pw, transposeA: true, lda: rows,
+                             b: gathered, transposeB: false, ldb: width, beta: 0, c: cols)
                 let pdx = dx.storage.pointer
                 Parallel.forRanges(count, cost: rows * spatial) { range in
                     for i in range { col2im(cols + i * spatial, g, addingInto: pdx + (first + i) * image, rowLength: width) }

@@ -1,6 +1,6 @@
 import CBLAS
 
-// Matrix products. Every product goes to cblas_sgemm; a transposed operand is passed as a
+// Matrix products. Every product goes to cblas_sgemm (through `sgemm`); a transposed operand is passed as a
 // BLAS transpose flag, never copied.
 
 /// C[b] = op(A[b]) · op(B[b]) (+ C[b] when `accumulate`) for `batch` matrices, where a stride of 0
@@ -17,7 +17,7 @@ func gemm(
         if !accumulate { c.update(repeating: 0, count: strideC == 0 ? m * n : batch * strideC) }
         return
     }
-    let lda = Int32(transposeA ? m : k), ldb = Int32(transposeB ? k : n)
+    let lda = transposeA ? m : k, ldb = transposeB ? k : n
     for i in 0..<batch {
         // With a shared output (strideC 0) every entry after the first adds into it.
         let beta: Float = accumulate || (strideC == 0 && i > 0) ? 1 : 0
@@ -30,8 +30,8 @@ func gemm(
 /// by rows or by columns of C when it is large enough to pay for the hand-off. Each part is a
 /// single-threaded cblas_sgemm; the parts write disjoint blocks of C.
 @inline(__always)
-func splitProduct(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, transposeA: Bool, lda: Int32,
-                  b: UnsafePointer<Float>, transposeB: Bool, ldb: Int32, beta: Float, c: UnsafeMutablePointer<Float>) {
+func splitProduct(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, transposeA: Bool, lda: Int,
+                  b: UnsafePointer<Float>, transposeB: Bool, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>) {
     let (ta, tb) = (transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans)
     let threads = Parallel.threads
     // Rows when there are many (each part then packs all of B), else columns; blocks of 16.
@@ -48,10 +48,10 @@ func splitProduct(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, transposeA: B
         let lo = p * size, hi = Swift.min(extent, lo + size)
         guard lo < hi else { return }
         if byRows {
-            sgemm(ta, tb, m: hi - lo, n: n, k: k, a: transposeA ? a + lo : a + lo * Int(lda), lda: lda, b: b, ldb: ldb,
+            sgemm(ta, tb, m: hi - lo, n: n, k: k, a: transposeA ? a + lo : a + lo * lda, lda: lda, b: b, ldb: ldb,
                   beta: beta, c: c + lo * n, ldc: n)
         } else {
-            sgemm(ta, tb, m: m, n: hi - lo, k: k, a: a, lda: lda, b: transposeB ? b + lo * Int(ldb) : b + lo, ldb: ldb,
+            sgemm(ta, tb, m: m, n: hi - lo, k: k, a: a, lda: lda, b: transposeB ? b + lo * ldb : b + lo, ldb: ldb,
                   beta: beta, c: c + lo, ldc: n)
         }
     }
@@ -63,8 +63,8 @@ func splitProduct(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, transposeA: B
 /// 256 × 784 from a batch of 32 on one EPYC core: 240–290 µs with β = 0, 170 µs with β = 1 plus
 /// 14 µs to clear). The bits are the same either way: the kernels add their sums onto C.
 @inline(__always)
-func sgemm(_ ta: CBLAS_TRANSPOSE, _ tb: CBLAS_TRANSPOSE, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int32,
-           b: UnsafePointer<Float>, ldb: Int32, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+func sgemm(_ ta: CBLAS_TRANSPOSE, _ tb: CBLAS_TRANSPOSE, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+           b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
     guard m > 0, n > 0 else { return }
     if beta == 0 {
         if ldc == n {
@@ -73,7 +73,8 @@ func sgemm(_ ta: CBLAS_TRANSPOSE, _ tb: CBLAS_TRANSPOSE, m: Int, n: Int, k: Int,
             for r in 0..<m { (c + r * ldc).update(repeating: 0, count: n) }
         }
     }
-    cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1, a, lda, b, ldb, beta == 0 ? 1 : beta, c, Int32(ldc))
+    cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), beta == 0 ? 1 : beta, c,
+                Int32(ldc))
 }
 
 /// Column sums of a rows×columns matrix into `out` (overwritten): the gradient of a bias.

@@ -38,7 +38,7 @@ import Testing
                 let lda = Int32(ta ? m : k), ldb = Int32(tb ? k : n)
                 let (cta, ctb) = (ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans)
                 ours.withUnsafeMutableBufferPointer { c in
-                    sgemm(cta, ctb, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: 0, c: c.baseAddress!, ldc: ldc)
+                    sgemm(cta, ctb, m: m, n: n, k: k, a: a, lda: Int(lda), b: b, ldb: Int(ldb), beta: 0, c: c.baseAddress!, ldc: ldc)
                 }
                 cblas_sgemm(CblasRowMajor, cta, ctb, Int32(m), Int32(n), Int32(k), 1, a, lda, b, ldb, 0, &theirs, Int32(ldc))
                 let inside = (0..<m).flatMap { r in (0..<n).map { r * ldc + $0 } }
