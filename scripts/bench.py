@@ -13,7 +13,9 @@ products (matmul, MLP, CNN, ResNet, DANN, LoRA, PixelDA) get their FLOPs per sam
 the model's shapes — forward, weight gradients, and input gradients for every layer but the first — and the
 "of peak" column is tl's figure times those FLOPs over the peak: how close tl is to the physical
 limit, not only to its peers. Only the products count; activations, pooling and normalisation are
-overhead against that limit.
+overhead against that limit. The CNN also gets a row for its products alone (tl-bench-engine
+--cnn-products: the step's products as the engine issues them through OpenBLAS, nothing else), the
+most its step could reach with OpenBLAS doing the products.
 
 The kernel rows run Benchmarks/kernel_latency.py for `tl --kernel` and for ipykernel alike, with
 the peers' Python (ipykernel brings jupyter_client), else /usr/bin/python3 for tl alone.
@@ -279,6 +281,15 @@ def fma_peak(threads):
     return float(out.split()[-1])
 
 
+def cnn_products_bound(threads):
+    """The CNN step's products alone, as the engine issues them through OpenBLAS (tl-bench-engine
+    --cnn-products), in samples/s: the most the step could reach while its products go through
+    OpenBLAS, however little the rest cost."""
+    out, _, _ = run_measured([ENGINE_BENCH, "--cnn-products", "--threads", str(threads), "--rounds", "3"], threads)
+    m = re.search(r"= ([0-9.]+) samples/s at most", out)
+    return float(m.group(1)) if m else None
+
+
 def has_module(python, module):
     return subprocess.run([python, "-c", f"import {module}"], stdout=subprocess.DEVNULL,
                           stderr=subprocess.DEVNULL).returncode == 0
@@ -336,6 +347,8 @@ def bench(threads, rounds, only, python, curve, peaks):
                     ("inference", "torch_infer", "CNN inference, batch 64", inference_flops(cnn_macs()))):
                 r = row(name, "samples/s", "torch", flops=flops)
                 r.add(median(figures.get(key, [])), p["results"][peer_key]["median"] if p else None)
+            r = row("CNN train: its products alone", "samples/s", "—", flops=training_flops(cnn_macs()))
+            r.add(cnn_products_bound(threads), None)
         if "resnet" in only:
             figures, _, _ = tl_figures("resnet", {}, threads)
             p = peer("resnet_train.py", [], threads)[0] if peer else None

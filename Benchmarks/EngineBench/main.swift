@@ -71,6 +71,10 @@ if arguments.contains("--cnn-ops") {
     cnnOperations(rounds: rounds)
     exit(0)
 }
+if arguments.contains("--cnn-products") {
+    cnnProducts(rounds: rounds, peak: median(peaks))
+    exit(0)
+}
 print("# FMA peak (\(isa), \(threads) thread(s)): \(String(format: "%.1f", median(peaks))) GFLOP/s, median of \(rounds) (\(String(format: "%.1f–%.1f", peaks.min() ?? 0, peaks.max() ?? 0)))")
 
 print("# matmul: tl Tensor.matmul vs raw cblas_sgemm, fp32, \(threads) thread(s), \(rounds) alternating rounds")
@@ -170,4 +174,72 @@ func pixelOperations(rounds: Int) {
                 { try? Tensor.conv2d(x.requiringGrad(), w.requiringGrad(), bias: b.requiringGrad(), stride: s.5, padding: s.6).backward(seed: seed) })
     }
     timeOperations(operations, rounds: rounds, heading: "PixelDA workload's convolutions")
+}
+
+/// The products of the benchmark's LeNet training step (Benchmarks/workloads/cnn.tl, batch 64)
+/// as the engine issues them, through its own calls — per image for the convolutions (forward,
+/// weight gradient added onto the thread's sum, the second one's input gradient; the first
+/// layer's input needs none), the images split over the threads; per batch for the linear
+/// layers, split as `gemm` splits them — and nothing else: no unfolding, pooling, ReLU, bias,
+/// loss or update. As long as the products go through OpenBLAS their time bounds the step from
+/// below: the samples/s printed are the most the step could reach, the share of the FMA peak the
+/// most it could show.
+func cnnProducts(rounds: Int, peak: Double) {
+    struct Product { let label: String, ta: Bool, tb: Bool, m: Int, n: Int, k: Int, perImage: Bool, beta: Float }
+    let products = [
+        Product(label: "conv1 forward W·cols", ta: false, tb: false, m: 16, n: 576, k: 25, perImage: true, beta: 0),
+        Product(label: "conv1 weight grad G·colsᵀ", ta: false, tb: true, m: 16, n: 25, k: 576, perImage: true, beta: 1),
+        Product(label: "conv2 forward W·cols", ta: false, tb: false, m: 32, n: 64, k: 400, perImage: true, beta: 0),
+        Product(label: "conv2 weight grad G·rows", ta: false, tb: false, m: 32, n: 400, k: 64, perImage: true, beta: 1),
+        Product(label: "conv2 input grad Wᵀ·G", ta: true, tb: false, m: 400, n: 64, k: 32, perImage: true, beta: 0),
+        Product(label: "fc1 forward x·Wᵀ", ta: false, tb: true, m: 64, n: 128, k: 512, perImage: false, beta: 0),
+        Product(label: "fc1 input grad G·W", ta: false, tb: false, m: 64, n: 512, k: 128, perImage: false, beta: 0),
+        Product(label: "fc1 weight grad Gᵀ·x", ta: true, tb: false, m: 128, n: 512, k: 64, perImage: false, beta: 0),
+        Product(label: "fc2 forward x·Wᵀ", ta: false, tb: true, m: 64, n: 10, k: 128, perImage: false, beta: 0),
+        Product(label: "fc2 input grad G·W", ta: false, tb: false, m: 64, n: 128, k: 10, perImage: false, beta: 0),
+        Product(label: "fc2 weight grad Gᵀ·x", ta: true, tb: false, m: 10, n: 128, k: 64, perImage: false, beta: 0),
+    ]
+    let batch = 64, threads = Parallel.threads
+    // Operands in buffers of their own per image (a batch's planes and gradients are distinct
+    // memory), each thread's C its own.
+    var g = RandomGenerator(seed: 1)
+    func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        for i in 0..<count { p[i] = g.nextFloat() - 0.5 }
+        return p
+    }
+    let operands = products.map { p in (0..<(p.perImage ? batch : 1)).map { _ in (buffer(p.m * p.k), buffer(p.k * p.n)) } }
+    let outputs = products.map { p in (0..<threads).map { _ in buffer(p.m * p.n) } }
+    func run(_ i: Int) {
+        let p = products[i]
+        guard p.perImage else {
+            gemm(m: p.m, n: p.n, k: p.k, a: operands[i][0].0, transposeA: p.ta, b: operands[i][0].1, transposeB: p.tb,
+                 c: outputs[i][0])
+            return
+        }
+        let per = (batch + threads - 1) / threads
+        Parallel.forChunks(threads) { chunk in
+            for img in Swift.min(batch, chunk * per)..<Swift.min(batch, (chunk + 1) * per) {
+                sgemm(p.ta ? CblasTrans : CblasNoTrans, p.tb ? CblasTrans : CblasNoTrans, m: p.m, n: p.n, k: p.k,
+                      a: operands[i][img].0, lda: p.ta ? p.m : p.k, b: operands[i][img].1, ldb: p.tb ? p.k : p.n,
+                      beta: p.beta, c: outputs[i][chunk], ldc: p.n)
+            }
+        }
+    }
+    func fastest(_ body: () -> Void) -> Double { (0..<20).map { _ in seconds(body) }.min() ?? 0 }
+    var times = [[Double]](repeating: [], count: products.count)
+    for _ in 0..<rounds {
+        for i in products.indices { times[i].append(fastest { run(i) }) }
+    }
+    print("# LeNet step's products alone, as the engine issues them, batch 64, \(threads) thread(s): the fastest of 20 calls, median of \(rounds) rounds; FMA peak \(String(format: "%.1f", peak)) GFLOP/s")
+    var total = 0.0, flops = 0.0
+    for (i, p) in products.enumerated() {
+        let t = median(times[i]), f = 2.0 * Double(p.m * p.n * p.k * (p.perImage ? batch : 1))
+        total += t
+        flops += f
+        print(p.label.padding(toLength: 28, withPad: " ", startingAt: 0)
+              + String(format: "%7.3f ms  %6.1f GFLOP/s  %3.0f %% of peak", t * 1e3, f / t / 1e9, 100 * f / t / 1e9 / peak))
+    }
+    print(String(format: "products alone: %.3f ms a step = %.0f samples/s at most, %.0f %% of the peak", total * 1e3,
+                 Double(batch) / total, 100 * flops / total / 1e9 / peak))
 }

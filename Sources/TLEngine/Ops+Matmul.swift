@@ -6,7 +6,7 @@ import CBLAS
 /// C[b] = op(A[b]) · op(B[b]) (+ C[b] when `accumulate`) for `batch` matrices, where a stride of 0
 /// repeats one matrix for every batch entry. Sizes are logical (after transposition).
 @usableFromInline
-func gemm(
+package func gemm(
     batch: Int = 1, m: Int, n: Int, k: Int,
     a: UnsafePointer<Float>, transposeA: Bool, strideA: Int = 0,
     b: UnsafePointer<Float>, transposeB: Bool, strideB: Int = 0,
@@ -63,7 +63,7 @@ func splitProduct(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, transposeA: B
 /// 256 × 784 from a batch of 32 on one EPYC core: 240–290 µs with β = 0, 170 µs with β = 1 plus
 /// 14 µs to clear). The bits are the same either way: the kernels add their sums onto C.
 @inline(__always)
-func sgemm(_ ta: CBLAS_TRANSPOSE, _ tb: CBLAS_TRANSPOSE, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+package func sgemm(_ ta: CBLAS_TRANSPOSE, _ tb: CBLAS_TRANSPOSE, m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
            b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
     guard m > 0, n > 0 else { return }
     if beta == 0 {
