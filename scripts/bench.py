@@ -13,9 +13,10 @@ products (matmul, MLP, CNN, ResNet, DANN, LoRA, PixelDA) get their FLOPs per sam
 the model's shapes — forward, weight gradients, and input gradients for every layer but the first — and the
 "of peak" column is tl's figure times those FLOPs over the peak: how close tl is to the physical
 limit, not only to its peers. Only the products count; activations, pooling and normalisation are
-overhead against that limit. The CNN also gets a row for its products alone (tl-bench-engine
---cnn-products: the step's products as the engine issues them through OpenBLAS, nothing else), the
-most its step could reach with OpenBLAS doing the products.
+overhead against that limit. The MLP and the CNN also get rows for their products alone
+(tl-bench-engine --mlp-products BATCH, --cnn-products: the step's products as the engine issues
+them through OpenBLAS, nothing else), the most their steps could reach with OpenBLAS doing the
+products.
 
 The kernel rows run Benchmarks/kernel_latency.py for `tl --kernel` and for ipykernel alike, with
 the peers' Python (ipykernel brings jupyter_client), else /usr/bin/python3 for tl alone.
@@ -265,7 +266,7 @@ def print_table(rows, markdown):
         if markdown:
             print("| " + " | ".join(cells) + " |")
         else:
-            print(f"{cells[0]:<35}{cells[1]:>3}  {cells[2]:>16}  {cells[3]:>15}  {cells[4]:>7}  {cells[5]:<8}"
+            print(f"{cells[0]:<42}{cells[1]:>3}  {cells[2]:>16}  {cells[3]:>15}  {cells[4]:>7}  {cells[5]:<8}"
                   f"{cells[6]:>16}  {cells[7]}")
 
 
@@ -281,11 +282,11 @@ def fma_peak(threads):
     return float(out.split()[-1])
 
 
-def cnn_products_bound(threads):
-    """The CNN step's products alone, as the engine issues them through OpenBLAS (tl-bench-engine
-    --cnn-products), in samples/s: the most the step could reach while its products go through
-    OpenBLAS, however little the rest cost."""
-    out, _, _ = run_measured([ENGINE_BENCH, "--cnn-products", "--threads", str(threads), "--rounds", "3"], threads)
+def products_bound(threads, *which):
+    """A training step's products alone, as the engine issues them through OpenBLAS
+    (tl-bench-engine --cnn-products, or --mlp-products BATCH), in samples/s: the most the step
+    could reach while its products go through OpenBLAS, however little the rest cost."""
+    out, _, _ = run_measured([ENGINE_BENCH, *which, "--threads", str(threads), "--rounds", "3"], threads)
     m = re.search(r"= ([0-9.]+) samples/s at most", out)
     return float(m.group(1)) if m else None
 
@@ -337,6 +338,8 @@ def bench(threads, rounds, only, python, curve, peaks):
                 for impl in ("torch", "numpy"):
                     r = row(f"MLP train, batch {bs}", "samples/s", impl, flops=training_flops(MLP_MACS))
                     r.add(median(figures.get(f"train {bs}", [])), p["results"][f"{impl}_bs{bs}"]["median"] if p else None)
+                r = row(f"MLP train, batch {bs}: its products alone", "samples/s", "—", flops=training_flops(MLP_MACS))
+                r.add(products_bound(threads, "--mlp-products", str(bs)), None)
             r = row("MLP run, peak RSS", "MiB", "torch+np", higher_is_better=False)
             r.add(rss, prss)
         if "cnn" in only:
@@ -348,7 +351,7 @@ def bench(threads, rounds, only, python, curve, peaks):
                 r = row(name, "samples/s", "torch", flops=flops)
                 r.add(median(figures.get(key, [])), p["results"][peer_key]["median"] if p else None)
             r = row("CNN train: its products alone", "samples/s", "—", flops=training_flops(cnn_macs()))
-            r.add(cnn_products_bound(threads), None)
+            r.add(products_bound(threads, "--cnn-products"), None)
         if "resnet" in only:
             figures, _, _ = tl_figures("resnet", {}, threads)
             p = peer("resnet_train.py", [], threads)[0] if peer else None

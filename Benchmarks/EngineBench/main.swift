@@ -72,7 +72,11 @@ if arguments.contains("--cnn-ops") {
     exit(0)
 }
 if arguments.contains("--cnn-products") {
-    cnnProducts(rounds: rounds, peak: median(peaks))
+    productsAlone(cnnProducts(), name: "LeNet step", batch: 64, rounds: rounds, peak: median(peaks))
+    exit(0)
+}
+if let i = arguments.firstIndex(of: "--mlp-products"), let batch = arguments.dropFirst(i + 1).first.flatMap({ Int($0) }) {
+    productsAlone(mlpProducts(batch: batch), name: "MLP step", batch: batch, rounds: rounds, peak: median(peaks))
     exit(0)
 }
 print("# FMA peak (\(isa), \(threads) thread(s)): \(String(format: "%.1f", median(peaks))) GFLOP/s, median of \(rounds) (\(String(format: "%.1f–%.1f", peaks.min() ?? 0, peaks.max() ?? 0)))")
@@ -176,32 +180,48 @@ func pixelOperations(rounds: Int) {
     timeOperations(operations, rounds: rounds, heading: "PixelDA workload's convolutions")
 }
 
-/// The products of the benchmark's LeNet training step (Benchmarks/workloads/cnn.tl, batch 64)
-/// as the engine issues them, through its own calls — per image for the convolutions (forward,
-/// weight gradient added onto the thread's sum, the second one's input gradient; the first
-/// layer's input needs none), the images split over the threads; per batch for the linear
-/// layers, split as `gemm` splits them — and nothing else: no unfolding, pooling, ReLU, bias,
-/// loss or update. As long as the products go through OpenBLAS their time bounds the step from
-/// below: the samples/s printed are the most the step could reach, the share of the FMA peak the
-/// most it could show.
-func cnnProducts(rounds: Int, peak: Double) {
-    struct Product { let label: String, ta: Bool, tb: Bool, m: Int, n: Int, k: Int, perImage: Bool, beta: Float }
-    let products = [
-        Product(label: "conv1 forward W·cols", ta: false, tb: false, m: 16, n: 576, k: 25, perImage: true, beta: 0),
-        Product(label: "conv1 weight grad G·colsᵀ", ta: false, tb: true, m: 16, n: 25, k: 576, perImage: true, beta: 1),
-        Product(label: "conv2 forward W·cols", ta: false, tb: false, m: 32, n: 64, k: 400, perImage: true, beta: 0),
-        Product(label: "conv2 weight grad G·rows", ta: false, tb: false, m: 32, n: 400, k: 64, perImage: true, beta: 1),
-        Product(label: "conv2 input grad Wᵀ·G", ta: true, tb: false, m: 400, n: 64, k: 32, perImage: true, beta: 0),
-        Product(label: "fc1 forward x·Wᵀ", ta: false, tb: true, m: 64, n: 128, k: 512, perImage: false, beta: 0),
-        Product(label: "fc1 input grad G·W", ta: false, tb: false, m: 64, n: 512, k: 128, perImage: false, beta: 0),
-        Product(label: "fc1 weight grad Gᵀ·x", ta: true, tb: false, m: 128, n: 512, k: 64, perImage: false, beta: 0),
-        Product(label: "fc2 forward x·Wᵀ", ta: false, tb: true, m: 64, n: 10, k: 128, perImage: false, beta: 0),
-        Product(label: "fc2 input grad G·W", ta: false, tb: false, m: 64, n: 128, k: 10, perImage: false, beta: 0),
-        Product(label: "fc2 weight grad Gᵀ·x", ta: true, tb: false, m: 10, n: 128, k: 64, perImage: false, beta: 0),
-    ]
-    let batch = 64, threads = Parallel.threads
-    // Operands in buffers of their own per image (a batch's planes and gradients are distinct
-    // memory), each thread's C its own.
+/// One product of a training step as the engine issues it: C (m × n) = op(A)·op(B), per image
+/// through `sgemm` (β 1: added onto the thread's sum, as a weight gradient) or per batch through
+/// `gemm` (split over the threads as the engine splits it).
+struct Product {
+    let label: String, ta: Bool, tb: Bool, m: Int, n: Int, k: Int, perImage: Bool, beta: Float
+    init(_ label: String, _ ta: Bool, _ tb: Bool, _ m: Int, _ n: Int, _ k: Int, perImage: Bool = false, beta: Float = 0) {
+        (self.label, self.ta, self.tb, self.m, self.n, self.k, self.perImage, self.beta) = (label, ta, tb, m, n, k, perImage, beta)
+    }
+}
+
+/// The benchmark's LeNet training step (Benchmarks/workloads/cnn.tl, batch 64): per image for the
+/// convolutions (forward, weight gradient, the second one's input gradient; the first layer's
+/// input needs none), per batch for the linear layers.
+func cnnProducts() -> [Product] { [
+    Product("conv1 forward W·cols", false, false, 16, 576, 25, perImage: true),
+    Product("conv1 weight grad G·colsᵀ", false, true, 16, 25, 576, perImage: true, beta: 1),
+    Product("conv2 forward W·cols", false, false, 32, 64, 400, perImage: true),
+    Product("conv2 weight grad G·rows", false, false, 32, 400, 64, perImage: true, beta: 1),
+    Product("conv2 input grad Wᵀ·G", true, false, 400, 64, 32, perImage: true),
+] + linearProducts([512, 128, 10], batch: 64, prefix: "fc", firstInputGradient: true) }
+
+/// The benchmark's MLP training step (Benchmarks/workloads/mlp.tl, 784-256-128-10).
+func mlpProducts(batch: Int) -> [Product] { linearProducts([784, 256, 128, 10], batch: batch, prefix: "layer ") }
+
+/// Forward x·Wᵀ, input gradient G·W (the first layer's only if `firstInputGradient`: when other
+/// layers come before it) and weight gradient Gᵀ·x of each linear layer between `widths`.
+func linearProducts(_ widths: [Int], batch: Int, prefix: String, firstInputGradient: Bool = false) -> [Product] {
+    (1..<widths.count).flatMap { l -> [Product] in
+        let (i, o) = (widths[l - 1], widths[l])
+        return [Product("\(prefix)\(l) forward x·Wᵀ", false, true, batch, o, i)]
+            + (l > 1 || firstInputGradient ? [Product("\(prefix)\(l) input grad G·W", false, false, batch, i, o)] : [])
+            + [Product("\(prefix)\(l) weight grad Gᵀ·x", true, false, o, i, batch)]
+    }
+}
+
+/// A training step's products as the engine issues them, through its own `sgemm` and `gemm`
+/// into OpenBLAS, each image's operands in memory of their own, and nothing else: no unfolding,
+/// pooling, ReLU, bias, loss or update. As long as the products go through OpenBLAS their time
+/// bounds the step from below: the samples/s printed are the most the step could reach, the share
+/// of the FMA peak the most it could show.
+func productsAlone(_ products: [Product], name: String, batch: Int, rounds: Int, peak: Double) {
+    let threads = Parallel.threads
     var g = RandomGenerator(seed: 1)
     func buffer(_ count: Int) -> UnsafeMutablePointer<Float> {
         let p = UnsafeMutablePointer<Float>.allocate(capacity: count)
@@ -231,7 +251,7 @@ func cnnProducts(rounds: Int, peak: Double) {
     for _ in 0..<rounds {
         for i in products.indices { times[i].append(fastest { run(i) }) }
     }
-    print("# LeNet step's products alone, as the engine issues them, batch 64, \(threads) thread(s): the fastest of 20 calls, median of \(rounds) rounds; FMA peak \(String(format: "%.1f", peak)) GFLOP/s")
+    print("# \(name)'s products alone, as the engine issues them, batch \(batch), \(threads) thread(s): the fastest of 20 calls, median of \(rounds) rounds; FMA peak \(String(format: "%.1f", peak)) GFLOP/s")
     var total = 0.0, flops = 0.0
     for (i, p) in products.enumerated() {
         let t = median(times[i]), f = 2.0 * Double(p.m * p.n * p.k * (p.perImage ? batch : 1))
