@@ -282,13 +282,18 @@ def fma_peak(threads):
     return float(out.split()[-1])
 
 
-def products_bound(threads, *which):
+def products_bound(threads, flops, *which):
     """A training step's products alone, as the engine issues them through OpenBLAS
     (tl-bench-engine --cnn-products, or --mlp-products BATCH), in samples/s: the most the step
-    could reach while its products go through OpenBLAS, however little the rest cost."""
+    could reach while its products go through OpenBLAS, however little the rest cost. The
+    products' FLOPs per sample must be `flops`, the workload's own count."""
     out, _, _ = run_measured([ENGINE_BENCH, *which, "--threads", str(threads), "--rounds", "3"], threads)
-    m = re.search(r"= ([0-9.]+) samples/s at most", out)
-    return float(m.group(1)) if m else None
+    m = re.search(r"= ([0-9.]+) samples/s at most.*; ([0-9]+) FLOP a sample", out)
+    if not m:
+        sys.exit(f"bench: no figure in tl-bench-engine {' '.join(which)}'s output:\n{out}")
+    if abs(float(m.group(2)) - flops) > 1e-3 * flops:
+        sys.exit(f"bench: tl-bench-engine {' '.join(which)} times {m.group(2)} FLOP a sample, the workload does {flops:.0f}")
+    return float(m.group(1))
 
 
 def has_module(python, module):
@@ -339,7 +344,7 @@ def bench(threads, rounds, only, python, curve, peaks):
                     r = row(f"MLP train, batch {bs}", "samples/s", impl, flops=training_flops(MLP_MACS))
                     r.add(median(figures.get(f"train {bs}", [])), p["results"][f"{impl}_bs{bs}"]["median"] if p else None)
                 r = row(f"MLP train, batch {bs}: its products alone", "samples/s", "—", flops=training_flops(MLP_MACS))
-                r.add(products_bound(threads, "--mlp-products", str(bs)), None)
+                r.add(products_bound(threads, training_flops(MLP_MACS), "--mlp-products", str(bs)), None)
             r = row("MLP run, peak RSS", "MiB", "torch+np", higher_is_better=False)
             r.add(rss, prss)
         if "cnn" in only:
@@ -351,7 +356,7 @@ def bench(threads, rounds, only, python, curve, peaks):
                 r = row(name, "samples/s", "torch", flops=flops)
                 r.add(median(figures.get(key, [])), p["results"][peer_key]["median"] if p else None)
             r = row("CNN train: its products alone", "samples/s", "—", flops=training_flops(cnn_macs()))
-            r.add(products_bound(threads, "--cnn-products"), None)
+            r.add(products_bound(threads, training_flops(cnn_macs()), "--cnn-products"), None)
         if "resnet" in only:
             figures, _, _ = tl_figures("resnet", {}, threads)
             p = peer("resnet_train.py", [], threads)[0] if peer else None

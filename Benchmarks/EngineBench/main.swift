@@ -260,6 +260,6 @@ func productsAlone(_ products: [Product], name: String, batch: Int, rounds: Int,
         print(p.label.padding(toLength: 28, withPad: " ", startingAt: 0)
               + String(format: "%7.3f ms  %6.1f GFLOP/s  %3.0f %% of peak", t * 1e3, f / t / 1e9, 100 * f / t / 1e9 / peak))
     }
-    print(String(format: "products alone: %.3f ms a step = %.0f samples/s at most, %.0f %% of the peak", total * 1e3,
-                 Double(batch) / total, 100 * flops / total / 1e9 / peak))
+    print(String(format: "products alone: %.3f ms a step = %.0f samples/s at most, %.0f %% of the peak; %.0f FLOP a sample",
+                 total * 1e3, Double(batch) / total, 100 * flops / total / 1e9 / peak, flops / Double(batch)))
 }
