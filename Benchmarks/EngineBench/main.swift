@@ -75,7 +75,11 @@ if arguments.contains("--cnn-products") {
     productsAlone(cnnProducts(), name: "LeNet step", batch: 64, rounds: rounds, peak: median(peaks))
     exit(0)
 }
-if let i = arguments.firstIndex(of: "--mlp-products"), let batch = arguments.dropFirst(i + 1).first.flatMap({ Int($0) }) {
+if let i = arguments.firstIndex(of: "--mlp-products") {
+    guard let batch = arguments.dropFirst(i + 1).first.flatMap({ Int($0) }), batch > 0 else {
+        print("tl-bench-engine: --mlp-products needs a batch size, a positive integer (--mlp-products 128)")
+        exit(2)
+    }
     productsAlone(mlpProducts(batch: batch), name: "MLP step", batch: batch, rounds: rounds, peak: median(peaks))
     exit(0)
 }
