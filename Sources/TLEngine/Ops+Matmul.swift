@@ -103,7 +103,10 @@ extension Tensor {
         var out = Tensor(uninitializedShape: [n, o])
         let po = out.storage.pointer
         if let bias {
-            for r in 0..<n { (po + r * o).update(from: bias.storage.pointer, count: o) }
+            let pb = bias.storage.pointer
+            Parallel.forRanges(n, cost: o) { rows in
+                for r in rows { (po + r * o).update(from: pb, count: o) }
+            }
         }
         gemm(m: n, n: o, k: k, a: x.storage.pointer, transposeA: false, b: weight.storage.pointer, transposeB: true,
              c: po, accumulate: bias != nil)

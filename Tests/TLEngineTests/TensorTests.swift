@@ -290,6 +290,27 @@ import Testing
         #expect(serial == parallel)
     }
 
+    /// Gathering rows, stacking along the first axis and writing a linear layer's bias are split
+    /// over the threads when large (a training batch); every value must land where one thread
+    /// puts it, at the split points too.
+    @Test func largeGathersStacksAndBiasesOverThreadsPutEveryValueInPlace() throws {
+        var g = RandomGenerator(seed: 4)
+        let x = try Tensor.randn([600, 97], using: &g), y = try Tensor.randn([301, 97], using: &g)
+        let rows = (0..<513).map { ($0 * 37 + 11) % 600 }
+        // Zero weights: the products add nothing, so every row of the output is the bias exactly.
+        let w = try Tensor.zeros([130, 97]), b = try Tensor.randn([130], using: &g)
+        for threads in [2, 3] {
+            let (gathered, stacked, linear) = try Parallel.withThreads(threads) {
+                (try x.indexSelect(rows), try Tensor.concat([x, y], axis: 0), try Tensor.linear(x, w, b))
+            }
+            let (vx, vy) = (x.scalars, y.scalars)
+            #expect(gathered.shape == [513, 97])
+            #expect(gathered.scalars == rows.flatMap { vx[($0 * 97)..<(($0 + 1) * 97)] })
+            #expect(stacked.shape == [901, 97] && stacked.scalars == vx + vy)
+            #expect(linear.shape == [600, 130] && linear.scalars == Array((0..<600).map { _ in b.scalars }.joined()))
+        }
+    }
+
     @Test func productsSplitAcrossThreadsAgreeWithOneThread() throws {
         var g = RandomGenerator(seed: 3)
         // Shapes split by rows (m ≥ 128) and by columns, with every transpose flag.
