@@ -21,6 +21,10 @@ func median(_ xs: [Double]) -> Double {
     return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
 }
 
+/// The fastest of 20 calls of `body`, in seconds: on a shared machine, interference only ever
+/// adds time.
+func fastest(_ body: () -> Void) -> Double { (0..<20).map { _ in seconds(body) }.min() ?? 0 }
+
 /// Repeats `body` until at least `minimum` seconds pass; returns seconds per call.
 func timed(minimum: Double = 0.25, _ body: () -> Void) -> Double {
     var calls = 0
@@ -144,9 +148,6 @@ func cnnOperations(rounds: Int) {
 /// Times each operation forward and forward + backward, alternating over `rounds`, and prints
 /// milliseconds per call: the fastest of 20 calls, median of the rounds (min–max).
 func timeOperations(_ operations: [(String, () -> Void, () -> Void)], rounds: Int, heading: String) {
-    // Each round's figure is the fastest of 20 calls: on a shared machine, interference only
-    // ever adds time.
-    func fastest(_ body: () -> Void) -> Double { (0..<20).map { _ in seconds(body) }.min() ?? 0 }
     var forward = [[Double]](repeating: [], count: operations.count), both = forward
     for _ in 0..<rounds {
         for (i, op) in operations.enumerated() {
@@ -234,6 +235,10 @@ func productsAlone(_ products: [Product], name: String, batch: Int, rounds: Int,
     }
     let operands = products.map { p in (0..<(p.perImage ? batch : 1)).map { _ in (buffer(p.m * p.k), buffer(p.k * p.n)) } }
     let outputs = products.map { p in (0..<threads).map { _ in buffer(p.m * p.n) } }
+    defer {
+        for (a, b) in operands.joined() { a.deallocate(); b.deallocate() }
+        for c in outputs.joined() { c.deallocate() }
+    }
     func run(_ i: Int) {
         let p = products[i]
         guard p.perImage else {
@@ -250,7 +255,6 @@ func productsAlone(_ products: [Product], name: String, batch: Int, rounds: Int,
             }
         }
     }
-    func fastest(_ body: () -> Void) -> Double { (0..<20).map { _ in seconds(body) }.min() ?? 0 }
     var times = [[Double]](repeating: [], count: products.count)
     for _ in 0..<rounds {
         for i in products.indices { times[i].append(fastest { run(i) }) }

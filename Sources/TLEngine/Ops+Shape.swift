@@ -106,8 +106,9 @@ extension Tensor {
             if outer == 1 {
                 // Along the first axis each part is one run (DANN's source and target batches,
                 // stacked every step): split over the threads when large.
+                let to = dst + offset
                 Parallel.forRanges(row) { range in
-                    (dst + offset + range.lowerBound).update(from: src + range.lowerBound, count: range.count)
+                    (to + range.lowerBound).update(from: src + range.lowerBound, count: range.count)
                 }
             } else {
                 for o in 0..<outer {

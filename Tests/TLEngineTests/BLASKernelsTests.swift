@@ -35,12 +35,13 @@ import Testing
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
                 let a = (0..<m * k).map { _ in g.nextFloat() - 0.5 }, b = (0..<k * n).map { _ in g.nextFloat() - 0.5 }
                 var ours = [Float](repeating: .nan, count: m * ldc), theirs = ours
-                let lda = Int32(ta ? m : k), ldb = Int32(tb ? k : n)
+                let lda = ta ? m : k, ldb = tb ? k : n
                 let (cta, ctb) = (ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans)
                 ours.withUnsafeMutableBufferPointer { c in
-                    sgemm(cta, ctb, m: m, n: n, k: k, a: a, lda: Int(lda), b: b, ldb: Int(ldb), beta: 0, c: c.baseAddress!, ldc: ldc)
+                    sgemm(cta, ctb, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: 0, c: c.baseAddress!, ldc: ldc)
                 }
-                cblas_sgemm(CblasRowMajor, cta, ctb, Int32(m), Int32(n), Int32(k), 1, a, lda, b, ldb, 0, &theirs, Int32(ldc))
+                cblas_sgemm(CblasRowMajor, cta, ctb, Int32(m), Int32(n), Int32(k), 1, a, Int32(lda), b, Int32(ldb), 0, &theirs,
+                            Int32(ldc))
                 let inside = (0..<m).flatMap { r in (0..<n).map { r * ldc + $0 } }
                 let outside = (0..<m).flatMap { r in (n..<ldc).map { r * ldc + $0 } }
                 let differing = inside.count { ours[$0].bitPattern != theirs[$0].bitPattern }
