@@ -139,7 +139,7 @@ func adaptation() throws {
                         disc = Sequential(layers)
                     }
                     let lambda: LambdaSetting = Float(lambdaText).map { .constant($0) } ?? (lambdaText.hasPrefix("schedule*") ? .schedule(max: Float(lambdaText.dropFirst(9)) ?? 1) : .standard)
-                    let adv = try AdversarialNet(net, discriminator: disc, at: at, lambda: 0)
+                    let adv = try AdversarialNet(net, discriminator: disc, at: at, lambda: .constant(0))
                     let h = try Trainer.fitAdversarial(adv, source: s, target: t.unlabelled(), lambda: lambda, options: options, using: &g)
                     extra = " domain acc " + h.series("domain_accuracy").map { String(format3: $0 ?? .nan) }.joined(separator: " ")
                         + " source acc " + h.series("source_accuracy").map { String(format3: $0 ?? .nan) }.joined(separator: " ")

@@ -174,14 +174,19 @@ public struct Arguments {
     public let range: SourceRange
     /// Where each argument given is, for errors about one argument.
     let ranges: [String: SourceRange]
+    /// The parameters the call gave (the others hold their defaults).
+    let given: Set<String>
     public let interpreter: Interpreter
 
     init(builtin: Builtin, values: [String: Value], range: SourceRange, ranges: [String: SourceRange] = [:],
-         interpreter: Interpreter) {
-        (self.builtin, self.values, self.range, self.ranges, self.interpreter) = (builtin, values, range, ranges, interpreter)
+         given: Set<String> = [], interpreter: Interpreter) {
+        (self.builtin, self.values, self.range, self.ranges, self.given, self.interpreter) = (builtin, values, range, ranges, given, interpreter)
     }
 
     public func value(_ name: String) -> Value { values[name] ?? .none }
+
+    /// Whether the call gave `name` (`train(m, d, lambda="schedule")`) rather than leaving its default.
+    public func isGiven(_ name: String) -> Bool { given.contains(name) }
 
     public func isNone(_ name: String) -> Bool {
         if case .none = value(name) { return true }

@@ -460,6 +460,7 @@ public final class Interpreter {
             }
         }
         if let variadic = b.parameters.first(where: \.variadic) { values[variadic.name] = .list(rest) }
+        var given = Set(values.keys)
         for (name, v, r) in keywords {
             guard let p = b.parameters.first(where: { $0.name == name && !$0.variadic }) else {
                 throw LangError.runtime("\(b.name)() has no parameter '\(name)'\(didYouMeanParameter(name, among: b.parameters.map(\.name)))", at: r)
@@ -467,6 +468,7 @@ public final class Interpreter {
             if values[name] != nil { throw LangError.runtime("\(b.name)() got '\(p.name)' twice", at: r) }
             values[name] = v
             ranges[name] = r
+            given.insert(name)
         }
         for p in b.parameters {
             guard let v = values[p.name] else {
@@ -487,7 +489,7 @@ public final class Interpreter {
                 values[p.name] = try convert(v, to: p, of: b, range: ranges[p.name] ?? range)
             }
         }
-        return Arguments(builtin: b, values: values, range: range, ranges: ranges, interpreter: self)
+        return Arguments(builtin: b, values: values, range: range, ranges: ranges, given: given, interpreter: self)
     }
 
     private func convert(_ v: Value, to p: BuiltinParameter, of b: Builtin, range: SourceRange) throws -> Value {

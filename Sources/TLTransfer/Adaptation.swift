@@ -16,17 +16,19 @@ public final class AdversarialNet: Layer {
     public let classifier: Sequential
     public let reversal: GradientReversal
     public let discriminator: any Layer
+    /// The reversal's factor `train` uses when its own `lambda=` is not given.
+    public let lambda: LambdaSetting
 
-    public convenience init(_ net: Sequential, discriminator: any Layer, at: Int, lambda: Float) throws {
+    public convenience init(_ net: Sequential, discriminator: any Layer, at: Int, lambda: LambdaSetting = .standard) throws {
         guard at >= 1, at < net.count else {
             throw TrainingError(description: "at must split the model between 1 and \(net.count - 1), got \(at)")
         }
         self.init(features: try net.view(0..<at), classifier: try net.view(at..<net.count), discriminator: discriminator, lambda: lambda)
     }
 
-    private init(features: Sequential, classifier: Sequential, discriminator: any Layer, lambda: Float) {
-        (self.features, self.classifier, self.discriminator) = (features, classifier, discriminator)
-        reversal = GradientReversal(lambda: lambda)
+    private init(features: Sequential, classifier: Sequential, discriminator: any Layer, lambda: LambdaSetting) {
+        (self.features, self.classifier, self.discriminator, self.lambda) = (features, classifier, discriminator, lambda)
+        reversal = GradientReversal(lambda: lambda.value(progress: 0))
     }
 
     public func forward(_ x: Tensor) throws -> Tensor { try classifier.forward(features.forward(x)) }
@@ -42,7 +44,9 @@ public final class AdversarialNet: Layer {
     /// A deep copy, features and classifier copied together so that they stay one network.
     func clonedNet() -> AdversarialNet {
         let (f, c) = AdversarialNet.copied(features, classifier)
-        return AdversarialNet(features: f, classifier: c, discriminator: discriminator.copy(), lambda: reversal.lambda)
+        let copy = AdversarialNet(features: f, classifier: c, discriminator: discriminator.copy(), lambda: lambda)
+        copy.reversal.lambda = reversal.lambda
+        return copy
     }
 
     /// A deep copy of a split network, features and classifier copied together so that they stay
@@ -119,7 +123,7 @@ extension AdversarialNet: TrainingMethod {
         let source = try request.single()
         try Trainer.checkClassifier(self, for: source)
         try AdversarialNet.checkDiscriminator(features: features, discriminator: discriminator, inputShape: source.sampleShape)
-        return try Trainer.fitAdversarial(self, source: source, target: target, lambda: request.lambda ?? .standard,
+        return try Trainer.fitAdversarial(self, source: source, target: target, lambda: request.lambda ?? lambda,
                                           options: request.options, using: &generator, reporter: request.reporter)
     }
 
@@ -132,7 +136,7 @@ extension AdversarialNet: TrainingMethod {
     public func clone() -> any TrainingMethod { clonedNet() }
 
     public var settings: [(name: String, value: String)] {
-        [("λ", Report.format(Double(reversal.lambda)) + " (train's lambda= sets it each step; by default on DANN's schedule up to \(Report.format(Double(LambdaSetting.defaultMax))))"),
+        [("λ", lambda.description + " (train's lambda= overrides it)"),
          Self.weightsKept]
     }
 
@@ -156,6 +160,14 @@ public enum LambdaSetting: Sendable {
 
     /// The default: DANN's schedule up to `defaultMax`.
     public static let standard = LambdaSetting.schedule(max: defaultMax)
+
+    /// `0.3 · (2/(1 + e^(−10p)) − 1), p the progress 0 → 1` or the constant.
+    public var description: String {
+        switch self {
+        case .constant(let l): "\(Report.format(Double(l))), constant"
+        case .schedule(let m): "DANN's schedule up to \(Report.format(Double(m))): λ = \(Report.format(Double(m)))·(2/(1 + e^(−10p)) − 1), p the progress 0 → 1"
+        }
+    }
 
     public func value(progress p: Double) -> Float {
         switch self {

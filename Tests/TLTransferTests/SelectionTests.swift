@@ -77,7 +77,7 @@ func expectAveragesByDefault(_ method: any TrainingMethod, _ request: FitRequest
         let (source, target) = try domains()
         let net = try Models.mlp([2, 16, 16, 2], using: &g)
         let discriminator = Sequential([try Linear(16, 16, using: &g), Activation(.relu), try Linear(16, 2, using: &g)])
-        let adv = try AdversarialNet(net, discriminator: discriminator, at: 4, lambda: 1)
+        let adv = try AdversarialNet(net, discriminator: discriminator, at: 4, lambda: .constant(1))
         var options = TrainingOptions()
         options.epochs = 10
         let h = try Trainer.fitAdversarial(adv, source: source, target: target.unlabelled(), lambda: .schedule(max: 1),
@@ -86,7 +86,7 @@ func expectAveragesByDefault(_ method: any TrainingMethod, _ request: FitRequest
         #expect(h.summary.contains("domain acc"))
         #expect(try Trainer.accuracy(adv, source) > 0.9, "the label predictor learns the source")
         #expect(adv.reversal.lambda > 0.99, "the schedule ends near 1")
-        #expect(throws: TrainingError.self) { try AdversarialNet(net, discriminator: discriminator, at: 0, lambda: 1) }
+        #expect(throws: TrainingError.self) { try AdversarialNet(net, discriminator: discriminator, at: 0, lambda: .constant(1)) }
     }
 
     /// SDT's two objectives reach disjoint weights: the confusion loss, computed through the domain

@@ -58,7 +58,7 @@ func blobs(_ n: Int, seed: UInt64) throws -> Dataset {
         #expect(throws: TrainingError.self) { try Trainer.fit(try Models.mlp([2, 2], using: &g), try blobs(10, seed: 1), options: options, using: &g) }
 
         g = RandomGenerator(seed: 2)
-        let dann = try AdversarialNet(try Models.mlp([2, 8, 2], using: &g), discriminator: try Models.mlp([8, 4, 2], using: &g), at: 3, lambda: 0)
+        let dann = try AdversarialNet(try Models.mlp([2, 8, 2], using: &g), discriminator: try Models.mlp([8, 4, 2], using: &g), at: 3, lambda: .constant(0))
         var request = FitRequest(data: [try blobs(64, seed: 1)], options: TrainingOptions())
         request.options.batchSize = 16  // 4 steps
         request.target = try blobs(64, seed: 2).unlabelled()

@@ -26,14 +26,14 @@ enum MethodBuiltins {
         Builtin("attach", [.required("net", .model, "a sequential classifier"),
                            .required("discriminator", .model, "the domain classifier: features in, 2 logits out (source, target)"),
                            .required("at", .integer, keyword: true, "net[0:at] is the feature extractor, net[at:] the label predictor"),
-                           .optional("lambda", .number, .number(1), keyword: true, "the gradient reversal's factor (train's lambda= may schedule it)")],
+                           .optional("lambda", .any, .string("schedule"), keyword: true, "the gradient reversal's factor train uses: a number, or \"schedule\" for DANN's schedule up to 0.3 (train's lambda= and lambda_max= override it)")],
                 group: "models",
                 help: "A domain-adversarial model (DANN): the discriminator sits behind a gradient reversal layer on net[0:at]'s features. train(adv, src, target=unlabel(tgt)) trains labels on the source and makes the features fool the discriminator. Shares net's weights.",
                 example: "net = cnn(); adv = attach(net, mlp([512, 100, 2]), at=7)") { args in
             let net = try args.model("net")
             let s = try sequentialNetwork(net, args, "net")
             let adversarial = try TrainingBuiltins.methodCall(args) {
-                try AdversarialNet(s, discriminator: try args.model("discriminator").network, at: try args.int("at"), lambda: try args.float("lambda"))
+                try AdversarialNet(s, discriminator: try args.model("discriminator").network, at: try args.int("at"), lambda: try TrainingBuiltins.lambda(args) ?? .standard)
             }
             if let input = net.inputShape {
                 // Refused here, naming the domain classifier, rather than in the middle of train.

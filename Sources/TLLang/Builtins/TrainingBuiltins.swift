@@ -23,7 +23,7 @@ enum TrainingBuiltins {
             .optional("align", .string, .none, keyword: true, "mmd, mkmmd, coral or cmd: a discrepancy between source and target features to minimise"),
             .optional("align_weight", .number, .none, keyword: true, "the weight of the alignment term: 0.1 for mmd, 0.3 for cmd, 1 for mkmmd and coral unless given (see :help mmd)"),
             .optional("at", .integer, .none, keyword: true, "with align=: the features compared are net[0:at]'s; unless given, the input of the last linear layer (see :help mmd)"),
-            .optional("lambda", .any, .string("schedule"), keyword: true, "an attach()ed model's reversal factor: a number, or \"schedule\" for lambda_max·(2/(1+e^(−10p))−1)"),
+            .optional("lambda", .any, .string("schedule"), keyword: true, "an attach()ed model's reversal factor: a number, or \"schedule\" for lambda_max·(2/(1+e^(−10p))−1); without it, the one attach()'s lambda= gave"),
             .optional("lambda_max", .number, .none, keyword: true, "the ceiling of lambda=\"schedule\" (0.3; the paper's 1 can destroy the features at a constant SGD rate, see :help dann)"),
             .optional("attributes", .tensor, .none, keyword: true, "a zero-shot model's class table (classes × attributes or word vectors); the dataset's attributes by default"),
             .optional("ema", .number, .none, keyword: true, "keep an exponential moving average of the weights over the steps, with this decay (0.95: about the last 20 steps); 0.95 for the adversarial methods (attach(), dsn(), sdt(), pixelda() models), 0 (the last step's weights) for the rest"),
@@ -174,11 +174,13 @@ enum TrainingBuiltins {
             + "too few for a model to learn much from scratch; \(advice)"
     }
 
-    /// `lambda=`: a number, or "schedule" (the default) for DANN's schedule up to `lambda_max=`.
+    /// `lambda=`: a number, or "schedule" for DANN's schedule up to `lambda_max=`; nil when the
+    /// call gives neither, so that the model's own setting (attach()'s lambda=) holds.
     static func lambda(_ args: Arguments) throws -> LambdaSetting? {
+        guard args.isGiven("lambda") || !args.isNone("lambda_max") else { return nil }
         switch args.value("lambda") {
         case .string("schedule"):
-            guard !args.isNone("lambda_max") else { return nil }
+            guard !args.isNone("lambda_max") else { return .standard }
             let ceiling = try args.float("lambda_max")
             guard ceiling.isFinite, ceiling >= 0 else {
                 throw args.error(for: "lambda_max", expected: "a number ≥ 0", got: args.value("lambda_max"))
@@ -188,6 +190,7 @@ enum TrainingBuiltins {
             guard args.isNone("lambda_max") else {
                 throw args.error("lambda_max= is the ceiling of lambda=\"schedule\"; with a constant lambda=\(Report.format(x)) leave it out", at: "lambda_max")
             }
+            guard x.isFinite else { throw args.error(for: "lambda", expected: "a finite number or \"schedule\"", got: .number(x)) }
             return .constant(Float(x))
         case let v: throw args.error(for: "lambda", expected: "a number or \"schedule\"", got: v)
         }

@@ -9,7 +9,8 @@ extension Topic {
           target features, and G_f to make them indistinguishable while still predicting the
           labels. The history's domain accuracy shows the discriminator being fooled (0.5).
           λ ramps up from 0 (lambda="schedule", the default) to lambda_max, 0.3 by default;
-          lambda=0.1 holds it constant. The weights the model keeps are their average over
+          lambda=0.1 holds it constant — given to attach() it stays the model's, given to
+          train() it holds for that call. The weights the model keeps are their average over
           the last steps (ema=, below).
 
           When adaptation does not help (mnist → mnistm, the paper's digit network, 6 000 + 3 000

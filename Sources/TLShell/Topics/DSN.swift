@@ -13,7 +13,7 @@ extension Topic {
           Reconstruction uses the scale-invariant MSE, blind to a shift of the whole image's
           brightness. Weights: α = 0.3, β = 0.075, γ = 0.25 (β and γ as published for MNIST →
           MNIST-M; their α, scaled to tl's [0, 1] images, 0.04, trains the decoder too slowly for
-          a few epochs); λ as for attach(): train's lambda=. dsn() starts the decoder's last
+          a few epochs); λ: train's lambda= and lambda_max=, as for an attach()ed model. dsn() starts the decoder's last
           layer at zero, so reconstructions start flat, not as noise. As attach()ed models do,
           a dsn() model keeps its weights averaged over about the last 20 steps (train's
           ema=0.95; ema=0 keeps the last step's). Measured (mnist → mnistm, 3 000 + 3 000,
