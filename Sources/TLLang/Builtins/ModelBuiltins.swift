@@ -168,13 +168,17 @@ enum ModelBuiltins {
         Builtin("copy_weights", [.required("from", .model, "the model to copy from"), .required("to", .model, "a model with the same layers")],
                 group: "models", help: "Copies weights layer by layer between models (or views) of the same shapes.",
                 example: "a = cnn(); b = cnn(); copy_weights(a[0:4], b[0:4])") { args in
-            let source = try args.model("from").network.namedParameters().map(\.parameter)
-            let target = try args.model("to").network.namedParameters().map(\.parameter)
+            let named = try args.model("to").network.namedParameters()
+            let source = try args.model("from").network.namedParameters().map(\.parameter), target = named.map(\.parameter)
             guard source.count == target.count else {
                 throw args.error("the models have \(source.count) and \(target.count) weight tensors; copy between matching views")
             }
             for (i, (s, t)) in zip(source, target).enumerated() where s.value.shape != t.value.shape {
-                throw args.error("weight \(i + 1) has shape \(Shape.describe(s.value.shape)) in 'from' and \(Shape.describe(t.value.shape)) in 'to'")
+                // A positional name ("9.weight") is the layer's index: the layers before it may match.
+                let layer = named[i].name.split(separator: ".").first.flatMap { Int($0) }
+                let what = layer.map { "layer \($0)'s \(named[i].name.split(separator: ".").dropFirst().joined(separator: "."))" } ?? "'\(named[i].name)'"
+                let advice = layer.map { i > 0 ? "; to copy the layers before it: copy_weights(from[0:\($0)], to[0:\($0)])" : "" } ?? ""
+                throw args.error("\(what) has shape \(Shape.describe(s.value.shape)) in 'from' and \(Shape.describe(t.value.shape)) in 'to'\(advice)")
             }
             for (s, t) in zip(source, target) {
                 if t.isBuffer { t.value = s.value.detached() } else { t.assign(s.value) }
