@@ -82,6 +82,8 @@ public struct FitRequest {
     public var classTable: Tensor?
     public var options: TrainingOptions
     public var reporter: TrainingReporter?
+    /// A multitask model's validation data, one dataset per head (others use `options.validation`).
+    public var validationTasks: [Dataset]?
 
     public init(data: [Dataset], options: TrainingOptions) { (self.data, self.options) = (data, options) }
 

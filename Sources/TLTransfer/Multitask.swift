@@ -31,7 +31,7 @@ public final class MultitaskNet: Layer {
     public var summary: String { "Multitask(\(heads.count) heads)" }
 
     /// One epoch draws as many batches as the largest task has; smaller tasks cycle.
-    func fit(_ tasks: [Dataset], options: TrainingOptions, using generator: inout RandomGenerator,
+    func fit(_ tasks: [Dataset], validation: [Dataset]? = nil, options: TrainingOptions, using generator: inout RandomGenerator,
              reporter: TrainingReporter?) throws -> History {
         guard tasks.count == heads.count else {
             throw TrainingError(description: "\(heads.count) heads need \(heads.count) datasets, got \(tasks.count)")
@@ -39,13 +39,20 @@ public final class MultitaskNet: Layer {
         guard tasks.allSatisfy(\.isLabelled), tasks.allSatisfy({ $0.count > 0 }) else {
             throw TrainingError(description: "every task needs labelled samples")
         }
+        try checkHeads(tasks, "")
+        if let validation {
+            guard validation.count == heads.count else {
+                throw TrainingError(description: "validate=: \(heads.count) heads need \(heads.count) validation datasets, got \(validation.count)")
+            }
+            try checkHeads(validation, "validation ")
+        }
         let largest = tasks.map(\.count).max() ?? 0
         return try Trainer.loop(self, count: largest, options: options, using: &generator, reporter: reporter,
                                 epochBatches: { g in
             let perTask = try tasks.map { Array(try Batches($0, size: options.batchSize, shuffle: options.shuffle, using: &g)) }
             let steps = perTask.map(\.count).max() ?? 0
             return AnySequence((0..<steps).map { s in perTask.map { $0[s % $0.count] } })
-        }) { batches in
+        }, validation: validation.map { v in { try self.validationFigures(v) } }) { batches in
             var total: Tensor?
             var reported = 0.0, correct = 0, samples = 0
             var perHead: [StepFigure] = []
@@ -64,6 +71,27 @@ public final class MultitaskNet: Layer {
             return Trainer.Step(loss: total ?? Tensor(scalar: 0), samples: samples,
                                 figures: [.mean("loss", reported / Double(Swift.max(samples, 1))), .share("accuracy", correct, of: samples)] + perHead)
         }
+    }
+
+    /// Each head must fit its dataset: the samples go through the trunk, and the head has an output per class.
+    private func checkHeads(_ tasks: [Dataset], _ what: String) throws {
+        for (head, data) in tasks.enumerated() {
+            do {
+                try Trainer.checkClassifier(HeadView(net: self, head: head), for: data)
+            } catch {
+                throw TrainingError(description: "head \(head) and its \(what)dataset: \(error)")
+            }
+        }
+    }
+
+    /// After each epoch of training with validation data: the loss and accuracy over every
+    /// head's samples, then each head's accuracy (as training reports them).
+    private func validationFigures(_ tasks: [Dataset]) throws -> [(String, Double)] {
+        let reports = try evaluateTasks(tasks)
+        let count = reports.reduce(0) { $0 + $1.count }, correct = reports.reduce(0) { $0 + $1.correct }
+        let loss = reports.reduce(0.0) { $0 + $1.loss * Double($1.count) } / Double(Swift.max(count, 1))
+        return [("val_loss", loss), ("val_accuracy", Double(correct) / Double(Swift.max(count, 1)))]
+            + reports.enumerated().map { ("val_accuracy_\($0.offset)", $0.element.accuracy) }
     }
 
     /// A report per task.
@@ -92,7 +120,10 @@ extension MultitaskNet: TrainingMethod {
     /// Trains every head on its dataset (`data` is a list, one per head), adding their losses.
     public func fit(_ request: FitRequest, using generator: inout RandomGenerator) throws -> History {
         try request.refuse([.target, .align, .at, .lambda, .attributes, .targetLabels], for: kind)
-        return try fit(request.data, options: request.options, using: &generator, reporter: request.reporter)
+        guard request.options.validation == nil else {
+            throw TrainingError(description: "validate= for a multitask model is a list, one dataset per head (\(heads.count)), or a fraction of each")
+        }
+        return try fit(request.data, validation: request.validationTasks, options: request.options, using: &generator, reporter: request.reporter)
     }
 
     /// A report per head (`data` is a list, one dataset per head).

@@ -318,8 +318,12 @@ public enum Trainer {
     /// needed. The history records the error as "reconstruction".
     public static func fitReconstruction(_ model: any Layer, _ data: Dataset, options: TrainingOptions,
                                          using generator: inout RandomGenerator, reporter: TrainingReporter? = nil) throws -> History {
-        try loop(model, count: data.count, options: options, using: &generator, reporter: reporter,
-                 epochBatches: { g in AnySequence(try Batches(data, size: options.batchSize, shuffle: options.shuffle, using: &g)) }) { batch in
+        if let v = options.validation, v.sampleShape != data.sampleShape {
+            throw TrainingError(description: "the validation samples (\(Shape.describe(v.sampleShape))) differ in shape from the training samples (\(Shape.describe(data.sampleShape)))")
+        }
+        return try loop(model, count: data.count, options: options, using: &generator, reporter: reporter,
+                        epochBatches: { g in AnySequence(try Batches(data, size: options.batchSize, shuffle: options.shuffle, using: &g)) },
+                        validation: options.validation.map { v in { [("val_reconstruction", try reconstructionError(model, v.x))] } }) { batch in
             let target = try batch.x.reshaped([batch.x.shape[0], -1])
             let output = try model.forward(batch.x)
             guard output.shape == target.shape else {
@@ -330,6 +334,17 @@ public enum Trainer {
         }
     }
 
+    /// The mean squared error of `model`'s reconstructions of `x` (what an autoencoder's
+    /// training reports as its reconstruction), over every value.
+    static func reconstructionError(_ model: any Layer, _ x: Tensor) throws -> Double {
+        var total = 0.0
+        try inBatches(model, x) { _, batch in
+            let error = try Loss.mse(try model.forward(batch), try batch.reshaped([batch.shape[0], -1]))
+            total += Double(try error.item()) * Double(batch.shape[0])
+        }
+        return total / Double(Swift.max(1, x.shape[0]))
+    }
+
     /// The training loop shared by every objective: epochs of batches, the optimizer, the
     /// options' L2-SP penalty and learning-rate schedule, validation, NaN checks and Ctrl-C.
     /// Each step's figures are combined per epoch into the history.
@@ -337,9 +352,22 @@ public enum Trainer {
         _ model: any Layer, count: Int, options: TrainingOptions, using generator: inout RandomGenerator,
         reporter: TrainingReporter?,
         epochBatches: (inout RandomGenerator) throws -> AnySequence<Batch>,
+        validation: (() throws -> [(String, Double)])? = nil,
         objective: (Batch) throws -> Step
     ) throws -> History {
         guard count > 0 else { throw TrainingError(description: "the dataset has no samples") }
+        // After each epoch: the method's own measure of its validation data, or a classifier's.
+        var measure = validation
+        if measure == nil, let data = options.validation {
+            // Checked before the first epoch, not after it: evaluation wants an output per class.
+            let output = try checkFits(model, sampleShape: data.sampleShape)
+            guard data.isLabelled, output == [data.classes.count] else {
+                throw TrainingError(description: data.isLabelled
+                    ? "the validation data has \(data.classes.count) classes and the model gives \(Shape.describe(output)) outputs per sample: validate= measures a classifier on data of its own classes"
+                    : "validate= needs labelled data; this dataset is unlabelled")
+            }
+            measure = { let report = try evaluate(model, data); return [("val_loss", report.loss), ("val_accuracy", report.accuracy)] }
+        }
         guard options.epochs >= 0, options.batchSize > 0, options.learningRate.isFinite, options.learningRate > 0 else {
             throw TrainingError(description: "epochs must be ≥ 0, batch > 0 and lr a positive number")
         }
@@ -421,10 +449,9 @@ public enum Trainer {
             let seconds = Clock.seconds() - epochStart
             var record = EpochRecord(epoch: epoch, seconds: seconds, samplesPerSecond: Double(seen) / Swift.max(seconds, 1e-9),
                                      figures: figures.values)
-            if let validation = options.validation {
+            if let measure {
                 // The weights the model would keep if training stopped here.
-                let report = try average.map { a in try a.withAverage { try evaluate(model, validation) } } ?? evaluate(model, validation)
-                record.figures += [("val_loss", report.loss), ("val_accuracy", report.accuracy)]
+                record.figures += try average.map { a in try a.withAverage(measure) } ?? measure()
             }
             history.epochs.append(record)
             reporter?.epochEnded?(record, options.epochs)

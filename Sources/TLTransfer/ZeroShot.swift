@@ -203,7 +203,8 @@ extension Trainer {
         let position = Dictionary(uniqueKeysWithValues: seen.enumerated().map { ($1, $0) })
         let seenTable = try table.indexSelect(seen)
         return try loop(model, count: data.count, options: options, using: &generator, reporter: reporter,
-                        epochBatches: { g in AnySequence(try Batches(data, size: options.batchSize, shuffle: options.shuffle, using: &g)) }) { batch in
+                        epochBatches: { g in AnySequence(try Batches(data, size: options.batchSize, shuffle: options.shuffle, using: &g)) },
+                        validation: try zeroShotValidation(model, options.validation, classTable: classTable, trainedOn: data)) { batch in
             let labels = batch.y ?? []
             let logits = try model.forward(batch.x)
             try AttributeClassifier.check(logits: logits.shape, table: table)
@@ -229,7 +230,8 @@ extension Trainer {
         let position = Dictionary(uniqueKeysWithValues: seen.enumerated().map { ($1, $0) })
         let seenTable = try classTable.indexSelect(seen)
         return try loop(model, count: data.count, options: options, using: &generator, reporter: reporter,
-                        epochBatches: { g in AnySequence(try Batches(data, size: options.batchSize, shuffle: options.shuffle, using: &g)) }) { batch in
+                        epochBatches: { g in AnySequence(try Batches(data, size: options.batchSize, shuffle: options.shuffle, using: &g)) },
+                        validation: try zeroShotValidation(model, options.validation, classTable: classTable, trainedOn: data)) { batch in
             let labels = (batch.y ?? []).map { position[$0] ?? 0 }
             let scores = try model.scores(batch.x, classTable: seenTable)
             let loss = try Loss.marginRanking(scores: scores, labels: labels, margin: model.margin)
@@ -237,6 +239,22 @@ extension Trainer {
             return Step(loss: loss, samples: labels.count,
                         figures: [.mean("loss", Double(try loss.item())), .share("seen_accuracy", correct, of: labels.count)])
         }
+    }
+
+    /// What `validate=` measures for a zero-shot model after each epoch: its accuracy among the
+    /// classes present in the validation data, against the class table it trains with (the seen
+    /// classes of a held-out share, or unseen classes to watch them while the seen ones are learnt).
+    static func zeroShotValidation(_ model: any ZeroShotModel, _ validation: Dataset?, classTable: Tensor,
+                                   trainedOn data: Dataset) throws -> (() throws -> [(String, Double)])? {
+        guard let validation else { return nil }
+        guard validation.isLabelled else { throw TrainingError(description: "validate= needs labelled data; this dataset is unlabelled") }
+        guard validation.classes == data.classes else {
+            throw TrainingError(description: "the validation data's classes (\(validation.classes.count)) are not the training data's (\(data.classes.count)): a zero-shot model is validated against the class table it trains with")
+        }
+        guard validation.sampleShape == data.sampleShape else {
+            throw TrainingError(description: "the validation samples (\(Shape.describe(validation.sampleShape))) differ in shape from the training samples (\(Shape.describe(data.sampleShape)))")
+        }
+        return { [("val_accuracy", try evaluateZeroShot(model, validation, classTable: classTable).accuracy)] }
     }
 
     /// Zero-shot evaluation: each sample goes to the most compatible class among those present in

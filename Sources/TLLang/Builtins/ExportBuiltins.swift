@@ -1,3 +1,4 @@
+import Foundation
 import TLData
 import TLEngine
 import TLNN
@@ -41,6 +42,14 @@ enum ExportBuiltins {
             let m = try args.model("m")
             let dir = try args.string("dir")
             guard !dir.isEmpty else { throw args.error(for: "dir", expected: "a folder name", got: .string(dir)) }
+            // "net.py" or "model.pt" is a file name: the files would land in a folder called so.
+            let name = dir.split(separator: "/").last.map(String.init) ?? dir
+            if let dot = name.lastIndex(of: "."), [".py", ".pt", ".pth", ".safetensors", ".onnx", ".npz", ".npy", ".ckpt", ".bin"].contains(name[dot...].lowercased()) {
+                var isDirectory: ObjCBool = false
+                if !FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory) || !isDirectory.boolValue {
+                    throw args.error("export writes a folder (model.py, weights.safetensors, inputs.npy, outputs.npy, check.py); '\(name)' names a file — give a folder such as \"\((dir as NSString).deletingPathExtension)\"", at: "dir")
+                }
+            }
             let x = try inputs(args, m)
             let network = m.network
             let y: Tensor

@@ -27,7 +27,7 @@ enum TrainingBuiltins {
             .optional("lambda_max", .number, .none, keyword: true, "the ceiling of lambda=\"schedule\" (0.3; the paper's 1 can destroy the features at a constant SGD rate, see :help dann)"),
             .optional("attributes", .tensor, .none, keyword: true, "a zero-shot model's class table (classes × attributes or word vectors); the dataset's attributes by default"),
             .optional("ema", .number, .none, keyword: true, "keep an exponential moving average of the weights over the steps, with this decay (0.95: about the last 20 steps); 0.95 for the adversarial methods (attach(), dsn(), sdt(), pixelda() models), 0 (the last step's weights) for the rest"),
-            .optional("validate", .dataset, .none, keyword: true, "labelled data measured after each epoch (with the averaged weights when ema= averages)"),
+            .optional("validate", .any, .none, keyword: true, "labelled data measured after each epoch (with the averaged weights when ema= averages; a list, one per head, for a multitask model), or a fraction such as 0.2: that share of data, drawn at random, held out to measure on"),
             .optional("shuffle", .bool, .bool(true), keyword: true, "a new order every epoch"),
             .optional("quiet", .bool, .bool(false), keyword: true, "no progress bar"),
         ], group: "training",
@@ -44,7 +44,32 @@ enum TrainingBuiltins {
             options.conservative = try args.float("conservative")
             options.consistency = try args.float("consistency")
             options.schedule = try args.choice("schedule", of: TrainingOptions.Schedule.self)
-            options.validation = args.isNone("validate") ? nil : try args.dataset("validate")
+            var data = try datasets(args, "data")
+            let multitask = model.method is MultitaskNet
+            var validationTasks: [Dataset]?
+            let expected = multitask ? "a list of datasets, one per head, or a fraction between 0 and 1" : "a dataset or a fraction between 0 and 1"
+            switch args.value("validate") {
+            case .none: break
+            case .dataset(let d) where !multitask: options.validation = d
+            case .list(let items) where multitask:
+                validationTasks = try items.map { item in
+                    guard case .dataset(let d) = item else { throw args.error(for: "validate", expected: "a dataset", got: item, saying: "an element") }
+                    return d
+                }
+            case .number(let fraction):
+                // Held out of the training data, as Keras's validation_split (drawn at random here).
+                guard fraction > 0, fraction < 1 else { throw args.error(for: "validate", expected: expected, got: .number(fraction)) }
+                var held: [Dataset] = []
+                for (i, d) in data.enumerated() {
+                    let (kept, out) = try d.split(1 - fraction, using: &GlobalRandom.generator)
+                    guard out.count > 0, kept.count > 0 else {
+                        throw args.error("validate=\(Report.format(fraction)) leaves \(out.count == 0 ? "nothing to validate on" : "nothing to train on") in \(d.count) samples", at: "validate")
+                    }
+                    (data[i], held) = (kept, held + [out])
+                }
+                if multitask { validationTasks = held } else { options.validation = held.first }
+            case let v: throw args.error(for: "validate", expected: expected, got: v)
+            }
             options.shuffle = try args.bool("shuffle")
             if !args.isNone("ema") {
                 let decay = try args.float("ema")
@@ -53,7 +78,8 @@ enum TrainingBuiltins {
                 }
                 options.ema = decay
             }
-            var request = FitRequest(data: try datasets(args, "data"), options: options)
+            var request = FitRequest(data: data, options: options)
+            request.validationTasks = validationTasks
             request.target = args.isNone("target") ? nil : try args.dataset("target")
             request.targetLabels = args.isNone("target_labels") ? nil : try args.dataset("target_labels")
             request.alignment = args.isNone("align") ? nil : try args.choice("align", of: Alignment.self)
