@@ -393,7 +393,7 @@ public final class Interpreter {
         if let b = BuiltinTable.byName[name] { return .builtin(b) }
         var candidates = Array(globals.keys) + BuiltinTable.names
         if let frame { candidates += frame.locals.keys }
-        throw LangError.runtime("name '\(name)' is not defined\(didYouMean(name, among: candidates))", at: range)
+        throw LangError.runtime(undefinedName(name, among: candidates), at: range)
     }
 
     /// Every name visible at top level: globals and builtins (for completion).

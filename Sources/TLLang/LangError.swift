@@ -116,6 +116,14 @@ func didYouMeanParameter(_ name: String, among parameters: [String]) -> String {
 }
 
 /// " (did you mean 'epochs'?)" or ""; `prefix` goes before the suggestion (":" for commands).
+/// The error for a name that is not bound: with the shell's command where a Python habit
+/// reaches for a function (`help`, `exit`), else the nearest name.
+public func undefinedName(_ name: String, among candidates: [String]) -> String {
+    let commands = ["help": "type :help, or :help NAME for one builtin", "exit": "type :quit, or Ctrl-D",
+                    "quit": "type :quit, or Ctrl-D", "vars": "type :vars", "dir": "type :vars"]
+    return "name '\(name)' is not defined" + (commands[name].map { " (\($0))" } ?? didYouMean(name, among: candidates))
+}
+
 public func didYouMean(_ name: String, among candidates: [String], prefix: String = "") -> String {
     guard let best = suggestions(for: name, among: candidates).first else { return "" }
     return " (did you mean '\(prefix)\(best)'?)"

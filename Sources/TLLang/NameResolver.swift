@@ -71,7 +71,7 @@ public enum NameResolver {
     private static func check(_ e: Expr, _ defined: Set<String>, _ errors: inout [LangError]) {
         switch e.kind {
         case .name(let n) where !defined.contains(n):
-            errors.append(LangError(.runtime, "name '\(n)' is not defined\(didYouMean(n, among: Array(defined)))", at: e.range))
+            errors.append(LangError(.runtime, undefinedName(n, among: Array(defined)), at: e.range))
         case .list(let items): items.forEach { check($0, defined, &errors) }
         case .record(let fields): fields.forEach { check($0.value, defined, &errors) }
         case .unary(_, let x), .property(let x, _): check(x, defined, &errors)

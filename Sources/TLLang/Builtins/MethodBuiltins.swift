@@ -233,8 +233,9 @@ enum MethodBuiltins {
             let x: Tensor
             if case .dataset(let d) = args.value("data") { x = d.x } else { x = try Conversion.tensor(from: args.value("data")) }
             let s = try Selection.scores(model.network, x)
-            return .record(Record([("entropy", .number(s.entropy)), ("im", .number(s.informationMaximization)),
-                                   ("snd", .number(s.softNeighbourhoodDensity))]))
+            // At fp32's precision, as the outputs they come from (0.08272771, not 0.0827277084303719).
+            return .record(Record([("entropy", .number(Double(Float(s.entropy)))), ("im", .number(Double(Float(s.informationMaximization)))),
+                                   ("snd", .number(Double(Float(s.softNeighbourhoodDensity))))]))
         },
         Builtin("domain_distance", [.required("a", .any, "samples of one domain: a dataset or an N×… tensor of features"),
                                     .required("b", .any, "samples of the other domain, with the same number of features")],
@@ -259,7 +260,7 @@ enum MethodBuiltins {
                 example: "cluster_score(tensor([1, 1, 0, 0]), tensor([0, 0, 1, 1]))") { args in
             func ints(_ t: Tensor) -> [Int] { t.scalars.map { $0.isFinite && $0 >= 0 && $0 < 1e6 ? Int($0) : -1 } }
             let s = try Clustering.scores(clusters: ints(try args.tensor("ids")), labels: ints(try args.tensor("labels")))
-            return .record(Record([("nmi", .number(s.nmi)), ("ari", .number(s.ari)), ("accuracy", .number(s.accuracy))]))
+            return .record(Record([("nmi", .number(Double(Float(s.nmi)))), ("ari", .number(Double(Float(s.ari)))), ("accuracy", .number(s.accuracy))]))
         },
     ]
 }
