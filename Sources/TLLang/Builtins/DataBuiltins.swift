@@ -214,7 +214,11 @@ enum DataBuiltins {
         },
         Builtin("split", [dataset, .required("fraction", .number, "the share of samples in the first part, 0..1")], group: "data",
                 help: "Shuffles and splits a dataset in two: [first, rest].", example: "a, b = split(digits(100), 0.8); len(a)") { args in
-            let (a, b) = try args.dataset("ds").split(try args.number("fraction"), using: &GlobalRandom.generator)
+            let fraction = try args.number("fraction")
+            guard fraction >= 0, fraction <= 1 else {
+                throw args.error(for: "fraction", expected: "a share between 0 and 1 (0.8 for 80 %)", got: .number(fraction))
+            }
+            let (a, b) = try args.dataset("ds").split(fraction, using: &GlobalRandom.generator)
             return .list([.dataset(a), .dataset(b)])
         },
         Builtin("take", [dataset, .required("n", .integer, "how many samples"),
