@@ -71,7 +71,7 @@ import TLData
             summary(adv)
             """)
         #expect(outcome == .ok)
-        for part in [".features:", ".classifier:", ".discriminator:", "Linear(512 → 100)", "λ: 1", "weights kept: by default their average", "domain-adversarial network"] {
+        for part in [".features:", ".classifier:", ".discriminator:", "Linear(512 → 100)", "λ: DANN's schedule up to 0.3", "weights kept: by default their average", "domain-adversarial network"] {
             #expect(capture.out.contains(part), "\(part)")
         }
         session.listVariables()
