@@ -62,9 +62,19 @@ enum PEFTBuiltins {
             let rank = try ModelBuiltins.positive(args, "rank")[0]
             let alpha = args.isNone("alpha") ? Float(rank) : try args.float("alpha")
             guard alpha > 0, alpha.isFinite else { throw args.error(for: "alpha", expected: "a positive number", got: args.value("alpha")) }
-            return try wrapped(args, accepts: LoRA.wraps, what: "linear and convolution layers") { layer in
-                try LoRA(layer, rank: rank, alpha: alpha, using: &GlobalRandom.generator)
+            var full = 0, count = 0
+            let model = try wrapped(args, accepts: LoRA.wraps, what: "linear and convolution layers") { layer in
+                let lora = try LoRA(layer, rank: rank, alpha: alpha, using: &GlobalRandom.generator)
+                // B·A is out × fan-in: a rank at or above the smaller of the two is no longer low.
+                let fanIn = lora.a.value.count / rank, out = lora.b.value.count / rank
+                count += 1
+                if rank >= min(fanIn, out) { full += 1 }
+                return lora
             }
+            if full > 0 {
+                args.interpreter.output("note: rank \(rank) reaches the outputs or inputs of \(full == count ? (count == 1 ? "the wrapped layer" : "every wrapped layer") : "\(full) of the \(count) wrapped layers"): there the update is full-rank, with more values than the layer's own weights\n")
+            }
+            return model
         },
         Builtin("adapter", [ModelBuiltins.model,
                             .optional("size", .integer, .number(8), keyword: true, "the bottleneck's width"),
