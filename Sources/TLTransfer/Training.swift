@@ -264,12 +264,14 @@ public enum Trainer {
     /// Trains `model` on labelled `data` with cross-entropy (plus the options' penalties).
     /// Returns the history; Ctrl-C stops it between batches, keeping what was learned.
     public static func fit(_ model: any Layer, _ data: Dataset, options: TrainingOptions,
-                           using generator: inout RandomGenerator, reporter: TrainingReporter? = nil) throws -> History {
+                           using generator: inout RandomGenerator, reporter: TrainingReporter? = nil,
+                           validation: (() throws -> [(String, Double)])? = nil) throws -> History {
         guard data.isLabelled else { throw TrainingError(description: "training needs labelled data; this dataset is unlabelled") }
         let teacher = options.consistency > 0 ? model.copy() : nil
         teacher?.setTraining(false)
         var history = try loop(model, count: data.count, options: options, using: &generator, reporter: reporter,
-                        epochBatches: { g in AnySequence(try Batches(data, size: options.batchSize, shuffle: options.shuffle, using: &g)) }) { batch in
+                        epochBatches: { g in AnySequence(try Batches(data, size: options.batchSize, shuffle: options.shuffle, using: &g)) },
+                        validation: validation) { batch in
             let labels = batch.y ?? []
             let logits = try model.forward(batch.x)
             let classification = try Loss.crossEntropy(logits, labels)

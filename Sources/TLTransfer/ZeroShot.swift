@@ -385,7 +385,9 @@ extension ConSE: ZeroShotModel {
         try request.refuse([.target, .align, .at, .lambda, .attributes, .targetLabels], for: kind)
         let data = try request.single()
         try Trainer.checkClassifier(classifier, for: data)
-        return try Trainer.fit(classifier, data, options: request.options, using: &generator, reporter: request.reporter)
+        // Validation measures what evaluate measures: ConSE's choice among the validation data's classes.
+        return try Trainer.fit(classifier, data, options: request.options, using: &generator, reporter: request.reporter,
+                               validation: try Trainer.zeroShotValidation(self, request.options.validation, classTable: wordVectors, trainedOn: data))
     }
 
     public func clone() -> any TrainingMethod { cloned() }
