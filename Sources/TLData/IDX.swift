@@ -86,6 +86,21 @@ public enum IDX {
         return output
     }
 
+    /// Why a folder given to `load` is not one: it is read as an image folder (a sub-folder of
+    /// images per class) or as MNIST's four files; the files it does hold say what to do instead.
+    static func notADataFolder(_ directory: String, missing stem: String) -> String {
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { !$0.hasPrefix(".") }.sorted()
+        let data = files.filter { name in [".csv", ".npy", ".npz", ".safetensors"].contains { name.lowercased().hasSuffix($0) } }
+        let images = files.filter { name in [".png", ".jpg", ".jpeg"].contains { name.lowercased().hasSuffix($0) } }
+        let kinds = "a folder is read as images in one sub-folder per class, or as MNIST's four files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte)"
+        func some(_ names: [String]) -> String { names.prefix(3).joined(separator: ", ") + (names.count > 3 ? " and \(names.count - 3) more" : "") }
+        if !images.isEmpty {
+            return "holds \(images.count) image\(images.count == 1 ? "" : "s") (\(some(images))) but no class folders: \(kinds); put each class's images in a folder named after it, or load one image"
+        }
+        if !data.isEmpty { return "has no \(stem): \(kinds); it holds \(some(data)) — load one of them" }
+        return "has no \(stem): \(kinds)"
+    }
+
     /// MNIST's four files in a directory (plain or gzipped), training set then test set, as one
     /// dataset of 1×28×28 images in [0, 1].
     public static func loadDirectory(_ directory: String) throws -> Dataset {
@@ -94,7 +109,7 @@ public enum IDX {
                 let p = directory + "/" + name
                 if access(p, R_OK) == 0 { return p }
             }
-            throw FileError(directory, "has no \(stem) (an MNIST directory holds train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte)")
+            throw FileError(directory, notADataFolder(directory, missing: stem))
         }
         var parts: [Dataset] = []
         for prefix in ["train", "t10k"] {

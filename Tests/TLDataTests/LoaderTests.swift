@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import Foundation
 import Glibc
 #endif
 import Testing
@@ -65,6 +66,19 @@ func expectError(_ fragment: String, sourceLocation: SourceLocation = #_sourceLo
         let good = try FileIO.read(fixtures + "/mnist-mini/train-labels-idx1-ubyte")
         for cut in 0..<good.count { #expect(throws: FileError.self) { _ = try IDX.decode(Array(good[0..<cut]), path: "f") } }
         expectError("has no train-images") { _ = try IDX.loadDirectory("/tmp") }
+    }
+
+    /// A folder that is neither an image folder nor MNIST's files: the error names both readings
+    /// and what the folder does hold (data files to load one by one, images without class folders).
+    @Test func aFolderOfOtherFilesSaysWhatToLoad() throws {
+        let dir = "/tmp/tl-not-a-data-folder-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        FileManager.default.createFile(atPath: dir + "/a.csv", contents: Data("x,label\n1,0\n".utf8))
+        expectError("one sub-folder per class, or as MNIST's four files") { _ = try DataFiles.load(dir) }
+        expectError("it holds a.csv — load one of them") { _ = try DataFiles.load(dir) }
+        FileManager.default.createFile(atPath: dir + "/b.png", contents: Data([0x89, 0x50, 0x4E, 0x47]))
+        expectError("holds 1 image (b.png) but no class folders") { _ = try DataFiles.load(dir) }
     }
 
     @Test func datasetsRoundTripThroughNPZ() throws {
