@@ -456,7 +456,9 @@ public final class Interpreter {
                 rest.append(v)
             } else {
                 let n = positionalParameters.count
-                throw LangError.runtime("\(b.name)() takes \(n) positional argument\(n == 1 ? "" : "s"), got \(positional.count)", at: range)
+                let keywords = b.parameters.filter(\.keywordOnly).map { "\($0.name)=" }
+                let hint = keywords.isEmpty ? "" : "; \(n == 0 ? "its parameters are" : "the others are") keywords: \(keywords.joined(separator: ", "))"
+                throw LangError.runtime("\(b.name)() takes \(n) positional argument\(n == 1 ? "" : "s"), got \(positional.count)\(hint)", at: range)
             }
         }
         if let variadic = b.parameters.first(where: \.variadic) { values[variadic.name] = .list(rest) }
