@@ -115,7 +115,6 @@ func didYouMeanParameter(_ name: String, among parameters: [String]) -> String {
     return " (tl calls it '\(tl)')"
 }
 
-/// " (did you mean 'epochs'?)" or ""; `prefix` goes before the suggestion (":" for commands).
 /// The error for a name that is not bound: with the shell's command where a Python habit
 /// reaches for a function (`help`, `exit`), else the nearest name.
 public func undefinedName(_ name: String, among candidates: [String]) -> String {
@@ -124,6 +123,7 @@ public func undefinedName(_ name: String, among candidates: [String]) -> String 
     return "name '\(name)' is not defined" + (commands[name].map { " (\($0))" } ?? didYouMean(name, among: candidates))
 }
 
+/// " (did you mean 'epochs'?)" or ""; `prefix` goes before the suggestion (":" for commands).
 public func didYouMean(_ name: String, among candidates: [String], prefix: String = "") -> String {
     guard let best = suggestions(for: name, among: candidates).first else { return "" }
     return " (did you mean '\(prefix)\(best)'?)"
