@@ -320,9 +320,7 @@ public enum Trainer {
     /// needed. The history records the error as "reconstruction".
     public static func fitReconstruction(_ model: any Layer, _ data: Dataset, options: TrainingOptions,
                                          using generator: inout RandomGenerator, reporter: TrainingReporter? = nil) throws -> History {
-        if let v = options.validation, v.sampleShape != data.sampleShape {
-            throw TrainingError(description: "the validation samples (\(Shape.describe(v.sampleShape))) differ in shape from the training samples (\(Shape.describe(data.sampleShape)))")
-        }
+        try checkValidationShape(options.validation, data)
         return try loop(model, count: data.count, options: options, using: &generator, reporter: reporter,
                         epochBatches: { g in AnySequence(try Batches(data, size: options.batchSize, shuffle: options.shuffle, using: &g)) },
                         validation: options.validation.map { v in { [("val_reconstruction", try reconstructionError(model, v.x))] } }) { batch in
@@ -334,6 +332,12 @@ public enum Trainer {
             let loss = try Loss.mse(output, target)
             return Step(loss: loss, samples: batch.x.shape[0], figures: [.mean("reconstruction", Double(try loss.item()))])
         }
+    }
+
+    /// Validation samples must be shaped as the training samples.
+    static func checkValidationShape(_ validation: Dataset?, _ data: Dataset) throws {
+        guard let validation, validation.sampleShape != data.sampleShape else { return }
+        throw TrainingError(description: "the validation samples (\(Shape.describe(validation.sampleShape))) differ in shape from the training samples (\(Shape.describe(data.sampleShape)))")
     }
 
     /// The mean squared error of `model`'s reconstructions of `x` (what an autoencoder's

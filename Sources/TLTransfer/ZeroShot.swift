@@ -251,9 +251,7 @@ extension Trainer {
         guard validation.classes == data.classes else {
             throw TrainingError(description: "the validation data's classes (\(validation.classes.count)) are not the training data's (\(data.classes.count)): a zero-shot model is validated against the class table it trains with")
         }
-        guard validation.sampleShape == data.sampleShape else {
-            throw TrainingError(description: "the validation samples (\(Shape.describe(validation.sampleShape))) differ in shape from the training samples (\(Shape.describe(data.sampleShape)))")
-        }
+        try checkValidationShape(validation, data)
         return { [("val_accuracy", try evaluateZeroShot(model, validation, classTable: classTable).accuracy)] }
     }
 
