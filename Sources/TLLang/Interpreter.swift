@@ -35,6 +35,8 @@ public final class Interpreter {
     var remindedOfTargetTest = false
     /// Whether this session has already said that a run takes too few steps (said once).
     var remindedOfFewSteps = false
+    /// Whether the session was told that target= data's labels go unused.
+    var remindedOfTargetLabels = false
     /// Columns available for figures and images.
     public var width = 100
     /// Lines of the terminal, when there is one (nil: a file or a notebook, no limit).

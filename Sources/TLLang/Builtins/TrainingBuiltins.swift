@@ -114,6 +114,11 @@ enum TrainingBuiltins {
                 interpreter.output("stopped by Ctrl-C in epoch \(stop.epoch), batch \(stop.batch); the model keeps what it learned\n")
             }
             for warning in history.warnings { interpreter.output("warning: \(warning)\n") }
+            if let target = request.target, target.isLabelled, !interpreter.remindedOfTargetLabels {
+                // Unsupervised adaptation: a labelled target= trains no differently from unlabel(target).
+                interpreter.remindedOfTargetLabels = true
+                interpreter.output("note: target= is used without its labels (adaptation here is unsupervised); a few labelled target samples go to an sdt() model's target_labels=\n")
+            }
             if let few = fewSteps(request), !interpreter.remindedOfFewSteps {
                 interpreter.remindedOfFewSteps = true
                 interpreter.output("note: \(few)\n")
