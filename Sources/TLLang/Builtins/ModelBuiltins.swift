@@ -175,8 +175,8 @@ enum ModelBuiltins {
             }
             for (i, (s, t)) in zip(source, target).enumerated() where s.value.shape != t.value.shape {
                 // A positional name ("9.weight") is the layer's index: the layers before it may match.
-                let layer = named[i].name.split(separator: ".").first.flatMap { Int($0) }
-                let what = layer.map { "layer \($0)'s \(named[i].name.split(separator: ".").dropFirst().joined(separator: "."))" } ?? "'\(named[i].name)'"
+                let parts = named[i].name.split(separator: "."), layer = parts.first.flatMap { Int($0) }
+                let what = layer.map { "layer \($0)'s \(parts.dropFirst().joined(separator: "."))" } ?? "'\(named[i].name)'"
                 let advice = layer.map { i > 0 ? "; to copy the layers before it: copy_weights(from[0:\($0)], to[0:\($0)])" : "" } ?? ""
                 throw args.error("\(what) has shape \(Shape.describe(s.value.shape)) in 'from' and \(Shape.describe(t.value.shape)) in 'to'\(advice)")
             }

@@ -45,31 +45,7 @@ enum TrainingBuiltins {
             options.consistency = try args.float("consistency")
             options.schedule = try args.choice("schedule", of: TrainingOptions.Schedule.self)
             var data = try datasets(args, "data")
-            let multitask = model.method is MultitaskNet
-            var validationTasks: [Dataset]?
-            let expected = multitask ? "a list of datasets, one per head, or a fraction between 0 and 1" : "a dataset or a fraction between 0 and 1"
-            switch args.value("validate") {
-            case .none: break
-            case .dataset(let d) where !multitask: options.validation = d
-            case .list(let items) where multitask:
-                validationTasks = try items.map { item in
-                    guard case .dataset(let d) = item else { throw args.error(for: "validate", expected: "a dataset", got: item, saying: "an element") }
-                    return d
-                }
-            case .number(let fraction):
-                // Held out of the training data, as Keras's validation_split (drawn at random here).
-                guard fraction > 0, fraction < 1 else { throw args.error(for: "validate", expected: expected, got: .number(fraction)) }
-                var held: [Dataset] = []
-                for (i, d) in data.enumerated() {
-                    let (kept, out) = try d.split(1 - fraction, using: &GlobalRandom.generator)
-                    guard out.count > 0, kept.count > 0 else {
-                        throw args.error("validate=\(Report.format(fraction)) leaves \(out.count == 0 ? "nothing to validate on" : "nothing to train on") in \(d.count) samples", at: "validate")
-                    }
-                    (data[i], held) = (kept, held + [out])
-                }
-                if multitask { validationTasks = held } else { options.validation = held.first }
-            case let v: throw args.error(for: "validate", expected: expected, got: v)
-            }
+            let validationTasks = try validation(args, data: &data, options: &options, multitask: model.method is MultitaskNet)
             options.shuffle = try args.bool("shuffle")
             if !args.isNone("ema") {
                 let decay = try args.float("ema")
@@ -203,6 +179,40 @@ enum TrainingBuiltins {
         let advice = smaller < batch && smaller >= 2 ? "try batch=\(smaller) or more epochs" : "try more epochs (or more labelled data)"
         return "each epoch is \(perEpoch) step\(perEpoch == 1 ? "" : "s") (\(n) samples in batches of \(batch)), \(steps) in all: "
             + "too few for a model to learn much from scratch; \(advice)"
+    }
+
+    /// `validate=`: a dataset (a list, one per head, for a multitask model, returned), or a
+    /// fraction of `data` held out, as Keras's validation_split (drawn at random here).
+    static func validation(_ args: Arguments, data: inout [Dataset], options: inout TrainingOptions,
+                           multitask: Bool) throws -> [Dataset]? {
+        let expected = multitask ? "a list of datasets, one per head, or a fraction between 0 and 1" : "a dataset or a fraction between 0 and 1"
+        switch args.value("validate") {
+        case .none: return nil
+        case .dataset(let d) where !multitask:
+            options.validation = d
+            return nil
+        case .list(let items) where multitask:
+            return try items.map { item in
+                guard case .dataset(let d) = item else { throw args.error(for: "validate", expected: "a dataset", got: item, saying: "an element") }
+                return d
+            }
+        case .number(let fraction):
+            guard fraction > 0, fraction < 1 else { throw args.error(for: "validate", expected: expected, got: .number(fraction)) }
+            var held: [Dataset] = []
+            for (i, d) in data.enumerated() {
+                let (kept, out) = try d.split(1 - fraction, using: &GlobalRandom.generator)
+                guard out.count > 0, kept.count > 0 else {
+                    throw args.error("validate=\(Report.format(fraction)) leaves \(out.count == 0 ? "nothing to validate on" : "nothing to train on") in \(d.count) samples", at: "validate")
+                }
+                (data[i], held) = (kept, held + [out])
+            }
+            guard multitask else {
+                options.validation = held.first
+                return nil
+            }
+            return held
+        case let v: throw args.error(for: "validate", expected: expected, got: v)
+        }
     }
 
     /// `lambda=`: a number, or "schedule" for DANN's schedule up to `lambda_max=`; nil when the
