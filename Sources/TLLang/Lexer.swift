@@ -93,7 +93,7 @@ public struct Lexer {
                 number(start)
             case ".":
                 if let d = peek(1), ("0"..."9").contains(d) { number(start) } else { advance(); add(.symbol("."), from: start) }
-            case "\"":
+            case "\"", "'", "\u{201C}", "\u{2018}", "\u{201E}":
                 string(start)
             case ":" where atStatementStart && isNameStart(peek(1)):
                 command(start)
@@ -153,10 +153,20 @@ public struct Lexer {
         add(.number(Double(text) ?? 0), from: start)
     }
 
+    /// The quotes a string may be written in by mistake: Python's single quotes and the
+    /// typographic ones a document pasted from gives, each opening quote with those that close it.
+    static let otherQuotes: [Unicode.Scalar: Set<Unicode.Scalar>] = [
+        "'": ["'"], "\u{2018}": ["\u{2019}", "'"], "\u{201C}": ["\u{201D}", "\""], "\u{201E}": ["\u{201C}", "\u{201D}", "\""],
+    ]
+
+    /// A string literal. One written in other quotes is read to its closing quote and reported
+    /// once, with the literal as it should be written (not as a run of unexpected characters).
     private mutating func string(_ start: SourceLocation) {
+        let opening = s[i]
+        let closing = Lexer.otherQuotes[opening] ?? ["\""]
         advance()
         var value = ""
-        while let c = peek(), c != "\"" {
+        while let c = peek(), !closing.contains(c) {
             if c == "\n" { break }
             if c == "\\" {
                 let escapeStart = location
@@ -168,6 +178,7 @@ public struct Lexer {
                 case "t": value += "\t"
                 case "\"": value += "\""
                 case "\\": value += "\\"
+                case "'" where opening != "\"": value += "'"
                 default:
                     errors.append(LangError(.syntax, "unknown escape '\\\(e)' in string (use \\n, \\t, \\\" or \\\\)",
                                             at: SourceRange(escapeStart, location)))
@@ -177,12 +188,18 @@ public struct Lexer {
             value.unicodeScalars.append(c)
             advance()
         }
-        guard peek() == "\"" else {
+        guard let close = peek(), closing.contains(close) else {
             errors.append(LangError(peek() == nil ? .incomplete : .syntax, "unterminated string", at: SourceRange(start, location)))
             add(.string(value), from: start)
             return
         }
         advance()
+        if opening != "\"" {
+            let typographic = opening != "'" || close != "'"
+            errors.append(LangError(.syntax, (typographic ? "typographic quotes (pasted from a document?): strings take straight double quotes: "
+                                                          : "strings take double quotes: ") + quoted(value),
+                                    at: SourceRange(start, location)))
+        }
         add(.string(value), from: start)
     }
 
