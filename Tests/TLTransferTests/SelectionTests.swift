@@ -361,6 +361,25 @@ func expectAveragesByDefault(_ method: any TrainingMethod, _ request: FitRequest
         #expect(a == b)
     }
 
+    @Test func cslsKeepsAHubFromTakingImagesThatAreNotItsOwn() throws {
+        // Row 4 is a hub: close to rows 0 and 2 as well as to an image of class 0 (cosine 0.505
+        // about the table's mean, against 0.365 for row 5). Its neighbours are as close, so CSLS
+        // (2·cos − r(e) − r(v), k = 2) lowers it below row 5, whose neighbourhood is sparse.
+        let vectors = try Tensor(shape: [6, 4], values: [2, -2, 0, -1, -1, 2, -2, 2, 0, 2, 0, -2,
+                                                         -2, -1, -2, 0, 1, 0, 0, -2, 2, -1, 2, 2])
+        let x = try Tensor(shape: [1, 6], values: [9, -9, -9, -9, -9, -9])
+        func choice(_ k: Int) throws -> [Int] {
+            let cz = try ConSE(classifier: Identity(), wordVectors: vectors, top: 1, seen: [0, 1, 2, 3], csls: k)
+            return try Trainer.predictZeroShot(cz, x, classTable: vectors, candidates: [4, 5])
+        }
+        #expect(try choice(0) == [4], "the plain cosine picks the hub")
+        #expect(try choice(2) == [5])
+        let cz = try ConSE(classifier: Identity(), wordVectors: vectors, top: 1, seen: [0, 1, 2, 3], csls: 2)
+        let scores = try cz.scores(x, classTable: try vectors.indexSelect([4, 5])).scalars
+        #expect(abs(scores[0] - 0.02391) < 1e-4 && abs(scores[1] - 0.23854) < 1e-4, "CSLS values \(scores) (computed with NumPy)")
+        #expect(throws: TrainingError.self) { try ConSE(classifier: Identity(), wordVectors: vectors, top: 1, seen: [0], csls: -1) }
+    }
+
     @Test func anAttributeClassifierPicksTheClassWhoseAttributesAreMostLikely() throws {
         // Logits that say "attribute 3 yes, 1 and 2 no" belong to c; "1 and 2 yes, 3 no" to ab.
         let ac = AttributeClassifier(f: Identity())

@@ -166,14 +166,16 @@ enum MethodBuiltins {
         },
         Builtin("conse", [.required("classifier", .model, "a classifier of the seen classes"),
                           .required("word_vectors", .tensor, "one semantic vector per class (classes × d)"),
-                          .optional("top", .integer, .number(10), keyword: true, "how many of the most probable seen classes to combine")],
+                          .optional("top", .integer, .number(10), keyword: true, "how many of the most probable seen classes to combine"),
+                          .optional("csls", .integer, .number(Double(ConSE.defaultCSLS)), keyword: true,
+                                    "hubness correction: each similarity less the mean cosine of each side to its k nearest word vectors (CSLS); 0: the plain cosine")],
                 group: "models",
-                help: "ConSE zero-shot model: an image's embedding is the probability-weighted mean of the word vectors of its top seen classes; evaluate(cz, unseen) picks the unseen class with the most similar word vector.",
+                help: "ConSE zero-shot model: an image's embedding is the probability-weighted mean of the word vectors of its top seen classes; evaluate(cz, unseen) picks the unseen class with the most similar word vector. Similarity is the cosine about the table's mean, corrected for hubs (word vectors near many others, which would take every image) unless csls=0.",
                 example: "cz = conse(mlp([2352, 20]), animals(20).word_vectors, top=5)") { args in
             let classifier = try args.model("classifier")
             let vectors = try args.tensor("word_vectors")
             let net = try ConSE(classifier: classifier.network, wordVectors: vectors, top: try args.int("top"),
-                                seen: Array(0..<(vectors.shape.first ?? 0)))
+                                seen: Array(0..<(vectors.shape.first ?? 0)), csls: try args.int("csls"))
             return .model(Model(net, inputShape: classifier.inputShape))
         },
         Builtin("multitask", [.required("trunk", .model, "the shared layers"),
