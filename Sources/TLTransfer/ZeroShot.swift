@@ -98,7 +98,8 @@ public final class ConSE: Layer {
             throw TrainingError(description: "seen classes must be ids of the word-vector table")
         }
         guard csls >= 0 else { throw TrainingError(description: "csls must be a number of neighbours ≥ 0 (0: the plain cosine)") }
-        self.init(validated: classifier, wordVectors: wordVectors, top: top, seen: seen, csls: csls)
+        // A table of fewer classes than the default neighbourhood uses all its other rows.
+        self.init(validated: classifier, wordVectors: wordVectors, top: top, seen: seen, csls: Swift.min(csls, wordVectors.shape[0] - 1))
     }
 
     /// The mean word vector of the table, about which cosines are taken.

@@ -378,6 +378,7 @@ func expectAveragesByDefault(_ method: any TrainingMethod, _ request: FitRequest
         let scores = try cz.scores(x, classTable: try vectors.indexSelect([4, 5])).scalars
         #expect(abs(scores[0] - 0.02391) < 1e-4 && abs(scores[1] - 0.23854) < 1e-4, "CSLS values \(scores) (computed with NumPy)")
         #expect(throws: TrainingError.self) { try ConSE(classifier: Identity(), wordVectors: vectors, top: 1, seen: [0], csls: -1) }
+        #expect(try ConSE(classifier: Identity(), wordVectors: vectors, top: 1, seen: [0], csls: 9).csls == 5, "all the other rows")
     }
 
     @Test func anAttributeClassifierPicksTheClassWhoseAttributesAreMostLikely() throws {

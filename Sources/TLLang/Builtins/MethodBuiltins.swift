@@ -174,6 +174,11 @@ enum MethodBuiltins {
                 example: "cz = conse(mlp([2352, 20]), animals(20).word_vectors, top=5)") { args in
             let classifier = try args.model("classifier")
             let vectors = try args.tensor("word_vectors")
+            let rows = vectors.shape.first ?? 0
+            if args.isGiven("csls"), try args.int("csls") >= rows, rows > 0 {
+                throw args.error(for: "csls", expected: "fewer neighbours than the table's other \(rows - 1) classes (a few correct for hubs; 0: the plain cosine)",
+                                 got: .number(Double(try args.int("csls"))))
+            }
             let net = try ConSE(classifier: classifier.network, wordVectors: vectors, top: try args.int("top"),
                                 seen: Array(0..<(vectors.shape.first ?? 0)), csls: try args.int("csls"))
             return .model(Model(net, inputShape: classifier.inputShape))
