@@ -432,11 +432,9 @@ public final class Interpreter {
             do { x = try Conversion.tensor(from: positional[0]) } catch let e as LangError {
                 throw LangError.runtime("a model is applied to a tensor: \(e.message)", at: range)
             }
-            do {
+            return try m.notingOneSample(x, range: range) {
                 m.network.setTraining(false)
                 return .tensor(try m.network.forward(x))
-            } catch {
-                throw LangError.runtime(String(describing: error), at: range)
             }
         default:
             throw LangError.runtime("a \(f.typeName) cannot be called", at: calleeRange ?? range)
@@ -607,4 +605,31 @@ public enum Display {
     case images(Tensor, labels: [String])
     /// Text with tables (a report's, a history's): plain text in a terminal, HTML tables in a notebook.
     case blocks([Block])
+}
+
+extension Model {
+    /// Advice when `x` holds as many values as one sample the model takes but is not a batch of
+    /// one (`x[0]` of a batch, where the model wants `x[0:1]`).
+    func oneSampleNote(_ x: Tensor) -> String? {
+        guard let input = inputShape, x.shape.first != 1, x.shape.reduce(1, *) == input.reduce(1, *) else { return nil }
+        let batchOfOne = "[" + ([1] + x.shape).map(String.init).joined(separator: ", ") + "]"
+        return "this is one sample (\(Shape.describe(x.shape))); a model takes a batch, N×\(Shape.describe(x.shape)): "
+            + "slice a range (x[0:1], not x[0]) or reshape(x, \(batchOfOne))"
+    }
+
+    /// Runs `body` (the model applied to `x`); an error it throws carries `oneSampleNote`.
+    func notingOneSample<T>(_ x: Tensor, range: SourceRange, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch var e as LangError {
+            if let note = oneSampleNote(x) { e.notes.append(note) }
+            throw e
+        } catch let e as Interrupted {
+            throw e
+        } catch {
+            var e = LangError.runtime(String(describing: error), at: range)
+            if let note = oneSampleNote(x) { e.notes.append(note) }
+            throw e
+        }
+    }
 }

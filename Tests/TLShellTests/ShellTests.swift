@@ -268,4 +268,15 @@ import Testing
             """)
         #expect(session.run(Source(name: "[2]", text: "x = 1")) == .ok, "the session goes on")
     }
+
+    @Test(arguments: ["net(src.x[0])", "predict(net, src.x[0])", "features(net, src.x[0], at=3)"])
+    func oneSampleWhereABatchIsExpectedSaysHowToMakeABatchOfOne(_ call: String) {
+        let capture = Capture()
+        let session = Session(console: capture.console)
+        #expect(session.run(Source(name: "[1]", text: "src = digits(4)\nnet = cnn()")) == .ok)
+        #expect(session.run(Source(name: "[2]", text: call)) == .runtimeError)
+        #expect(capture.err.hasSuffix("this is one sample (3×28×28); a model takes a batch, N×3×28×28: slice a range (x[0:1], not x[0]) or reshape(x, [1, 3, 28, 28])\n"), "\(capture.err)")
+        // A batch of one runs.
+        #expect(session.run(Source(name: "[3]", text: call.replacingOccurrences(of: "x[0]", with: "x[0:1]"))) == .ok)
+    }
 }

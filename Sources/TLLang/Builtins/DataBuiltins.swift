@@ -223,9 +223,23 @@ enum DataBuiltins {
         },
         Builtin("take", [dataset, .required("n", .integer, "how many samples"),
                          .optional("per_class", .bool, .bool(false), keyword: true, "take n of every class instead")],
-                group: "data", help: "The first n samples, or the first n of every class.",
+                group: "data", help: "The first n samples, or the first n of every class (all of them, with a note, where there are fewer).",
                 example: "take(digits(200), 5, per_class=true)") { args in
-            .dataset(try args.dataset("ds").take(try args.int("n"), perClass: try args.bool("per_class")))
+            let ds = try args.dataset("ds"), n = try args.int("n"), perClass = try args.bool("per_class")
+            let taken = try ds.take(n, perClass: perClass)
+            // Fewer samples than asked for: said, since the rest of a script may rely on n.
+            if !perClass, taken.count < n {
+                args.interpreter.output("note: take(): asked for \(n) samples, the dataset has \(ds.count): all of them\n")
+            } else if perClass, let y = ds.y {
+                var counts = [Int](repeating: 0, count: ds.classes.count)
+                for label in y { counts[label] += 1 }
+                let short = counts.enumerated().filter { $0.element > 0 && $0.element < n }
+                if !short.isEmpty {
+                    let named = short.prefix(3).map { "\(ds.classes[$0.offset]): \($0.element)" }.joined(separator: ", ")
+                    args.interpreter.output("note: take(): asked for \(n) of every class; \(short.count) class\(short.count == 1 ? " has" : "es have") fewer (\(named)\(short.count > 3 ? ", …" : "")): all of theirs\n")
+                }
+            }
+            return .dataset(taken)
         },
         Builtin("shuffle", [dataset], group: "data", help: "The samples in a random order.", example: "shuffle(digits(10))") { args in
             .dataset(try args.dataset("ds").shuffled(using: &GlobalRandom.generator))

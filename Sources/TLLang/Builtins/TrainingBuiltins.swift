@@ -132,7 +132,7 @@ enum TrainingBuiltins {
                 request = PredictionRequest(x: try Conversion.tensor(from: args.value("x")))
             }
             request.classTable = args.isNone("attributes") ? nil : try args.tensor("attributes")
-            let classes = try methodCall(args) { try model.method.predict(request) }
+            let classes = try model.notingOneSample(request.x, range: args.range) { try methodCall(args) { try model.method.predict(request) } }
             return .tensor(Tensor(classes.map(Float.init)))
         },
         Builtin("features", [.required("model", .model, "a model"), .required("data", .any, "a dataset or a tensor of samples"),
@@ -148,7 +148,9 @@ enum TrainingBuiltins {
             if case .dataset(let d) = args.value("data") { x = d.x } else { x = try Conversion.tensor(from: args.value("data")) }
             let front = try s.view(0..<at)
             var outputs: [Tensor] = []
-            try Trainer.inBatches(front, x) { _, batch in outputs.append(try front.forward(batch)) }
+            try model.notingOneSample(x, range: args.range) {
+                try Trainer.inBatches(front, x) { _, batch in outputs.append(try front.forward(batch)) }
+            }
             return .tensor(outputs.isEmpty ? try Tensor.zeros([0]) : try Tensor.concat(outputs, axis: 0))
         },
     ]
