@@ -101,6 +101,14 @@ public struct Lexer {
                 if isNameStart(c) {
                     var name = ""
                     while let d = peek(), isNameChar(d) { name.unicodeScalars.append(d); advance() }
+                    // Python's f"…" (and r"…", b"…"): a prefix glued to a string.
+                    if ["f", "r", "b", "rb", "br", "fr", "rf"].contains(name.lowercased()), let q = peek(), q == "\"" || q == "'" {
+                        errors.append(LangError(.syntax, name.lowercased().contains("f")
+                            ? "tl has no f-strings: join text with + and str(), \"x is \" + str(x), or give print several values, print(\"x is\", x)"
+                            : "tl has no \(name)\"…\" strings: write \"…\" (\\\\ for a backslash)", at: SourceRange(start, location)))
+                        string(start)
+                        continue
+                    }
                     add(Lexer.keywords.contains(name) ? .keyword(name) : .name(name), from: start)
                 } else {
                     symbol(start)

@@ -213,6 +213,10 @@ public struct Parser {
 
     private mutating func simpleStatement() throws -> Stmt {
         let first = try expression()
+        // Python's `import numpy` / `from x import y`: nothing to import in tl.
+        if case .name(let n) = first.kind, n == "import" || n == "from", case .name = current.kind {
+            throw LangError(.syntax, "tl has no '\(n)': every builtin is always there (:help lists them; load() reads files)", at: first.range)
+        }
         var targets = [first]
         while match(",") { targets.append(try expression()) }
         if isSymbol("=") {

@@ -215,7 +215,9 @@ enum Properties {
         guard let entry = entries(of: v).first(where: { $0.name == name }) else {
             let known = names(of: v)
             var suffix = known.isEmpty ? "" : didYouMean(name, among: known)
-            if suffix.isEmpty, case .history(let h) = v {
+            if let hint = pythonMethodHint(v, name) {
+                suffix = "; " + hint
+            } else if suffix.isEmpty, case .history(let h) = v {
                 suffix = "; it records \(h.names.joined(separator: ", "))" + (name.hasPrefix("val_") ? " (validate= records val_loss and val_accuracy)" : "")
             } else if suffix.isEmpty, !known.isEmpty {
                 suffix = "; it has \(known.joined(separator: ", "))"
@@ -223,6 +225,15 @@ enum Properties {
             throw LangError.runtime("a \(v.typeName) has no property '\(name)'\(suffix)", at: range)
         }
         return try entry.get(v)
+    }
+
+    /// Python's methods (`y.mean()`, `xs.append(4)`): tl's builtins are functions, its lists grow by +.
+    static func pythonMethodHint(_ v: Value, _ name: String) -> String? {
+        if case .list = v, ["append", "extend", "insert"].contains(name) {
+            return "lists grow with +: xs = xs + [item]"
+        }
+        guard BuiltinTable.byName[name] != nil else { return nil }
+        return "'\(name)' is a function in tl: \(name)(x)"
     }
 
     /// `net.fc = linear(512, 10)`: replaces a named layer of a sequential model in place; false
