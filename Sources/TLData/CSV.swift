@@ -75,7 +75,9 @@ public enum CSV {
         let header = try fields(bytes[headerLine], path: path, line: 1)
         let labelColumn = label.flatMap { header.firstIndex(of: $0) }
         if let label, labelColumn == nil, required {
-            throw FileError(path, "has no column named '\(label)' (columns: \(header.prefix(8).joined(separator: ", "))\(header.count > 8 ? ", …" : "")); pass label= to name the label column")
+            let close = header.first { $0.lowercased() == label.lowercased() }
+            throw FileError(path, "has no column named '\(label)' (columns: \(header.prefix(8).joined(separator: ", "))\(header.count > 8 ? ", …" : ""))"
+                            + (close.map { "; did you mean label=\"\($0)\"?" } ?? ""))
         }
         let featureColumns = header.indices.filter { $0 != labelColumn }
         guard !featureColumns.isEmpty else { throw FileError(path, "has no feature columns besides the label") }
@@ -93,7 +95,10 @@ public enum CSV {
             }
             for c in featureColumns {
                 guard let v = Float(cells[c]), cells[c].utf8.allSatisfy({ $0 > 0x20 }) else {
-                    throw FileError(path, "line \(k + 1), column \(c + 1) ('\(header[c])'): '\(cells[c])' is not a number")
+                    // Without a label column, a column of names is most likely the classes.
+                    let hint = labelColumn == nil && !cells[c].isEmpty && Float(cells[c]) == nil
+                        ? "; if '\(header[c])' holds the classes, load(…, label=\"\(header[c])\")" : ""
+                    throw FileError(path, "line \(k + 1), column \(c + 1) ('\(header[c])'): '\(cells[c])' is not a number\(hint)")
                 }
                 values.append(v)
             }

@@ -37,6 +37,14 @@ func expectError(_ fragment: String, sourceLocation: SourceLocation = #_sourceLo
         expectError("line 3, column 2 ('b'): 'x' is not a number") { _ = try CSV.parse("a,b,label\n1,2,0\n3,x,1\n", path: "t.csv") }
         expectError("line 2 has 2 fields, the header has 3") { _ = try CSV.parse("a,b,label\n1,2\n", path: "t.csv") }
         expectError("no column named 'kind'") { _ = try CSV.parse("a,b,c\n1,2,3\n", path: "t.csv", label: "kind", required: true) }
+        // A label column named with other capitals, and a column of names read as features without
+        // label=, each say what to pass.
+        expectError("has no column named 'Kind' (columns: a, kind); did you mean label=\"kind\"?") {
+            _ = try CSV.parse("a,kind\n1,cat\n", path: "t.csv", label: "Kind", required: true)
+        }
+        expectError("'setosa' is not a number; if 'species' holds the classes, load(…, label=\"species\")") {
+            _ = try CSV.parse("a,species\n1,setosa\n", path: "t.csv")
+        }
         expectError("is empty") { _ = try CSV.parse("", path: "t.csv") }
         expectError("not closed") { _ = try CSV.parse("a,label\n\"1,0\n", path: "t.csv") }
     }
