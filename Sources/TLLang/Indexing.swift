@@ -34,6 +34,12 @@ enum Indexing {
             return try dataset(d, items, range: range)
         case .model(let m):
             return try model(m, items, range: range)
+        case .history(let h):
+            // h["loss"], as Keras's history.history["loss"]: the record by name, as h.loss.
+            guard items.count == 1, case .single(.string(let key), let kr) = items[0] else {
+                throw LangError.runtime("a history is indexed by a record's name in quotes (h[\"loss\"]), or use h.loss", at: range)
+            }
+            return try Properties.get(base, key, range: kr)
         default:
             throw LangError.runtime("a \(base.typeName) cannot be indexed", at: range)
         }

@@ -100,7 +100,7 @@ enum Properties {
     /// Besides these, a history has one property per recorded figure (`h.loss`, `h.domain_accuracy`,
     /// …: `h.names` lists them).
     static let history: [Entry] = [
-        Entry(name: "names", help: "the figures recorded per epoch (each is also a property: h.loss, …)") { v in
+        Entry(name: "names", help: "the figures recorded per epoch (each is also a property, h.loss, and an index, h[\"loss\"])") { v in
             guard case .history(let h) = v else { return .none }
             return .list(h.names.map { .string($0) })
         },

@@ -44,6 +44,16 @@ enum TrainingBuiltins {
             options.conservative = try args.float("conservative")
             options.consistency = try args.float("consistency")
             options.schedule = try args.choice("schedule", of: TrainingOptions.Schedule.self)
+            // Each number checked at its argument (the trainer's own check names them all at once).
+            for (name, ok, expected) in [("epochs", options.epochs >= 0, "a number of epochs ≥ 0"),
+                                         ("batch", options.batchSize > 0, "a batch size ≥ 1"),
+                                         ("lr", options.learningRate.isFinite && options.learningRate > 0, "a positive learning rate"),
+                                         ("momentum", options.momentum >= 0 && options.momentum < 1, "a momentum in [0, 1)"),
+                                         ("weight_decay", options.weightDecay >= 0 && options.weightDecay.isFinite, "a weight decay ≥ 0"),
+                                         ("conservative", options.conservative >= 0 && options.conservative.isFinite, "a weight ≥ 0"),
+                                         ("consistency", options.consistency >= 0 && options.consistency.isFinite, "a weight ≥ 0")] where !ok {
+                throw args.error(for: name, expected: expected, got: args.value(name))
+            }
             var data = try datasets(args, "data")
             let validationTasks = try validation(args, data: &data, options: &options, multitask: model.method is MultitaskNet)
             options.shuffle = try args.bool("shuffle")
