@@ -213,9 +213,20 @@ enum Properties {
         }
         if let value = dynamic(v, name) { return value }
         guard let entry = entries(of: v).first(where: { $0.name == name }) else {
+            // A layer's own parameter, as PyTorch's attribute: net[1].weight, net.fc.bias.
+            var parameterHint: String?
+            if case .model(let m) = v {
+                let matches = m.network.namedParameters().filter { $0.name == name || $0.name.hasSuffix("." + name) }
+                if matches.count == 1 { return .tensor(matches[0].parameter.value.detached()) }
+                if let first = matches.first, let dot = first.name.firstIndex(of: ".") {
+                    parameterHint = "each layer has its own: net[\(first.name[..<dot])].\(name), or net.weights[\"\(first.name)\"]"
+                }
+            }
             let known = names(of: v)
             var suffix = known.isEmpty ? "" : didYouMean(name, among: known)
-            if let hint = pythonMethodHint(v, name) {
+            if let parameterHint {
+                suffix = "; " + parameterHint
+            } else if let hint = pythonMethodHint(v, name) {
                 suffix = "; " + hint
             } else if suffix.isEmpty, case .history(let h) = v {
                 suffix = "; it records \(h.names.joined(separator: ", "))" + (name.hasPrefix("val_") ? " (validate= records val_loss and val_accuracy)" : "")

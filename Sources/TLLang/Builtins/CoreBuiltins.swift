@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import TLEngine
+import TLNN
 
 /// Printing, sequences, conversions, time and the random seed.
 enum CoreBuiltins {
@@ -32,8 +33,8 @@ enum CoreBuiltins {
                 help: "The size of each axis, as a list.", example: "shape(zeros(2, 3))") { args in
             .list(try args.tensor("x").shape.map { .number(Double($0)) })
         },
-        Builtin("len", [.required("x", .any, "a list, string, record or tensor")], group: "looking at things",
-                help: "The number of items: elements of a list, characters of a string, fields of a record, rows of a tensor.",
+        Builtin("len", [.required("x", .any, "a list, string, record, dataset, tensor or sequential model")], group: "looking at things",
+                help: "The number of items: elements of a list, characters of a string, fields of a record, samples of a dataset, rows of a tensor, layers of a sequential model (net[0] … net[len(net) - 1]).",
                 example: "len([1, 2, 3])") { args in
             switch args.value("x") {
             case .list(let items): return .number(Double(items.count))
@@ -43,7 +44,9 @@ enum CoreBuiltins {
             case .tensor(let t):
                 guard let n = t.shape.first else { throw args.error(for: "x", expected: "a list, string, record, dataset or a tensor with an axis", got: .tensor(t)) }
                 return .number(Double(n))
-            case let v: throw args.error(for: "x", expected: "a list, string, record, dataset or tensor", got: v)
+            case .model(let m) where m.network is Sequential:
+                return .number(Double((m.network as? Sequential)?.count ?? 0))
+            case let v: throw args.error(for: "x", expected: "a list, string, record, dataset, tensor or sequential model", got: v)
             }
         },
         Builtin("range", [.required("start", .integer, "the first value, or the end when it is the only argument"),
