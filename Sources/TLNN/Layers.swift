@@ -229,7 +229,9 @@ public final class Dropout: Layer {
 }
 
 /// Batch normalisation of N×C (1-D) or N×C×H×W (2-D) input, with running statistics; a frozen
-/// one uses its running statistics in training too.
+/// one uses its running statistics in training too, and so does a batch with one value per
+/// channel (a last batch of one sample), which has no variance to normalise by — PyTorch stops
+/// there with an error, which here would end a training at its last step.
 public final class BatchNorm: Layer {
     public let features: Int
     public let momentum: Float, epsilon: Float
@@ -264,7 +266,8 @@ public final class BatchNorm: Layer {
         // features whatever the batch (PyTorch keeps batch statistics and updates the running
         // ones unless the layer is put in eval mode; with batches of 10, a frozen ResNet-18's
         // features moved so much that a new head's loss rose for epochs).
-        let training = isTraining && !weight.isFrozen
+        let valuesPerChannel = x.shape.count > 1 ? x.shape[0] * x.shape.dropFirst(2).reduce(1, *) : 0
+        let training = isTraining && !weight.isFrozen && valuesPerChannel > 1
         let y = try x.batchNorm(weight: weight.value, bias: bias.value, runningMean: &mean, runningVar: &variance,
                                 training: training, momentum: momentum, epsilon: epsilon)
         if training {

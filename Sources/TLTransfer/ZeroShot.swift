@@ -57,7 +57,13 @@ public final class Embedder: Layer {
             }
             e = try standardizer.forward(e)
         }
-        var c = try g.map { try $0.forward(classTable) } ?? classTable
+        var c: Tensor
+        do {
+            c = try g.map { try $0.forward(classTable) } ?? classTable
+        } catch let e where !(e is Interrupted) {
+            let width = classTable.shape.last ?? 0
+            throw TrainingError(description: "g does not take the class table's \(width) values per class (\(e)); pass attributes= the table g was built for (word vectors: attributes=ds.word_vectors), or give g a first layer taking \(width)")
+        }
         guard e.rank == 2, c.rank == 2, e.shape[1] == c.shape[1] else {
             throw TrainingError(description: "image embeddings (\(Shape.describe(e.shape))) and class embeddings (\(Shape.describe(c.shape))) must have the same width; give g= to map attributes into f's space")
         }

@@ -42,6 +42,23 @@ import Testing
         #expect(throws: TensorError.self) { try BatchNorm(0) }
     }
 
+    @Test func batchNormOfOneSampleInTrainingUsesItsRunningStatistics() throws {
+        // A last batch of one sample has no variance: normalised by the running statistics,
+        // which it leaves alone, instead of stopping the training with an error.
+        let bn = try BatchNorm(3)
+        bn.runningMean.value = try Tensor(shape: [3], values: [1, 2, 3])
+        bn.runningVar.value = try Tensor(shape: [3], values: [4, 4, 4])
+        let one = try Tensor(shape: [1, 3], values: [3, 2, 1])
+        let y = try bn(one).scalars
+        for (a, b) in zip(y, [Float(1), 0, -1]) { #expect(abs(a - b) < 1e-4) }
+        #expect(bn.runningMean.value.scalars == [1, 2, 3])
+        let image = try bn(try Tensor.ones([1, 3, 1, 1]))
+        #expect(image.shape == [1, 3, 1, 1])
+        // Two samples are a batch: its own statistics, and the running ones move.
+        _ = try bn(try Tensor(shape: [2, 3], values: [0, 0, 0, 2, 2, 2]))
+        #expect(bn.runningMean.value.scalars != [1, 2, 3])
+    }
+
     @Test func dropoutOnlyInTraining() throws {
         let d = try Dropout(0.5)
         let x = try Tensor.ones([1000])

@@ -124,6 +124,10 @@ enum TrainingBuiltins {
                 args.interpreter.remindedOfTargetTest = true
                 args.interpreter.output("note: target test data — report this accuracy, but choosing a model, epoch or λ by it is cheating; score() chooses without labels\n")
             }
+            // A zero-shot model chooses among the classes the data holds: with one, it cannot be wrong.
+            if model.method is any ZeroShotModel, let data = request.data.first, let y = data.y, Set(y).count == 1 {
+                args.interpreter.output("note: the data holds one class (\(data.classes[y[0]])), and a zero-shot model chooses among the classes present: accuracy 1 by construction; evaluate on two or more unseen classes\n")
+            }
             switch evaluation {
             case .report(let report): return .report(report)
             case .reports(let reports): return .list(reports.map { .report($0) })
