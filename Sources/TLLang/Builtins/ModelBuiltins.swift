@@ -105,7 +105,7 @@ enum ModelBuiltins {
               help: "Zeroes values with probability p in training (scaling the rest by 1/(1−p)); the identity otherwise.",
               example: "dropout(0.5)") { args in (try Dropout(try args.float("p")), nil) },
         layer("batchnorm", [.required("n", .integer, "channels (or features)")],
-              help: "Batch normalisation of N×C or N×C×H×W input, with running statistics for evaluation.",
+              help: "Batch normalisation of N×C or N×C×H×W input, with running statistics for evaluation (and in training for a frozen layer or a batch of one sample, which has no variance of its own).",
               example: "batchnorm(16)") { args in (try BatchNorm(try positive(args, "n")[0]), nil) },
         layer("grl", [.optional("lambda", .number, .number(1), keyword: true, "the factor λ of the reversed gradient")],
               help: "Gradient reversal: the identity forward, the gradient times −λ backward (domain-adversarial training).",
