@@ -9,7 +9,10 @@ import TLEngine
 public enum Clustering {
     /// Lloyd's k-means on the rows of `x` with k-means++ seeding; returns the cluster of each row.
     public static func kmeans(_ x: Tensor, k: Int, iterations: Int = 100, using generator: inout RandomGenerator) throws -> [Int] {
-        guard x.rank == 2 else { throw TrainingError(description: "k-means clusters the rows of a matrix (N×d), got \(Shape.describe(x.shape))") }
+        guard x.rank == 2 else {
+            throw TrainingError(description: "k-means clusters the rows of a matrix (N×d), got \(Shape.describe(x.shape))"
+                                + (x.rank > 2 ? "; one row per sample: reshape(x, \(x.shape[0]), -1)" : ""))
+        }
         let (n, d) = (x.shape[0], x.shape[1])
         guard k >= 1, k <= n else { throw TrainingError(description: "k must be between 1 and the number of rows (\(n)), got \(k)") }
         let v = x.scalars

@@ -258,16 +258,25 @@ enum MethodBuiltins {
         Builtin("kmeans", [.required("x", .tensor, "one row per sample"), .required("k", .integer, "the number of clusters")],
                 group: "training", help: "k-means clustering (k-means++ seeding, Lloyd's iterations): the cluster id of every row.",
                 example: "kmeans(tensor([[0, 0], [0, 1], [9, 9], [9, 8]]), 2)") { args in
-            let ids = try Clustering.kmeans(try args.tensor("x"), k: try args.int("k"), using: &GlobalRandom.generator)
+            let x = try args.tensor("x"), k = try args.int("k")
+            let ids = try TrainingBuiltins.methodCall(args) { try Clustering.kmeans(x, k: k, using: &GlobalRandom.generator) }
             return .tensor(Tensor(ids.map(Float.init)))
         },
-        Builtin("cluster_score", [.required("ids", .tensor, "cluster ids"), .required("labels", .tensor, "true class ids")],
+        Builtin("cluster_score", [.required("ids", .tensor, "cluster ids"), .required("labels", .any, "true class ids, or a labelled dataset (its labels)")],
                 group: "training",
                 help: "How well clusters match classes: normalised mutual information, adjusted Rand index, and the accuracy of the best one-to-one matching of clusters to classes.",
                 example: "cluster_score(tensor([1, 1, 0, 0]), tensor([0, 0, 1, 1]))") { args in
             func ints(_ t: Tensor) -> [Int] { t.scalars.map { $0.isFinite && $0 >= 0 && $0 < 1e6 ? Int($0) : -1 } }
-            let s = try Clustering.scores(clusters: ints(try args.tensor("ids")), labels: ints(try args.tensor("labels")))
-            return .record(Record([("nmi", .number(Double(Float(s.nmi)))), ("ari", .number(Double(Float(s.ari)))), ("accuracy", .number(s.accuracy))]))
+            let labels: [Int]
+            if case .dataset(let d) = args.value("labels") {
+                guard let y = d.y else { throw args.error(for: "labels", expected: "class ids or a labelled dataset", got: args.value("labels")) }
+                labels = y
+            } else {
+                labels = ints(try Conversion.tensor(from: args.value("labels")))
+            }
+            let s = try Clustering.scores(clusters: ints(try args.tensor("ids")), labels: labels)
+            return .record(Record([("nmi", .number(Double(Float(s.nmi)))), ("ari", .number(Double(Float(s.ari)))),
+                                   ("accuracy", .number(Double(Float(s.accuracy))))]))
         },
     ]
 }
