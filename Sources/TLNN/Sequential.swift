@@ -89,7 +89,7 @@ public final class Sequential: Layer {
 
     /// A deep copy, as a `Sequential`: the same names, every layer with its own parameters.
     public func copied() -> Sequential { Sequential(entries: entries.map { ($0.name, $0.layer.copy()) }) }
-    public var summary: String { "Sequential(\(entries.count) layers)" }
+    public var summary: String { "Sequential(\(entries.count) layer\(entries.count == 1 ? "" : "s"))" }
 }
 
 /// An engine error raised inside a named layer of a container.

@@ -220,17 +220,43 @@ enum MethodBuiltins {
             }
             return .model(Model(method: autoencoder, inputShape: [sizes[0]]))
         },
-        Builtin("linear_probe", [.required("features", .tensor, "one row of features per sample"),
-                                 .required("labels", .tensor, "class ids 0..k−1, one per row"),
+        Builtin("linear_probe", [.required("features", .any, "one row of features per sample, or a model whose outputs are the features (an encoder)"),
+                                 .required("labels", .any, "class ids 0..k−1, one per row, or a labelled dataset (with a model: its samples and labels)"),
                                  .optional("epochs", .integer, .number(100), keyword: true, "passes of Adam over the rows")],
                 group: "training",
-                help: "Trains a linear classifier (softmax regression) on fixed features: how much the features alone tell about the classes. Returns the model; evaluate it on other features with dataset(x, y).",
-                example: "probe = linear_probe(randn(20, 4), tensor(range(20)) % 2)") { args in
-            let x = try args.tensor("features"), y = try args.tensor("labels")
-            let probe = try TrainingBuiltins.methodCall(args) {
-                try Classifier.linearProbe(features: x, labels: y, epochs: try args.int("epochs"), using: &GlobalRandom.generator)
+                help: "Trains a linear classifier (softmax regression) on fixed features: how much the features alone tell about the classes. Given features, returns the probe (evaluate it on other features with dataset(x, y)); given a model and a dataset, probes the model's outputs and returns the frozen model with the probe on top (evaluate it on other samples directly).",
+                example: "probe = linear_probe(randn(20, 4), tensor(range(20)) % 2); linear_probe(mlp([2352, 16]), digits(40))") { args in
+            let epochs = try args.int("epochs")
+            var labelled: Dataset?
+            if case .dataset(let d) = args.value("labels") {
+                guard d.isLabelled else { throw args.error(for: "labels", expected: "class ids or a labelled dataset", got: args.value("labels")) }
+                labelled = d
             }
-            return .model(Model(method: probe, inputShape: [x.shape[1]]))
+            let y = try labelled.map { Tensor(($0.y ?? []).map(Float.init)) } ?? Conversion.tensor(from: args.value("labels"))
+            guard case .model(let encoder) = args.value("features") else {
+                let x = try Conversion.tensor(from: args.value("features"))
+                let probe = try TrainingBuiltins.methodCall(args) { try Classifier.linearProbe(features: x, labels: y, epochs: epochs, using: &GlobalRandom.generator) }
+                return .model(Model(method: probe, inputShape: [x.shape.count > 1 ? x.shape[1] : 0]))
+            }
+            // A model: its outputs on the dataset's samples are the features; the result is a
+            // frozen copy of it with the probe on top, so it classifies samples as they come.
+            guard let data = labelled else {
+                throw args.error(for: "labels", expected: "a labelled dataset when features is a model (its samples go through the model)", got: args.value("labels"))
+            }
+            let frozen = encoder.network.copy()
+            for p in frozen.parameters { p.isFrozen = true }
+            frozen.setTraining(false)
+            var outputs: [Tensor] = []
+            try encoder.notingOneSample(data.x, range: args.range) {
+                try Trainer.inBatches(frozen, data.x) { _, batch in outputs.append(try frozen.forward(batch)) }
+            }
+            var x = try Tensor.concat(outputs, axis: 0)
+            if x.rank > 2 { x = try x.reshaped([x.shape[0], x.shape.dropFirst().reduce(1, *)]) }
+            let features = x
+            let probe = try TrainingBuiltins.methodCall(args) { try Classifier.linearProbe(features: features, labels: y, epochs: epochs, using: &GlobalRandom.generator) }
+            func layers(_ l: any Layer) -> [any Layer] { (l as? Sequential)?.entries.map(\.layer) ?? [l] }
+            let chained = Sequential(layers(frozen) + [Flatten()] + layers(probe.network))
+            return .model(Model(chained, inputShape: encoder.inputShape ?? data.sampleShape))
         },
         Builtin("score", [.required("model", .model, "a classifier"), .required("data", .any, "unlabelled (or labelled) target data, a dataset or a tensor")],
                 group: "training",

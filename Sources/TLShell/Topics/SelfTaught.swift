@@ -17,8 +17,8 @@ extension Topic {
           ae = autoencoder([2352, 64, 16])
           train(ae, unlabel(digits(600)), epochs=3, optimizer="adam", lr=0.001, quiet=true);
           few = take(digits(300, style="usps", seed=2), 5, per_class=true)
-          codes = ae.encoder(few.x)
-          p = linear_probe(codes, few.y)
+          p = linear_probe(ae.encoder, few)
+          evaluate(p, digits(200, style="usps", seed=3))
           ids = kmeans(ae.encoder(digits(200, style="usps", seed=3).x), 10)
           cluster_score(ids, digits(200, style="usps", seed=3).y)
           """)
