@@ -219,7 +219,9 @@ enum Properties {
                 let matches = m.network.namedParameters().filter { $0.name == name || $0.name.hasSuffix("." + name) }
                 if matches.count == 1 { return .tensor(matches[0].parameter.value.detached()) }
                 if let first = matches.first, let dot = first.name.firstIndex(of: ".") {
-                    parameterHint = "each layer has its own: net[\(first.name[..<dot])].\(name), or net.weights[\"\(first.name)\"]"
+                    let layer = first.name[..<dot]
+                    let access = Int(layer) != nil ? "net[\(layer)]" : "net.\(layer)"
+                    parameterHint = "each layer has its own: \(access).\(name), or net.weights[\"\(first.name)\"]"
                 }
             }
             let known = names(of: v)
