@@ -481,6 +481,14 @@ public enum Trainer {
         }
     }
 
+    /// `model`'s outputs for every sample, computed in batches (evaluation mode, no graph) and
+    /// stacked; an empty tensor for no samples.
+    public static func outputs(_ model: any Layer, _ x: Tensor) throws -> Tensor {
+        var parts: [Tensor] = []
+        try inBatches(model, x) { _, batch in parts.append(try model.forward(batch)) }
+        return parts.isEmpty ? try Tensor.zeros([0]) : try Tensor.concat(parts, axis: 0)
+    }
+
     /// Predicted class ids of every sample (evaluation mode, no graph).
     public static func predict(_ model: any Layer, _ x: Tensor, batchSize: Int = 256) throws -> [Int] {
         var out: [Int] = []

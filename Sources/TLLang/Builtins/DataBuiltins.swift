@@ -230,10 +230,8 @@ enum DataBuiltins {
             // Fewer samples than asked for: said, since the rest of a script may rely on n.
             if !perClass, taken.count < n {
                 args.interpreter.output("note: take(): asked for \(n) samples, the dataset has \(ds.count): all of them\n")
-            } else if perClass, let y = ds.y {
-                var counts = [Int](repeating: 0, count: ds.classes.count)
-                for label in y { counts[label] += 1 }
-                let short = counts.enumerated().filter { $0.element > 0 && $0.element < n }
+            } else if perClass, ds.isLabelled {
+                let short = ds.classCounts.enumerated().filter { $0.element > 0 && $0.element < n }
                 if !short.isEmpty {
                     let named = short.prefix(3).map { "\(ds.classes[$0.offset]): \($0.element)" }.joined(separator: ", ")
                     args.interpreter.output("note: take(): asked for \(n) of every class; \(short.count) class\(short.count == 1 ? " has" : "es have") fewer (\(named)\(short.count > 3 ? ", …" : "")): all of theirs\n")

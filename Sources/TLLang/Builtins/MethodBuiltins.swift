@@ -227,16 +227,12 @@ enum MethodBuiltins {
                 help: "Trains a linear classifier (softmax regression) on fixed features: how much the features alone tell about the classes. Given features, returns the probe (evaluate it on other features with dataset(x, y)); given a model and a dataset, probes the model's outputs and returns the frozen model with the probe on top (evaluate it on other samples directly).",
                 example: "probe = linear_probe(randn(20, 4), tensor(range(20)) % 2); linear_probe(mlp([2352, 16]), digits(40))") { args in
             let epochs = try args.int("epochs")
-            var labelled: Dataset?
-            if case .dataset(let d) = args.value("labels") {
-                guard d.isLabelled else { throw args.error(for: "labels", expected: "class ids or a labelled dataset", got: args.value("labels")) }
-                labelled = d
-            }
+            let labelled = try TrainingBuiltins.labelledDataset(args, "labels")
             let y = try labelled.map { Tensor(($0.y ?? []).map(Float.init)) } ?? Conversion.tensor(from: args.value("labels"))
             guard case .model(let encoder) = args.value("features") else {
                 let x = try Conversion.tensor(from: args.value("features"))
                 let probe = try TrainingBuiltins.methodCall(args) { try Classifier.linearProbe(features: x, labels: y, epochs: epochs, using: &GlobalRandom.generator) }
-                return .model(Model(method: probe, inputShape: [x.shape.count > 1 ? x.shape[1] : 0]))
+                return .model(Model(method: probe, inputShape: [x.shape[1]]))  // linearProbe checked x is N×d
             }
             // A model: its outputs on the dataset's samples are the features; the result is a
             // frozen copy of it with the probe on top, so it classifies samples as they come.
@@ -244,15 +240,9 @@ enum MethodBuiltins {
                 throw args.error(for: "labels", expected: "a labelled dataset when features is a model (its samples go through the model)", got: args.value("labels"))
             }
             let frozen = encoder.network.copy()
-            for p in frozen.parameters { p.isFrozen = true }
-            frozen.setTraining(false)
-            var outputs: [Tensor] = []
-            try encoder.notingOneSample(data.x, range: args.range) {
-                try Trainer.inBatches(frozen, data.x) { _, batch in outputs.append(try frozen.forward(batch)) }
-            }
-            var x = try Tensor.concat(outputs, axis: 0)
-            if x.rank > 2 { x = try x.reshaped([x.shape[0], x.shape.dropFirst().reduce(1, *)]) }
-            let features = x
+            frozen.setFrozen(true)
+            var features = try encoder.notingOneSample(data.x, range: args.range) { try Trainer.outputs(frozen, data.x) }
+            if features.rank > 2 { features = try features.reshaped([features.shape[0], -1]) }
             let probe = try TrainingBuiltins.methodCall(args) { try Classifier.linearProbe(features: features, labels: y, epochs: epochs, using: &GlobalRandom.generator) }
             func layers(_ l: any Layer) -> [any Layer] { (l as? Sequential)?.entries.map(\.layer) ?? [l] }
             let chained = Sequential(layers(frozen) + [Flatten()] + layers(probe.network))
@@ -293,13 +283,7 @@ enum MethodBuiltins {
                 help: "How well clusters match classes: normalised mutual information, adjusted Rand index, and the accuracy of the best one-to-one matching of clusters to classes.",
                 example: "cluster_score(tensor([1, 1, 0, 0]), tensor([0, 0, 1, 1]))") { args in
             func ints(_ t: Tensor) -> [Int] { t.scalars.map { $0.isFinite && $0 >= 0 && $0 < 1e6 ? Int($0) : -1 } }
-            let labels: [Int]
-            if case .dataset(let d) = args.value("labels") {
-                guard let y = d.y else { throw args.error(for: "labels", expected: "class ids or a labelled dataset", got: args.value("labels")) }
-                labels = y
-            } else {
-                labels = ints(try Conversion.tensor(from: args.value("labels")))
-            }
+            let labels = try TrainingBuiltins.labelledDataset(args, "labels")?.y ?? ints(try Conversion.tensor(from: args.value("labels")))
             let s = try Clustering.scores(clusters: ints(try args.tensor("ids")), labels: labels)
             return .record(Record([("nmi", .number(Double(Float(s.nmi)))), ("ari", .number(Double(Float(s.ari)))),
                                    ("accuracy", .number(Double(Float(s.accuracy))))]))

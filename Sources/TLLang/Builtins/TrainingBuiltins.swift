@@ -161,16 +161,20 @@ enum TrainingBuiltins {
             let x: Tensor
             if case .dataset(let d) = args.value("data") { x = d.x } else { x = try Conversion.tensor(from: args.value("data")) }
             let front = try s.view(0..<at)
-            var outputs: [Tensor] = []
-            try model.notingOneSample(x, range: args.range) {
-                try Trainer.inBatches(front, x) { _, batch in outputs.append(try front.forward(batch)) }
-            }
-            return .tensor(outputs.isEmpty ? try Tensor.zeros([0]) : try Tensor.concat(outputs, axis: 0))
+            return .tensor(try model.notingOneSample(x, range: args.range) { try Trainer.outputs(front, x) })
         },
     ]
 
     /// A method's own errors, in the words of the builtin that called it.
     /// `at`: the argument the error is about (the caret goes under it).
+    /// The dataset given as `name` where a parameter takes class ids or a labelled dataset (nil
+    /// for ids); an unlabelled dataset is refused at the argument.
+    static func labelledDataset(_ args: Arguments, _ name: String) throws -> Dataset? {
+        guard case .dataset(let d) = args.value(name) else { return nil }
+        guard d.isLabelled else { throw args.error(for: name, expected: "class ids or a labelled dataset", got: args.value(name)) }
+        return d
+    }
+
     static func methodCall<T>(_ args: Arguments, at parameter: String? = nil, _ body: () throws -> T) throws -> T {
         do {
             return try body()
