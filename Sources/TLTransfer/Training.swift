@@ -324,14 +324,23 @@ public enum Trainer {
         return try loop(model, count: data.count, options: options, using: &generator, reporter: reporter,
                         epochBatches: { g in AnySequence(try Batches(data, size: options.batchSize, shuffle: options.shuffle, using: &g)) },
                         validation: options.validation.map { v in { [("val_reconstruction", try reconstructionError(model, v.x))] } }) { batch in
-            let target = try batch.x.reshaped([batch.x.shape[0], -1])
-            let output = try model.forward(batch.x)
-            guard output.shape == target.shape else {
-                throw TrainingError(description: "the autoencoder gives \(Shape.describe(output.shape)) for inputs of \(Shape.describe(target.shape)) values; its last size must equal its first")
-            }
+            let (output, target) = try reconstructionPair(model, batch.x)
             let loss = try Loss.mse(output, target)
             return Step(loss: loss, samples: batch.x.shape[0], figures: [.mean("reconstruction", Double(try loss.item()))])
         }
+    }
+
+    /// The model's reconstructions of `x` and `x` itself, both flattened to one row per sample:
+    /// a decoder may end in a linear layer (a flat row) or in feature maps shaped as the images.
+    static func reconstructionPair(_ model: any Layer, _ x: Tensor) throws -> (output: Tensor, target: Tensor) {
+        let n = x.shape[0]
+        let target = try x.reshaped([n, -1])
+        var output = try model.forward(x)
+        if output.rank > 2, output.shape[0] == n { output = try output.reshaped([n, -1]) }
+        guard output.shape == target.shape else {
+            throw TrainingError(description: "the autoencoder's decoder gives \(Shape.describe(Array(output.shape.dropFirst()))) values per sample and a sample has \(target.shape[1]): a reconstruction needs one value per input value (end the decoder with linear(…, \(target.shape[1])))")
+        }
+        return (output, target)
     }
 
     /// Validation samples must be shaped as the training samples.
@@ -345,7 +354,8 @@ public enum Trainer {
     static func reconstructionError(_ model: any Layer, _ x: Tensor) throws -> Double {
         var total = 0.0
         try inBatches(model, x) { _, batch in
-            let error = try Loss.mse(try model.forward(batch), try batch.reshaped([batch.shape[0], -1]))
+            let (output, target) = try reconstructionPair(model, batch)
+            let error = try Loss.mse(output, target)
             total += Double(try error.item()) * Double(batch.shape[0])
         }
         return total / Double(Swift.max(1, x.shape[0]))

@@ -209,16 +209,45 @@ enum MethodBuiltins {
                                          using: &GlobalRandom.generator)
             return .model(Model(net, inputShape: new.inputShape))
         },
-        Builtin("autoencoder", [.required("sizes", .list, "encoder widths, input first: [2352, 128, 32]; the decoder mirrors them"),
-                                .optional("act", .string, .string("relu"), keyword: true, "relu, tanh or sigmoid between layers")],
+        Builtin("autoencoder", [.required("sizes", .any, "encoder widths, input first: [2352, 128, 32] (the decoder mirrors them), or an encoder model"),
+                                .optional("decoder", .any, .none, "with an encoder model: the decoder model, whose outputs have as many values as a sample"),
+                                .optional("act", .string, .string("relu"), keyword: true, "relu, tanh or sigmoid between layers (with sizes)")],
                 group: "models",
-                help: "An autoencoder: encoder through sizes, decoder back, trained by train to reconstruct its input (no labels needed). .encoder and .decoder are views sharing its weights.",
-                example: "ae = autoencoder([2352, 64, 16]); ae.encoder") { args in
-            let sizes = try args.integers("sizes")
-            let autoencoder = try TrainingBuiltins.methodCall(args) {
-                try Autoencoder.make(sizes: sizes, activation: try args.choice("act", of: Activation.Kind.self), using: &GlobalRandom.generator)
+                help: "An autoencoder: encoder through sizes, decoder back, or the encoder and decoder models given (a convolutional encoder, say), trained by train to reconstruct its input (no labels needed). .encoder and .decoder are views sharing its weights.",
+                example: "ae = autoencoder([2352, 64, 16]); ae.encoder; autoencoder(sequential(conv(3, 8, 5), relu(), maxpool(2), flatten(), linear(1152, 32)), mlp([32, 2352]))") { args in
+            guard case .model(let encoder) = args.value("sizes") else {
+                if case .model = args.value("decoder") {
+                    throw args.error(for: "sizes", expected: "an encoder model when a decoder model is given", got: args.value("sizes"))
+                }
+                guard case .none = args.value("decoder") else {
+                    throw args.error(for: "decoder", expected: "a model, after an encoder model (with sizes the decoder mirrors the encoder)", got: args.value("decoder"))
+                }
+                let sizes = try args.integers("sizes")
+                let autoencoder = try TrainingBuiltins.methodCall(args) {
+                    try Autoencoder.make(sizes: sizes, activation: try args.choice("act", of: Activation.Kind.self), using: &GlobalRandom.generator)
+                }
+                return .model(Model(method: autoencoder, inputShape: [sizes[0]]))
             }
-            return .model(Model(method: autoencoder, inputShape: [sizes[0]]))
+            guard case .model(let decoder) = args.value("decoder") else {
+                throw args.error(for: "decoder", expected: "the decoder model after the encoder model (autoencoder(encoder, decoder))", got: args.value("decoder"))
+            }
+            if args.isGiven("act") {
+                throw args.error("act= sets the activation of an autoencoder built from sizes; the encoder and decoder given have their own layers", at: "act")
+            }
+            // The two are spliced in as sequential() does: the autoencoder shares their weights,
+            // so training it trains the encoder a user goes on to probe or fine-tune.
+            let layers = try sequentialNetwork(encoder, args, "sizes", part: "the encoder").entries.map(\.layer)
+                + sequentialNetwork(decoder, args, "decoder").entries.map(\.layer)
+            let autoencoder = try TrainingBuiltins.methodCall(args) {
+                try Autoencoder(Sequential(layers), split: encoder.layers.count)
+            }
+            let model = Model(method: autoencoder, inputShape: encoder.inputShape)
+            // Where the encoder knows its input, a decoder that cannot give it back is named now.
+            if let input = encoder.inputShape, let output = model.outputShapes().last ?? nil,
+               output.reduce(1, *) != input.reduce(1, *) {
+                throw args.error("the decoder gives \(output.reduce(1, *)) values per sample; it must give back the \(input.reduce(1, *)) of an input sample", at: "decoder")
+            }
+            return .model(model)
         },
         Builtin("linear_probe", [.required("features", .any, "one row of features per sample, or a model whose outputs are the features (an encoder)"),
                                  .required("labels", .any, "class ids 0..k−1, one per row, or a labelled dataset (with a model: its samples and labels)"),

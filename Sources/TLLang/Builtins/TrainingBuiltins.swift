@@ -186,7 +186,7 @@ enum TrainingBuiltins {
     }
 
     /// A note when a run takes so few optimisation steps that a model trained from scratch
-    /// cannot learn much (100 labels at batch 64 are 2 steps an epoch), with a batch size to try.
+    /// (or even fine-tuned) cannot learn much (100 labels at batch 64 are 2 steps an epoch), with a batch size to try.
     static func fewSteps(_ request: FitRequest) -> String? {
         let n = request.data.map(\.count).max() ?? 0
         let batch = request.options.batchSize, epochs = request.options.epochs
@@ -198,7 +198,7 @@ enum TrainingBuiltins {
         while smaller * 2 <= n / 8 { smaller *= 2 }
         let advice = smaller < batch && smaller >= 2 ? "try batch=\(smaller) or more epochs" : "try more epochs (or more labelled data)"
         return "each epoch is \(perEpoch) step\(perEpoch == 1 ? "" : "s") (\(n) samples in batches of \(batch)), \(steps) in all: "
-            + "too few for a model to learn much from scratch; \(advice)"
+            + "too few for a model to learn much; \(advice)"
     }
 
     /// `validate=`: a dataset (a list, one per head, for a multitask model, returned), or a

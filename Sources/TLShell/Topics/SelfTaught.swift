@@ -7,7 +7,9 @@ extension Topic {
           use the encoder for the labelled target: as fixed features for a linear classifier
           (linear_probe), or as the start of a network to fine-tune. Self-taught clustering
           clusters the target in such a learnt feature space instead of raw pixels (kmeans,
-          cluster_score).
+          cluster_score). autoencoder(sizes) mirrors an MLP encoder; autoencoder(encoder, decoder)
+          takes two models — a convolutional encoder, an MLP decoder ending in 2352 values — and
+          trains the encoder itself (they share weights).
           """,
         formula: """
           autoencoder:  min ‖x − g(f(x))‖² over unlabelled x;   target model: h(f(x)) or fine-tuned f
