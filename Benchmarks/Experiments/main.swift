@@ -129,7 +129,8 @@ func adaptation() throws {
                 case "dann":
                     let width = option("--disc", 100)
                     let featureSize = try GradMode.withoutGrad { try net.view(0..<at).forward(Tensor.zeros([1, 3, 28, 28])).count }
-                    var disc = try Models.mlp(option("--disc-layers", 2) == 1 ? [featureSize, width, 2] : [featureSize, width, width, 2], using: &g)
+                    var disc = try Models.mlp(option("--disc-layers", 2) == 1 ? [featureSize, width, 2] : [featureSize, width, width, 2],
+                                              dropout: real("--disc-dropout", 0), using: &g)  // dropout after each hidden layer
                     if CommandLine.arguments.contains("--disc-bn") {  // batch norm after each hidden layer (tllib's DomainDiscriminator)
                         var layers: [any Layer] = []
                         for layer in disc.layers {

@@ -145,8 +145,19 @@ extension Indexing {
 extension Indexing {
     /// `m[i]` is one layer and `m[a:b]` a view: models sharing the original's weights.
     static func model(_ m: Model, _ items: [EvaluatedIndex], range: SourceRange) throws -> Value {
-        guard items.count == 1, let s = m.network as? Sequential else {
-            throw LangError.runtime("only a sequential model is indexed, with one index or slice", at: range)
+        guard let s = m.network as? Sequential else {
+            // A composite model (multitask, progressive, attach()ed, …): index its parts instead.
+            let parts = m.method.parts(inputShape: m.inputShape).map { part -> String in
+                switch part.value {
+                case .model: return "." + part.name
+                case .models: return "." + part.name + "[0]"
+                }
+            }
+            let hint = parts.isEmpty ? "" : "; index its parts: " + parts.joined(separator: ", ")
+            throw LangError.runtime("a \(m.method.kind) is not indexed (only a sequential model is)\(hint)", at: range)
+        }
+        guard items.count == 1 else {
+            throw LangError.runtime("a model is indexed with one index or slice: net[2] or net[0:7]", at: range)
         }
         switch items[0] {
         case .single(let v, let r):

@@ -143,7 +143,8 @@ enum PyTorchComposites {
     static let progressive = """
         class Progressive(nn.Module):
             \"\"\"A progressive network (Rusu et al. 2016): frozen earlier columns, a new column, and lateral
-            adapters: adapters[i][j] takes column j's input to layer i into the new column's layer i.\"\"\"
+            adapters: adapters[i][j] takes column j's input to layer i into the new column's layer i (a
+            linear layer or a convolution, as layer i is).\"\"\"
 
             def __init__(self, columns, column, adapters):
                 super().__init__()
@@ -164,7 +165,10 @@ enum PyTorchComposites {
                     out = layer(h)
                     if str(i) in self.adapters:
                         for j, adapter in enumerate(self.adapters[str(i)]):
-                            out = out + adapter(previous[j][i].reshape(-1, adapter.in_features))
+                            lateral = previous[j][i]
+                            if isinstance(adapter, nn.Linear):
+                                lateral = lateral.reshape(-1, adapter.in_features)
+                            out = out + adapter(lateral)
                     h = out
                 return h
         """

@@ -11,7 +11,7 @@ let python3: String? = ["/usr/bin/python3", "/usr/local/bin/python3"].first { ac
 /// export_names.py; scripts/interop-check runs every check.py with PyTorch).
 @Suite(.serialized) struct ExportTests {
     static let kinds = ["cnn", "view", "mlp", "sequential", "resnet", "residual", "dann", "sdt", "dsn", "pixelda", "multitask",
-                        "progressive", "embedder", "attribute-classifier", "conse", "autoencoder", "lora", "adapter", "resnet-lora"]
+                        "progressive", "progressive-cnn", "embedder", "attribute-classifier", "conse", "autoencoder", "autoencoder-conv", "lora", "adapter", "resnet-lora"]
 
     /// Runs the export script once for the suite, into a directory of its own.
     static let exported: Result<String, any Error> = {

@@ -63,14 +63,31 @@ import Testing
         let old = try Models.mlp([2, 8, 2], using: &g)
         let before = old.namedParameters().map(\.parameter.value)
         let net = try ProgressiveNet(columns: [old], new: try Models.mlp([2, 8, 2], using: &g), using: &g)
-        #expect(net.adapters.count == 1 && net.adapters.values.first?.first?.weight.value.shape == [2, 8])
+        #expect(net.adapters.count == 1 && (net.adapters.values.first?.first as? Linear)?.weight.value.shape == [2, 8])
         var options = TrainingOptions()
         options.epochs = 8
         _ = try Trainer.fit(net, try blobs(128, seed: 3), options: options, using: &g)
         #expect(old.namedParameters().map(\.parameter.value) == before)
         #expect(try Trainer.accuracy(net, try blobs(100, seed: 4)) > 0.9)
-        let conv = Sequential([try Conv2d(1, 2, kernel: 3, using: &g)])
-        #expect(throws: TrainingError.self) { try ProgressiveNet(columns: [conv], new: conv, using: &g) }
+    }
+
+    @Test func progressiveConvolutionalColumnsGetConvolutionalAdapters() throws {
+        var g = RandomGenerator(seed: 2)
+        func column(_ k: Int) throws -> Sequential {
+            Sequential([try Conv2d(1, 2, kernel: 3, padding: 1, using: &g), Activation(.relu), try Conv2d(2, 3, kernel: k, padding: k / 2, using: &g),
+                        Flatten(), try Linear(48, 2, using: &g)])
+        }
+        let old = try column(3), new = try column(3)
+        let net = try ProgressiveNet(columns: [old], new: new, using: &g)
+        #expect(net.adapters.keys.sorted() == [2, 4])
+        let lateral = try #require(net.adapters[2]?.first as? Conv2d)
+        #expect((lateral.inputChannels, lateral.outputChannels, lateral.kernel, lateral.padding) == (2, 3, 3, 1) && lateral.bias == nil)
+        let x = try Tensor.randn([5, 1, 4, 4], using: &g)
+        let alone = try new.forward(x), together = try net.forward(x)
+        #expect(together.shape == [5, 2] && together != alone, "the frozen column reaches the output through the adapters")
+        // A convolution of another kernel at the same place is another layout.
+        #expect(throws: TrainingError.self) { try ProgressiveNet(columns: [try column(5)], new: try column(3), using: &g) }
+        #expect(throws: TrainingError.self) { try ProgressiveNet(columns: [old], new: try Models.mlp([16, 8, 2], using: &g), using: &g) }
     }
 
     @Test func autoencoderReconstructsBetterAsItTrains() throws {

@@ -195,18 +195,20 @@ enum MethodBuiltins {
             }
             return .model(Model(try MultitaskNet(trunk: trunk.network, heads: heads), inputShape: trunk.inputShape))
         },
-        Builtin("progressive", [.required("columns", .list, "trained models (mlps of one depth); they are frozen"),
+        Builtin("progressive", [.required("columns", .list, "trained models of one layer layout (mlps of one depth, or cnn()s); they are frozen"),
                                 .required("new", .model, "a new column with the same layer layout")],
                 group: "models",
-                help: "A progressive network: the earlier columns are frozen, and every hidden layer of the new column also receives their previous-layer activations through lateral adapters.",
+                help: "A progressive network: the earlier columns are frozen, and every weight layer of the new column after its first also receives their previous-layer activations through lateral adapters (linear for a linear layer, a convolution of the same kernel for a convolution).",
                 example: "old = mlp([2352, 32, 10]); p = progressive([old], mlp([2352, 32, 10]))") { args in
             let columns = try args.list("columns").map { v -> Sequential in
                 guard case .model(let m) = v else { throw args.error(for: "columns", expected: "a model", got: v, saying: "a column") }
                 return try sequentialNetwork(m, args, "columns", part: "a column")
             }
             let new = try args.model("new")
-            let net = try ProgressiveNet(columns: columns, new: try sequentialNetwork(new, args, "new"),
-                                         using: &GlobalRandom.generator)
+            let newColumn = try sequentialNetwork(new, args, "new")
+            let net = try TrainingBuiltins.methodCall(args, at: "new") {
+                try ProgressiveNet(columns: columns, new: newColumn, using: &GlobalRandom.generator)
+            }
             return .model(Model(net, inputShape: new.inputShape))
         },
         Builtin("autoencoder", [.required("sizes", .any, "encoder widths, input first: [2352, 128, 32] (the decoder mirrors them), or an encoder model"),

@@ -6,7 +6,8 @@ extension Topic {
           Each layer of the new column also receives the previous layer's activations of every
           frozen column through learnt lateral connections. Nothing the source learnt is
           forgotten (its column never changes), and the new task can use any of its features.
-          The cost: the model grows with every task.
+          The cost: the model grows with every task. Columns share one layout — mlps of one
+          depth, or cnn()s, whose convolutions get convolutional lateral connections.
           """,
         formula: """
           h_i^(k) = f( W_i^(k) h_{i−1}^(k) + Σ_{j<k} U_i^(k:j) h_{i−1}^(j) )
