@@ -141,7 +141,15 @@ func adaptation() throws {
                     }
                     let lambda: LambdaSetting = Float(lambdaText).map { .constant($0) } ?? (lambdaText.hasPrefix("schedule*") ? .schedule(max: Float(lambdaText.dropFirst(9)) ?? 1) : .standard)
                     let adv = try AdversarialNet(net, discriminator: disc, at: at, lambda: .constant(0))
-                    let h = try Trainer.fitAdversarial(adv, source: s, target: t.unlabelled(), lambda: lambda, options: options, using: &g)
+                    var adversarial = options
+                    if let pre = Int(text("--dann-warm", "")), pre > 0 {  // source-only epochs before the adversarial ones
+                        var first = options
+                        first.epochs = pre
+                        first.ema = 0
+                        _ = try Trainer.fit(net, s, options: first, using: &g)
+                        adversarial.epochs = max(1, epochs - pre)
+                    }
+                    let h = try Trainer.fitAdversarial(adv, source: s, target: t.unlabelled(), lambda: lambda, options: adversarial, using: &g)
                     extra = " domain acc " + h.series("domain_accuracy").map { String(format3: $0 ?? .nan) }.joined(separator: " ")
                         + " source acc " + h.series("source_accuracy").map { String(format3: $0 ?? .nan) }.joined(separator: " ")
                         + (options.validation == nil ? "" : " target acc " + h.series("val_accuracy").map { String(format3: $0 ?? .nan) }.joined(separator: " "))
