@@ -186,6 +186,45 @@ public final class Flatten: StatelessLayer {
     public var summary: String { "Flatten()" }
 }
 
+/// The inverse of `Flatten` for one sample's shape: N×(C·H·W) rows become N×C×H×W (PyTorch's
+/// `nn.Unflatten(1, shape)`), so a decoder can go from a linear code back to feature maps.
+public final class Unflatten: StatelessLayer {
+    public let shape: [Int]
+    public init(_ shape: [Int]) throws {
+        guard !shape.isEmpty, shape.allSatisfy({ $0 > 0 }) else {
+            throw TensorError.invalidArgument(op: "unflatten", "the sizes of one sample must be positive, got \(shape)")
+        }
+        self.shape = shape
+    }
+    public func forward(_ x: Tensor) throws -> Tensor {
+        let count = shape.reduce(1, *)
+        guard x.rank == 2, x.shape[1] == count else {
+            throw TensorError.badShape(op: "unflatten", x.shape, "expected N×\(count) rows for samples of \(Shape.describe(shape))")
+        }
+        return try x.reshaped([x.shape[0]] + shape)
+    }
+    public var summary: String { "Unflatten(\(Shape.describe(shape)))" }
+}
+
+/// Nearest-neighbour upsampling of N×C×H×W feature maps by an integer factor: each value becomes
+/// a factor×factor block (PyTorch's `nn.Upsample(scale_factor=s, mode="nearest")`). Written as a
+/// broadcast product, so its gradient (each block's sum) comes from the engine's own rules.
+public final class Upsample: StatelessLayer {
+    public let factor: Int
+    public init(_ factor: Int) throws {
+        guard factor >= 1 else { throw TensorError.invalidArgument(op: "upsample", "the factor must be a positive integer, got \(factor)") }
+        self.factor = factor
+    }
+    public func forward(_ x: Tensor) throws -> Tensor {
+        guard x.rank == 4 else { throw TensorError.badShape(op: "upsample", x.shape, "expected N×C×H×W feature maps") }
+        guard factor > 1 else { return x }
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let blocks = try Tensor.ones([1, 1, 1, factor, 1, factor])
+        return try (x.reshaped([n, c, h, 1, w, 1]) * blocks).reshaped([n, c, h * factor, w * factor])
+    }
+    public var summary: String { "Upsample(×\(factor))" }
+}
+
 /// An elementwise activation: ReLU, Tanh or Sigmoid.
 public final class Activation: StatelessLayer {
     public enum Kind: String, Sendable, CaseIterable { case relu, tanh, sigmoid }

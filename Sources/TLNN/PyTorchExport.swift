@@ -41,6 +41,8 @@ public struct PyTorchWriter {
         case let p as AvgPool2d: return "nn.AvgPool2d(\(PyTorchWriter.window(p.kernel, p.stride, p.padding)))"
         case let p as AdaptiveAvgPool2d: return "nn.AdaptiveAvgPool2d(\(p.size))"
         case is Flatten: return "nn.Flatten()"
+        case let u as Unflatten: return "nn.Unflatten(1, (\(u.shape.map(String.init).joined(separator: ", "))\(u.shape.count == 1 ? "," : "")))"
+        case let u as Upsample: return "nn.Upsample(scale_factor=\(u.factor), mode=\"nearest\")"
         case let a as Activation:
             switch a.kind {
             case .relu: return "nn.ReLU()"

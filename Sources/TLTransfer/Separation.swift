@@ -43,19 +43,21 @@ public final class SeparationNet: Layer {
         reversal = GradientReversal(lambda: 1)
     }
 
-    /// Sets the decoder's last linear layer to zero, as dsn() does: reconstructions then start as
-    /// a flat image and what the decoder learns shows at once, instead of under the random
-    /// initial weights' noise, which SGD at a few epochs does not clear (each pixel's weights get
-    /// 1/k of the error's gradient). Returns whether there was a linear layer to set.
+    /// Sets the weights of the decoder's last weight layer (linear, or a convolution ending a
+    /// decoder back up to images) to zero, as dsn() does: reconstructions then start as a flat
+    /// image and what the decoder learns shows at once, instead of under the random initial
+    /// weights' noise, which SGD at a few epochs does not clear (each pixel's weights get 1/k of
+    /// the error's gradient). Returns whether there was such a layer to set.
     @discardableResult
     public func startDecoderFlat() -> Bool {
-        func last(_ layer: any Layer) -> Linear? {
-            if let linear = layer as? Linear { return linear }
+        func last(_ layer: any Layer) -> Parameter? {
+            if let linear = layer as? Linear { return linear.weight }
+            if let conv = layer as? Conv2d { return conv.weight }
             for (_, child) in layer.children.reversed() { if let found = last(child) { return found } }
             return nil
         }
-        guard let linear = last(decoder) else { return false }
-        linear.weight.assign(Tensor.full(validated: linear.weight.value.shape, 0))
+        guard let weight = last(decoder) else { return false }
+        weight.assign(Tensor.full(validated: weight.value.shape, 0))
         return true
     }
 

@@ -166,7 +166,8 @@ def install():
     modules.batchnorm = batchnorm
     autograd.Function = Function
     plain = {name: type(name, (Module,), {}) for name in
-             ["ReLU", "Tanh", "Sigmoid", "Flatten", "Dropout", "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d"]}
+             ["ReLU", "Tanh", "Sigmoid", "Flatten", "Unflatten", "Upsample", "Dropout", "MaxPool2d", "AvgPool2d",
+              "AdaptiveAvgPool2d"]}
     for name, cls in plain.items():
         setattr(nn, name, cls)
     for name, value in dict(Module=Module, Parameter=Parameter, Linear=Linear, Conv2d=Conv2d, Sequential=Sequential,

@@ -59,6 +59,31 @@ import Testing
         #expect(bn.runningMean.value.scalars != [1, 2, 3])
     }
 
+    @Test func upsampleRepeatsEachValueAsABlockAndSumsTheBlocksGradient() throws {
+        let up = try Upsample(2)
+        let x = try Tensor(shape: [1, 1, 2, 2], values: [1, 2, 3, 4]).requiringGrad()
+        let y = try up(x)
+        #expect(y.shape == [1, 1, 4, 4])
+        #expect(y.scalars == [1, 1, 2, 2, 1, 1, 2, 2, 3, 3, 4, 4, 3, 3, 4, 4])
+        // d(Σ w·y)/dx is the sum of w over each value's 2×2 block.
+        let weights = try Tensor(shape: [1, 1, 4, 4], values: (0..<16).map(Float.init))
+        try (y * weights).sum().backward()
+        let blockSums: [Float] = [10, 18, 42, 50]  // 0+1+4+5, 2+3+6+7, 8+9+12+13, 10+11+14+15
+        #expect(x.grad?.scalars == blockSums)
+        #expect(try Upsample(3)(try Tensor.zeros([2, 3, 5, 7])).shape == [2, 3, 15, 21])
+        #expect(throws: TensorError.self) { try up(try Tensor.zeros([2, 3])) }
+        #expect(throws: TensorError.self) { try Upsample(0) }
+    }
+
+    @Test func unflattenGivesBackOneSamplesShape() throws {
+        let x = try Tensor(shape: [2, 12], values: (0..<24).map(Float.init))
+        let maps = try Unflatten([3, 2, 2])(x)
+        #expect(maps.shape == [2, 3, 2, 2] && maps.scalars == x.scalars)
+        #expect(try Flatten()(maps) == x)
+        #expect(throws: TensorError.self) { try Unflatten([3, 2, 2])(try Tensor.zeros([2, 10])) }
+        #expect(throws: TensorError.self) { try Unflatten([0, 2]) }
+    }
+
     @Test func dropoutOnlyInTraining() throws {
         let d = try Dropout(0.5)
         let x = try Tensor.ones([1000])

@@ -180,6 +180,13 @@ func expectAveragesByDefault(_ method: any TrainingMethod, _ request: FitRequest
         }
         request.target = nil
         #expect(throws: TrainingError.self) { try net.fit(request, using: &g) }
+        // A decoder back up to images ends in a convolution: that is the layer that starts flat.
+        let first = try Linear(8, 16, using: &g), last = try Conv2d(4, 1, kernel: 3, padding: 1, using: &g)
+        let convolutional = try SeparationNet(shared: try encoder(&g), privateSource: try encoder(&g), privateTarget: try encoder(&g),
+                                              decoder: Sequential([first, Activation(.relu), try Unflatten([4, 2, 2]), try Upsample(2), last]),
+                                              classifier: try Models.mlp([8, 2], using: &g), discriminator: try Models.mlp([8, 2], using: &g))
+        #expect(convolutional.startDecoderFlat())
+        #expect(last.weight.value.scalars.allSatisfy { $0 == 0 } && first.weight.value.scalars.contains { $0 != 0 })
     }
 
     @Test func pixelDATrainsItsThreePartsAndRestylesImages() throws {

@@ -101,6 +101,27 @@ enum ModelBuiltins {
             return .model(Model(net, inputShape: input))
         },
         layer("flatten", [], help: "Keeps the batch axis and flattens the rest.", example: "flatten()") { _ in (Flatten(), nil) },
+        layer("unflatten", [.rest("shape", .any, "one sample's sizes: channels, height, width (or a list of them)")],
+              help: "Flatten's inverse: rows of C·H·W values become C×H×W feature maps, so a decoder can go from a code back to images (nn.Unflatten(1, shape)).",
+              example: "sequential(linear(16, 392), relu(), unflatten(8, 7, 7))") { args in
+            var items = try args.list("shape")
+            if items.count == 1, case .list(let inner) = items[0] { items = inner }
+            let sizes = try items.map { v -> Int in
+                guard case .number(let d) = v, let i = Int(exactly: d), i > 0 else {
+                    throw args.error(for: "shape", expected: "a positive integer", got: v, saying: "a size")
+                }
+                return i
+            }
+            guard !sizes.isEmpty else {
+                throw args.error(for: "shape", expected: "one sample's sizes, unflatten(8, 7, 7)", got: args.value("shape"))
+            }
+            return (try Unflatten(sizes), [sizes.reduce(1, *)])
+        },
+        layer("upsample", [.optional("factor", .integer, .number(2), "how many times larger the height and width become")],
+              help: "Nearest-neighbour upsampling of feature maps: each value becomes a factor×factor block (nn.Upsample(mode=\"nearest\")); with conv, a decoder's way back up to the image size.",
+              example: "sequential(unflatten(8, 7, 7), upsample(2), conv(8, 3, 3, pad=1))") { args in
+            (try Upsample(try positive(args, "factor")[0]), nil)
+        },
         layer("dropout", [.required("p", .number, "the probability of zeroing each value, 0 ≤ p < 1")],
               help: "Zeroes values with probability p in training (scaling the rest by 1/(1−p)); the identity otherwise.",
               example: "dropout(0.5)") { args in (try Dropout(try args.float("p")), nil) },

@@ -8,8 +8,8 @@ extension Topic {
           (linear_probe), or as the start of a network to fine-tune. Self-taught clustering
           clusters the target in such a learnt feature space instead of raw pixels (kmeans,
           cluster_score). autoencoder(sizes) mirrors an MLP encoder; autoencoder(encoder, decoder)
-          takes two models — a convolutional encoder, an MLP decoder ending in 2352 values — and
-          trains the encoder itself (they share weights).
+          takes two models and trains the encoder itself (they share weights): a convolutional
+          encoder, and a decoder back up to images through unflatten, upsample and conv.
           """,
         formula: """
           autoencoder:  min ‖x − g(f(x))‖² over unlabelled x;   target model: h(f(x)) or fine-tuned f
