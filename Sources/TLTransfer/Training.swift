@@ -335,12 +335,13 @@ public enum Trainer {
     static func reconstructionPair(_ model: any Layer, _ x: Tensor) throws -> (output: Tensor, target: Tensor) {
         let n = x.shape[0]
         let target = try x.reshaped([n, -1])
-        var output = try model.forward(x)
-        if output.rank > 2, output.shape[0] == n { output = try output.reshaped([n, -1]) }
-        guard output.shape == target.shape else {
-            throw TrainingError(description: "the autoencoder's decoder gives \(Shape.describe(Array(output.shape.dropFirst()))) values per sample and a sample has \(target.shape[1]): a reconstruction needs one value per input value (end the decoder with linear(…, \(target.shape[1])))")
+        let output = try model.forward(x)
+        let sample = Array(x.shape.dropFirst()), given = Array(output.shape.dropFirst())
+        guard output.shape[0] == n, given.reduce(1, *) == target.shape[1] else {
+            let fix = given.count > 1 ? "feature maps of \(Shape.describe(sample))" : "linear(…, \(target.shape[1]))"
+            throw TrainingError(description: "the autoencoder's decoder gives \(Shape.describe(given)) values per sample and a sample has \(Shape.describe(sample))\(sample.count > 1 ? " (\(target.shape[1]))" : ""): a reconstruction needs one value per input value (end the decoder with \(fix))")
         }
-        return (output, target)
+        return (try output.reshaped([n, -1]), target)
     }
 
     /// Validation samples must be shaped as the training samples.
