@@ -190,14 +190,16 @@ public final class Flatten: StatelessLayer {
 /// `nn.Unflatten(1, shape)`), so a decoder can go from a linear code back to feature maps.
 public final class Unflatten: StatelessLayer {
     public let shape: [Int]
+    /// The values of one sample: the product of `shape`.
+    public let count: Int
     public init(_ shape: [Int]) throws {
         guard !shape.isEmpty, shape.allSatisfy({ $0 > 0 }) else {
             throw TensorError.invalidArgument(op: "unflatten", "the sizes of one sample must be positive, got \(shape)")
         }
         self.shape = shape
+        count = try Shape.count(shape, op: "unflatten", allocating: false)
     }
     public func forward(_ x: Tensor) throws -> Tensor {
-        let count = shape.reduce(1, *)
         guard x.rank == 2, x.shape[1] == count else {
             throw TensorError.badShape(op: "unflatten", x.shape, "expected N×\(count) rows for samples of \(Shape.describe(shape))")
         }

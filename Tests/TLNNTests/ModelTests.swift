@@ -82,6 +82,7 @@ import Testing
         #expect(try Flatten()(maps) == x)
         #expect(throws: TensorError.self) { try Unflatten([3, 2, 2])(try Tensor.zeros([2, 10])) }
         #expect(throws: TensorError.self) { try Unflatten([0, 2]) }
+        #expect(throws: TensorError.self) { try Unflatten([10_000_000, 10_000_000, 10_000_000]) }  // no overflow trap
     }
 
     @Test func dropoutOnlyInTraining() throws {

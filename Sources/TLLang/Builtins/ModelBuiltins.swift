@@ -115,7 +115,8 @@ enum ModelBuiltins {
             guard !sizes.isEmpty else {
                 throw args.error(for: "shape", expected: "one sample's sizes, unflatten(8, 7, 7)", got: args.value("shape"))
             }
-            return (try Unflatten(sizes), [sizes.reduce(1, *)])
+            let layer = try Unflatten(sizes)
+            return (layer, [layer.count])
         },
         layer("upsample", [.optional("factor", .integer, .number(2), "how many times larger the height and width become")],
               help: "Nearest-neighbour upsampling of feature maps: each value becomes a factor×factor block (nn.Upsample(mode=\"nearest\")); with conv, a decoder's way back up to the image size.",
