@@ -34,6 +34,11 @@ extension Topic {
             labels are not learnt, means the reversal is winning — lower lambda_max; a
             domain_accuracy near 1 throughout means the discriminator is never fooled. train
             warns of all three.
+          - Tried here and no better (the README has the figures): batch norm or dropout in
+            the domain classifier, conditioning it on the predictions (CDAN), the target's
+            entropy or confident pseudo-labels, source-only epochs first, the discriminator at
+            another layer. DANN ends at 0.82–0.83 on every seed whatever source only reached
+            (0.69–0.74), so the seed whose source model transfers best gains least (+0.07–0.08).
           """,
         formula: """
           min over θ_f, θ_y, θ_d of  L_y(G_y(G_f(x_s)), y_s) + L_d(G_d(R_λ(G_f(x))), domain)
