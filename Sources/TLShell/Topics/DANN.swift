@@ -37,7 +37,7 @@ extension Topic {
           - Tried here and no better (the README has the figures): batch norm or dropout in
             the domain classifier, conditioning it on the predictions (CDAN), the target's
             entropy or confident pseudo-labels, source-only epochs first, the discriminator at
-            another layer. DANN ends at 0.82–0.83 on every seed whatever source only reached
+            another layer. DANN ends near 0.82 on every seed whatever source only reached
             (0.69–0.74), so the seed whose source model transfers best gains least (+0.07–0.08).
           """,
         formula: """
