@@ -245,9 +245,8 @@ enum MethodBuiltins {
             }
             let model = Model(method: autoencoder, inputShape: encoder.inputShape)
             // Where the encoder knows its input, a decoder that cannot give it back is named now.
-            if let input = encoder.inputShape, let output = model.outputShapes().last ?? nil,
-               output.reduce(1, *) != input.reduce(1, *) {
-                throw args.error("the decoder gives \(output.reduce(1, *)) values per sample; it must give back the \(input.reduce(1, *)) of an input sample", at: "decoder")
+            if let input = encoder.inputShape?.reduce(1, *), let output = (model.outputShapes().last ?? nil)?.reduce(1, *), output != input {
+                throw args.error("the decoder gives \(output) values per sample; it must give back the \(input) of an input sample", at: "decoder")
             }
             return .model(model)
         },

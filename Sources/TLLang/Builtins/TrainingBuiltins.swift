@@ -165,8 +165,6 @@ enum TrainingBuiltins {
         },
     ]
 
-    /// A method's own errors, in the words of the builtin that called it.
-    /// `at`: the argument the error is about (the caret goes under it).
     /// The dataset given as `name` where a parameter takes class ids or a labelled dataset (nil
     /// for ids); an unlabelled dataset is refused at the argument.
     static func labelledDataset(_ args: Arguments, _ name: String) throws -> Dataset? {
@@ -175,6 +173,8 @@ enum TrainingBuiltins {
         return d
     }
 
+    /// A method's own errors, in the words of the builtin that called it.
+    /// `at`: the argument the error is about (the caret goes under it).
     static func methodCall<T>(_ args: Arguments, at parameter: String? = nil, _ body: () throws -> T) throws -> T {
         do {
             return try body()
