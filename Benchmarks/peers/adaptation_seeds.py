@@ -5,7 +5,8 @@ only on mnist → mnistm with the DANN paper's digit network (conv 32@5 → pool
 100 → 100 → 10), 6 000 labelled source and 3 000 unlabelled target digits, 3 epochs, batch 64,
 3 000 target digits to test, seeds 1–5. This script trains the same networks on the same digits
 (written by tl itself, `--tl`) with PyTorch, as tl trains them by default:
-- weights He-uniform ±√(6/fan_in), biases ±1/√fan_in (tl's draw);
+- weights He-uniform ±√(6/fan_in), biases ±1/√fan_in (tl's draw; the output layers of `cnn()` and
+  of the domain classifier, an `mlp()`, ±1/√fan_in as PyTorch draws them);
 - SGD lr 0.01 momentum 0.9 constant (`sgd`), the same on DANN's rate schedule
   lr / (1 + 10p)^0.75 (`sgd-dann`), or Adam lr 0.001 (`adam`);
 - DANN: the domain classifier 768 → 100 → 2 on the flatten behind a gradient reversal, one pass
@@ -23,6 +24,7 @@ Usage (from the repository's root; tl built with `swift build -c release`):
   .venv-peers/bin/python Benchmarks/peers/adaptation_seeds.py --tl .build/release/tl
       [--methods source,dann,mmd,mkmmd] [--optimizers sgd,sgd-dann,adam] [--seeds 1,2,3,4,5]
       [--entropy W] [--vat W] [--vat-source W] [--vat-eps E] [--threads N]
+      [--source S --target T --net paper|cnn --disc-layers 1|2 --train N --target-train N --test N --epochs E]
 Each run prints its target accuracy; each optimiser ends with the mean ± sd of each method and
 its gains over source only (mean, lowest). About 10 minutes on 2 cores for everything.
 """
@@ -46,13 +48,13 @@ import torch.nn.functional as F
 torch.set_num_threads(THREADS)
 
 
-def write_digits(tl, directory, seeds):
+def write_digits(tl, directory, seeds, args):
     """tl writes each seed's source, target and test digits to .npz, as the benchmark draws them."""
     lines = []
     for s in seeds:
-        lines += [f'save(digits(6000, seed={s}), "{directory}/src{s}.npz")',
-                  f'save(digits(3000, style="mnistm", seed={s + 500}), "{directory}/tgt{s}.npz")',
-                  f'save(digits(3000, style="mnistm", seed={s + 1000}), "{directory}/test{s}.npz")']
+        lines += [f'save(digits({args.train}, style="{args.source}", seed={s}), "{directory}/src{s}.npz")',
+                  f'save(digits({args.target_train}, style="{args.target}", seed={s + 500}), "{directory}/tgt{s}.npz")',
+                  f'save(digits({args.test}, style="{args.target}", seed={s + 1000}), "{directory}/test{s}.npz")']
     script = os.path.join(directory, "digits.tl")
     with open(script, "w") as f:
         f.write("\n".join(lines) + "\n")
@@ -64,16 +66,23 @@ def load(path):
     return torch.from_numpy(d["x"]), torch.from_numpy(d["y"]).long()
 
 
-def paper_net():
+def network(kind):
+    """The DANN paper's digit network, or tl's `cnn()` (conv 16@5 → pool → conv 32@5 → pool → 128 → 10),
+    with the width of their flatten, where DANN's domain classifier reads."""
+    if kind == "cnn":
+        return nn.Sequential(nn.Conv2d(3, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 32, 5), nn.ReLU(), nn.MaxPool2d(2),
+                             nn.Flatten(), nn.Linear(512, 128), nn.ReLU(), nn.Linear(128, 10)), 512
     return nn.Sequential(nn.Conv2d(3, 32, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 48, 5), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Flatten(), nn.Linear(768, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(), nn.Linear(100, 10))
+                         nn.Flatten(), nn.Linear(768, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(), nn.Linear(100, 10)), 768
 
 
-def he_uniform(model):
-    for layer in model.modules():
-        if isinstance(layer, (nn.Conv2d, nn.Linear)):
-            bound = math.sqrt(6 / layer.weight[0].numel())
-            nn.init.uniform_(layer.weight, -bound, bound)
+def he_uniform(model, last=True):
+    """tl's draw: He-uniform weights; the last layer's too unless `last` is false (tl's `cnn()` and
+    `mlp()` draw their output layer as PyTorch does, `linear()` always He)."""
+    layers = [m for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
+    for layer in layers if last else layers[:-1]:
+        bound = math.sqrt(6 / layer.weight[0].numel())
+        nn.init.uniform_(layer.weight, -bound, bound)
     return model
 
 
@@ -130,14 +139,16 @@ def entropy(logits):
 
 def run(method, optimiser, xs, ys, xt, xe, ye, seed, args):
     torch.manual_seed(seed)
-    net = he_uniform(paper_net())
+    net, width = network(args.net)
+    net = he_uniform(net, last=args.net == "paper")
     features, head = net[:7], net[7:]
-    disc = he_uniform(nn.Sequential(nn.Linear(768, 100), nn.ReLU(), nn.Linear(100, 2)))
+    hidden = [nn.Linear(width, 100), nn.ReLU()] + ([nn.Linear(100, 100), nn.ReLU()] if args.disc_layers == 2 else [])
+    disc = he_uniform(nn.Sequential(*hidden, nn.Linear(100, 2)), last=False)  # tl's mlp([…, 2])
     params = list(net.parameters()) + (list(disc.parameters()) if method == "dann" else [])
     lr = 0.001 if optimiser == "adam" else 0.01
     opt = torch.optim.Adam(params, lr) if optimiser == "adam" else torch.optim.SGD(params, lr, momentum=0.9)
     average = copy.deepcopy(net) if method == "dann" else None
-    batch, epochs = 64, 3
+    batch, epochs = 64, args.epochs
     per_epoch = (len(xs) + batch - 1) // batch
     total, step = epochs * per_epoch, 0
     for _ in range(epochs):
@@ -192,6 +203,14 @@ def main():
     p.add_argument("--methods", default="source,dann,mmd,mkmmd")
     p.add_argument("--optimizers", default="sgd,sgd-dann,adam")
     p.add_argument("--seeds", default="1,2,3,4,5")
+    p.add_argument("--source", default="mnist")
+    p.add_argument("--target", default="mnistm")
+    p.add_argument("--net", choices=["paper", "cnn"], default="paper")
+    p.add_argument("--disc-layers", type=int, choices=[1, 2], default=1)
+    p.add_argument("--train", type=int, default=6000)
+    p.add_argument("--target-train", type=int, default=3000)
+    p.add_argument("--test", type=int, default=3000)
+    p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--entropy", type=float, default=0.0)
     p.add_argument("--vat", type=float, default=0.0)
     p.add_argument("--vat-source", type=float, default=0.0)
@@ -205,7 +224,7 @@ def main():
     with tempfile.TemporaryDirectory() as scratch:
         directory = args.data or scratch
         if not args.data:
-            write_digits(args.tl, directory, seeds)
+            write_digits(args.tl, directory, seeds, args)
         data = {s: (load(f"{directory}/src{s}.npz"), load(f"{directory}/tgt{s}.npz")[0], load(f"{directory}/test{s}.npz")) for s in seeds}
         for optimiser in args.optimizers.split(","):
             results = {m: [] for m in methods}

@@ -40,7 +40,8 @@ extension Topic {
             another layer. DANN ends near 0.82 on every seed whatever source only reached
             (0.69–0.74), so the seed whose source model transfers best gains least (+0.07–0.08).
           - PyTorch, training the same network on the same digits the same way, lands there too:
-            DANN 0.815 ± 0.007 against 0.700 source only, lowest gain +0.064 (the README).
+            DANN 0.811–0.815 against 0.692–0.700 source only, and its lowest gain of five seeds
+            moved from +0.064 to +0.091 between two runs of other draws (the README).
           """,
         formula: """
           min over θ_f, θ_y, θ_d of  L_y(G_y(G_f(x_s)), y_s) + L_d(G_d(R_λ(G_f(x))), domain)
