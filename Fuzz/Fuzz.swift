@@ -186,6 +186,8 @@ struct Walker {
         switch e.kind {
         case .number, .string, .bool, .none, .name: break
         case .list(let items): items.forEach { expression($0) }
+        case .comprehension(let element, _, let sequence, let condition):
+            expression(element); expression(sequence); condition.map { expression($0) }
         case .record(let fields): fields.forEach { expression($0.value) }
         case .unary(_, let a), .property(let a, _): expression(a)
         case .binary(_, let a, let b): expression(a); expression(b)

@@ -7,6 +7,9 @@ public struct Expr: Sendable {
         case none
         case name(String)
         case list([Expr])
+        /// `[element for name in sequence if condition]`: a list built by a loop; `name` is bound
+        /// only inside the brackets.
+        case comprehension(element: Expr, name: String, sequence: Expr, condition: Expr?)
         case record([(key: String, value: Expr)])
         case unary(String, Expr)
         case binary(String, Expr, Expr)
@@ -29,6 +32,8 @@ public struct Expr: Sendable {
         switch kind {
         case .number, .string, .bool, .none, .name: below = 0
         case .list(let items): below = items.map(\.height).max() ?? 0
+        case .comprehension(let element, _, let sequence, let condition):
+            below = Swift.max(element.height, sequence.height, h(condition))
         case .record(let fields): below = fields.map(\.value.height).max() ?? 0
         case .unary(_, let e), .property(let e, _): below = e.height
         case .binary(_, let a, let b): below = Swift.max(a.height, b.height)

@@ -316,7 +316,7 @@ public final class Interpreter {
         case .binary(let op, _, _), .unary(let op, _): return "'\(op)'"
         case .index: return "indexing"
         case .property(_, let n): return "'.\(n)'"
-        case .list: return "a list"
+        case .list, .comprehension: return "a list"
         case .record: return "a record"
         default: return "an expression"
         }
@@ -333,6 +333,8 @@ public final class Interpreter {
             let values = try items.map { try evaluate($0, frame) }
             try Value.checkNesting(values, range: e.range)
             return .list(values)
+        case .comprehension(let element, let name, let sequenceExpr, let condition):
+            return try comprehension(element, name, sequenceExpr, condition, frame, range: e.range)
         case .record(let fields):
             let values = try fields.map { ($0.key, try evaluate($0.value, frame)) }
             try Value.checkNesting(values.map(\.1), range: e.range)
@@ -387,6 +389,27 @@ public final class Interpreter {
             }
             return try Indexing.index(base, evaluated, range: e.range)
         }
+    }
+
+    /// `[element for name in sequence if condition]`: the loop of a `for` statement, collecting.
+    /// `name` is bound only while the brackets run (as in Python 3): whatever it named before, or
+    /// its absence, is back afterwards, even when an element fails.
+    private func comprehension(_ element: Expr, _ name: String, _ sequenceExpr: Expr, _ condition: Expr?, _ frame: Frame?,
+                               range: SourceRange) throws -> Value {
+        let items = try loopItems(try evaluate(sequenceExpr, frame), range: sequenceExpr.range)
+        let local = frame.map { !$0.globalNames.contains(name) } ?? false
+        let previous = local ? frame?.locals[name] : globals[name]
+        defer { if local { frame?.locals[name] = previous } else { globals[name] = previous } }
+        var values: [Value] = []
+        for i in 0..<items.count {
+            bind(name, try items.item(i), frame)
+            if let condition, !(try truth(evaluate(condition, frame), range: condition.range)) { continue }
+            try Operators.reserve(Operators.listBytes(values.count + 1), for: "a list comprehension", at: range)
+            values.append(try evaluate(element, frame))
+            try checkInterrupt(range)
+        }
+        try Value.checkNesting(values, range: range)
+        return .list(values)
     }
 
     private func lookup(_ name: String, _ frame: Frame?, range: SourceRange) throws -> Value {

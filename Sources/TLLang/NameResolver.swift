@@ -73,6 +73,11 @@ public enum NameResolver {
         case .name(let n) where !defined.contains(n):
             errors.append(LangError(.runtime, undefinedName(n, among: Array(defined)), at: e.range))
         case .list(let items): items.forEach { check($0, defined, &errors) }
+        case .comprehension(let element, let name, let sequence, let condition):
+            check(sequence, defined, &errors)
+            let inside = defined.union([name])
+            check(element, inside, &errors)
+            if let condition { check(condition, inside, &errors) }
         case .record(let fields): fields.forEach { check($0.value, defined, &errors) }
         case .unary(_, let x), .property(let x, _): check(x, defined, &errors)
         case .binary(_, let a, let b): check(a, defined, &errors); check(b, defined, &errors)

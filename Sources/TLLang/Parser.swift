@@ -158,11 +158,7 @@ public struct Parser {
             try endOfStatement()
             return Stmt(kind: .command(name, rest), range: start)
         case .keyword("for"):
-            advance()
-            let (name, _) = try expectName("a loop variable")
-            guard isKeyword("in") else { throw error("expected 'in' after the loop variable, found \(describe(current))") }
-            advance()
-            let sequence = try expression()
+            let (name, sequence) = try loopHeader()
             let body = try block("the loop body")
             return Stmt(kind: .forIn(name, sequence, body), range: start.union(sequence.range))
         case .keyword("while"):
@@ -523,6 +519,7 @@ public struct Parser {
             var items: [Expr] = []
             while !isSymbol("]") {
                 items.append(try expression())
+                if items.count == 1, isKeyword("for") { return try comprehension(of: items[0], open: t) }
                 if !match(",") { break }
             }
             let close = try expect("]", "to close the '[' at \(t.range.start)")
@@ -532,6 +529,29 @@ public struct Parser {
         default:
             throw error("expected an expression, found \(describe(t))")
         }
+    }
+
+    /// `for name in sequence`, of a loop or a list comprehension.
+    private mutating func loopHeader() throws -> (name: String, sequence: Expr) {
+        advance()  // for
+        let (name, _) = try expectName("a loop variable")
+        guard isKeyword("in") else { throw error("expected 'in' after the loop variable, found \(describe(current))") }
+        advance()
+        return (name, try expression())
+    }
+
+    /// The rest of `[element for name in sequence]` or `[element for name in sequence if condition]`,
+    /// from `for` on.
+    private mutating func comprehension(of element: Expr, open: Token) throws -> Expr {
+        let (name, sequence) = try loopHeader()
+        var condition: Expr?
+        if isKeyword("if") {
+            advance()
+            condition = try expression()
+        }
+        let close = try expect("]", "to close the list comprehension opened at \(open.range.start)")
+        return Expr(kind: .comprehension(element: element, name: name, sequence: sequence, condition: condition),
+                    range: open.range.union(close.range))
     }
 
     private mutating func record() throws -> Expr {

@@ -12,7 +12,7 @@ struct ShellCommand: Sendable {
 
 extension Session {
     static let commands: [ShellCommand] = [
-        ShellCommand(name: "help", usage: ":help [name]", help: "List builtins and commands, or explain one.") { s, arg, r in
+        ShellCommand(name: "help", usage: ":help [name]", help: "List builtins, commands, lecture topics and keywords, or explain one.") { s, arg, r in
             try s.help(arg, range: r)
         },
         ShellCommand(name: "vars", usage: ":vars", help: "The names bound so far: type, value and memory.") { s, _, _ in
@@ -94,7 +94,11 @@ extension Session {
             say("\(c.usage)\n\n  \(c.help)\n")
             return
         }
-        let known = Topic.all.map(\.name) + BuiltinTable.names + Session.commands.map(\.name)
+        if let k = KeywordHelp.named(name) {
+            say(k.page)
+            return
+        }
+        let known = Topic.all.map(\.name) + BuiltinTable.names + Session.commands.map(\.name) + KeywordHelp.all.flatMap(\.names)
         throw LangError.runtime("no help for '\(topic)'\(didYouMean(name, among: known)); :help lists everything", at: range)
     }
 
@@ -111,7 +115,9 @@ extension Session {
         }
         out += "\nthe lecture, a topic each (idea, formula, runnable example):\n"
         out += wrap(Topic.all.map(\.name).joined(separator: "  "), indent: "  ") + "\n"
-        out += "\n:help NAME explains a topic, a builtin or a command, with an example.\n"
+        out += "\nthe language (docs/language.md has all of it):\n"
+        out += wrap(KeywordHelp.all.map { $0.names.joined(separator: "/") }.joined(separator: "  "), indent: "  ") + "\n"
+        out += "\n:help NAME explains a topic, a builtin, a command or a keyword, with an example.\n"
         return out
     }
 

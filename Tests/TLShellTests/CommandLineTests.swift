@@ -151,6 +151,11 @@ func writeScript(_ name: String, _ text: String) -> String {
         let wrong = writeScript("timed-wrong", ":time z = w + 1\n")
         let w = try Run(["--check", wrong])
         #expect(w.status == 1 && w.err.contains("name 'w' is not defined"))
+        // A comprehension's variable is bound inside its brackets, and only there.
+        let comprehension = writeScript("comprehension", "squares = [k * k for k in range(3) if k > 0]\nprint(squares, k)\n")
+        let c = try Run(["--check", comprehension])
+        #expect(c.status == 1 && c.err.contains("\(comprehension):2:16: error: name 'k' is not defined"))
+        #expect(!c.err.contains(":1:"), "nothing inside the brackets is reported")
     }
 
     @Test func interactiveAfterAScriptKeepsItsBindings() throws {

@@ -49,6 +49,21 @@ import Testing
         #expect(topic.text.split(separator: "\n").count >= 3, "a few lines of explanation")
     }
 
+    /// Every keyword's page runs its example as printed, and `:help` finds it under each name.
+    @Test(arguments: KeywordHelp.all.map(\.names))
+    func keywordExampleRuns(_ names: [String]) throws {
+        let keyword = try #require(KeywordHelp.named(names[0]))
+        let capture = Capture()
+        let session = Session(console: capture.console)
+        #expect(session.run(Source(name: "keyword", text: keyword.example)) == .ok, "example of \(names): \(capture.err)")
+        #expect(!capture.out.isEmpty, "the example shows something")
+        for name in names {
+            let help = Capture()
+            #expect(Session(console: help.console).run(Source(name: "[1]", text: ":help \(name)")) == .ok)
+            #expect(help.out == keyword.page, ":help \(name)")
+        }
+    }
+
     @Test func helpListsTheLectureTopics() throws {
         let capture = Capture()
         let session = Session(console: capture.console)
@@ -66,6 +81,10 @@ import Testing
         #expect(capture.out.contains("ConSE: convex combination") && capture.out.contains("conse(classifier, word_vectors"))
         #expect(session.run(Source(name: "[4]", text: ":help zero-sht")) == .runtimeError)
         #expect(capture.err.contains("did you mean 'zero-shot'?"))
+        // The language's keywords are listed and found.
+        #expect(capture.out.contains("for/in while if/else def/return"))
+        #expect(session.run(Source(name: "[5]", text: ":help whle")) == .runtimeError)
+        #expect(capture.err.contains("did you mean 'while'?"))
     }
 
     @Test func helpIsGeneratedFromTheDeclaration() {
@@ -254,6 +273,19 @@ import Testing
         #expect(capture.out.hasSuffix("42\n"))
         #expect(session.run(Source(name: "[6]", text: ":load /nonexistent.tl")) == .runtimeError)
         #expect(session.run(Source(name: "[7]", text: ":quit")) == .quit)
+    }
+
+    @Test func aFailedComprehensionLeavesItsVariableAsItWas() {
+        let capture = Capture()
+        let session = Session(console: capture.console)
+        session.run(Source(name: "[1]", text: "s = 5"))
+        #expect(session.run(Source(name: "[2]", text: "[10 / (s - 2) for s in range(4)]")) == .ok)
+        #expect(session.run(Source(name: "[3]", text: "[s + missing for s in range(4)]")) == .runtimeError)
+        session.run(Source(name: "[4]", text: "s"))
+        #expect(capture.out.hasSuffix("5\n"), "the binding of before, not 0 or 3")
+        // Inside a function, a global named like the variable is left alone too.
+        session.run(Source(name: "[5]", text: "def f() { global s; return [s for s in [1, 2]] }\nf()\ns"))
+        #expect(capture.out.hasSuffix("[1, 2]\n5\n"))
     }
 
     @Test func errorsAtThePromptShowTheLineAndCaretWithoutAPosition() {
