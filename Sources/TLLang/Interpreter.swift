@@ -392,8 +392,9 @@ public final class Interpreter {
     }
 
     /// `[element for name in sequence if condition]`: the loop of a `for` statement, collecting.
-    /// `name` is bound only while the brackets run (as in Python 3): whatever it named before, or
-    /// its absence, is back afterwards, even when an element fails.
+    /// `name` is bound only while the brackets run: whatever it named before, or its absence, is
+    /// back afterwards, even when an element fails (meanwhile a function called at top level sees
+    /// it as a global, unlike Python 3's own scope).
     private func comprehension(_ element: Expr, _ name: String, _ sequenceExpr: Expr, _ condition: Expr?, _ frame: Frame?,
                                range: SourceRange) throws -> Value {
         let items = try loopItems(try evaluate(sequenceExpr, frame), range: sequenceExpr.range)
@@ -402,11 +403,11 @@ public final class Interpreter {
         defer { if local { frame?.locals[name] = previous } else { globals[name] = previous } }
         var values: [Value] = []
         for i in 0..<items.count {
+            try checkInterrupt(range)  // also while the condition skips every item
             bind(name, try items.item(i), frame)
             if let condition, !(try truth(evaluate(condition, frame), range: condition.range)) { continue }
             try Operators.reserve(Operators.listBytes(values.count + 1), for: "a list comprehension", at: range)
             values.append(try evaluate(element, frame))
-            try checkInterrupt(range)
         }
         try Value.checkNesting(values, range: range)
         return .list(values)
