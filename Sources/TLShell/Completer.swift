@@ -45,7 +45,7 @@ public struct Completer {
                 return Session.commands.map { ":" + $0.name }.filter { $0.hasPrefix(word) }
             }
             switch parts[0] {
-            case ":help": return Array(Set(Topic.all.map(\.name) + BuiltinTable.names + Session.commands.map(\.name))).filter { $0.hasPrefix(word) }.sorted()
+            case ":help": return Array(Set(Topic.all.map(\.name) + BuiltinTable.names + Session.commands.map(\.name) + KeywordHelp.all.flatMap(\.names))).filter { $0.hasPrefix(word) }.sorted()
             case ":load", ":step": return Completer.paths(word, extensions: ["tl"])
             default: return []
             }

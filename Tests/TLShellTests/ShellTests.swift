@@ -136,6 +136,7 @@ import Testing
         let c = Completer(session: session())
         #expect(c.complete(":he") == [":help"])
         #expect(c.complete(":help sof") == ["softmax"])
+        #expect(c.complete(":help whi") == ["while"], "keywords too")
         #expect(c.complete(":") .contains(":vars"))
     }
 
