@@ -45,6 +45,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from reversal import GradientReversal
+
 torch.set_num_threads(THREADS)
 
 
@@ -84,17 +86,6 @@ def he_uniform(model, last=True):
         bound = math.sqrt(6 / layer.weight[0].numel())
         nn.init.uniform_(layer.weight, -bound, bound)
     return model
-
-
-class GradientReversal(torch.autograd.Function):
-    @staticmethod
-    def forward(ctx, x, lambd):
-        ctx.lambd = lambd
-        return x.view_as(x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        return -ctx.lambd * grad, None
 
 
 def ramp(progress):

@@ -177,6 +177,11 @@ extension Session {
     }
 }
 
+/// Each line of `text` indented by two spaces, as it stands (a formula, an example): no wrapping.
+func indented(_ text: String) -> String {
+    text.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")
+}
+
 /// Wraps text at 90 columns with an indent.
 func wrap(_ text: String, indent: String, width: Int = 90) -> String {
     var lines: [String] = []

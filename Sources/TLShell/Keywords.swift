@@ -8,8 +8,7 @@ struct KeywordHelp: Sendable {
     let example: String
 
     var page: String {
-        usage + "\n\n" + wrap(text, indent: "  ") + "\n\nexample (runs as is):\n"
-            + example.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n") + "\n"
+        usage + "\n\n" + wrap(text, indent: "  ") + "\n\nexample (runs as is):\n" + indented(example) + "\n"
     }
 
     static func named(_ name: String) -> KeywordHelp? { all.first { $0.names.contains(name) } }

@@ -49,8 +49,8 @@ struct Topic: Sendable {
     /// The help page: title, text, formula and example.
     var page: String {
         var out = title + "\n\n" + text + "\n"
-        if !formula.isEmpty { out += "\nformula:\n" + formula.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n") + "\n" }
-        out += "\nexample (runs as is):\n" + example.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n") + "\n"
+        if !formula.isEmpty { out += "\nformula:\n" + indented(formula) + "\n" }
+        out += "\nexample (runs as is):\n" + indented(example) + "\n"
         return out
     }
 }
